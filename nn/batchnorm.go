@@ -1,0 +1,250 @@
+package nn
+
+import (
+	"math"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Batch normalization (Ioffe and Szegedy 2015, arXiv:1502.03167). Features
+// are the last axis; statistics are taken over all other axes (m values per
+// feature).
+//
+//	μ = mean(x)   σ² = mean((x − μ)²)   (biased)   x̂ = (x − μ)/√(σ² + ε)   y = γ·x̂ + β
+//
+// The backward pass keeps the two terms that come from μ and σ² depending on
+// x (dropping them is the classic bug):
+//
+//	dx = γ/√(σ²+ε) · (dy − mean(dy) − x̂·mean(dy·x̂))
+
+type batchNormOp struct{}
+
+func (batchNormOp) Name() string { return "nn.BatchNorm" }
+
+// BatchNorm normalizes x with its own batch statistics, then scales by gamma
+// and shifts by beta (either may be nil: scale 1, shift 0). It returns y and
+// the batch mean and biased variance per feature, for the caller's moving
+// averages (tape buffers, valid until Reset). A batch with one value per
+// feature is rejected, as in PyTorch: its variance is zero and x̂ would be 0.
+func BatchNorm(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64) (y *autodiff.Var, mean, variance *tensor.Tensor) {
+	const op = "nn.BatchNorm"
+	m, c := checkNorm(op, x, gamma, beta)
+	if m < 2 {
+		tensor.Panicf(op, shapes(x, gamma, beta), "training needs more than one value per feature (batch of %d); use a larger batch or inference mode", m)
+	}
+	dt := x.DType()
+	out := tp.Alloc(dt, x.Shape()...)
+	xhat := tp.Alloc(dt, x.Shape()...)
+	mean, variance = tp.Alloc(dt, c), tp.Alloc(dt, c)
+	invstd := tp.Alloc(dt, c)
+	if is32(out) {
+		bnFwd(out.Float32s(), xhat.Float32s(), mean.Float32s(), variance.Float32s(), invstd.Float32s(),
+			x.Value.Float32s(), valF32(gamma), valF32(beta), c, float32(eps))
+	} else {
+		bnFwd(out.Float64s(), xhat.Float64s(), mean.Float64s(), variance.Float64s(), invstd.Float64s(),
+			x.Value.Float64s(), valF64(gamma), valF64(beta), c, eps)
+	}
+	y = tp.Output(out, autodiff.Record{Op: batchNormOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{m, c}})
+	return y, mean, variance
+}
+
+func checkNorm(op string, x, gamma, beta *autodiff.Var) (m, c int) {
+	sameDType(op, x, gamma, beta)
+	if x.Value.Rank() < 1 {
+		tensor.Panicf(op, shapes(x, gamma, beta), "want rank ≥ 1 with features last")
+	}
+	m, c = lastDim(x.Shape())
+	for _, p := range []*autodiff.Var{gamma, beta} {
+		if p != nil && (p.Value.Rank() != 1 || p.Value.Len() != c) {
+			tensor.Panicf(op, shapes(x, gamma, beta), "gamma and beta must have shape (%d,)", c)
+		}
+	}
+	return m, c
+}
+
+func valF32(v *autodiff.Var) []float32 {
+	if v == nil {
+		return nil
+	}
+	return v.Value.Float32s()
+}
+
+func valF64(v *autodiff.Var) []float64 {
+	if v == nil {
+		return nil
+	}
+	return v.Value.Float64s()
+}
+
+// bnFwd computes the statistics in two passes (mean, then the mean squared
+// deviation, so the variance is never negative), accumulating in float64.
+func bnFwd[T Float](y, xhat, mean, variance, invstd, x, gamma, beta []T, c int, eps T) {
+	m := len(x) / c
+	var accBuf [256]float64
+	acc := accBuf[:0]
+	if c <= len(accBuf) {
+		acc = accBuf[:c]
+	} else {
+		acc = make([]float64, c)
+	}
+	clear(acc)
+	for i := 0; i < len(x); i += c {
+		for j, v := range x[i : i+c] {
+			acc[j] += float64(v)
+		}
+	}
+	for j := range c {
+		mean[j] = T(acc[j] / float64(m))
+	}
+	clear(acc)
+	for i := 0; i < len(x); i += c {
+		for j, v := range x[i : i+c] {
+			d := float64(v - mean[j])
+			acc[j] += d * d
+		}
+	}
+	for j := range c {
+		variance[j] = T(acc[j] / float64(m))
+		invstd[j] = T(1 / math.Sqrt(float64(variance[j]+eps)))
+	}
+	normalizeRows(y, xhat, x, mean, invstd, gamma, beta, c)
+}
+
+// normalizeRows writes x̂ = (x − mean)·invstd and y = γ·x̂ + β.
+func normalizeRows[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c int) {
+	for i := 0; i < len(x); i += c {
+		xr, hr, yr := x[i:i+c], xhat[i:i+c], y[i:i+c]
+		for j, v := range xr {
+			h := (v - mean[j]) * invstd[j]
+			hr[j] = h
+			if gamma != nil {
+				h *= gamma[j]
+			}
+			if beta != nil {
+				h += beta[j]
+			}
+			yr[j] = h
+		}
+	}
+}
+
+func (batchNormOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
+	x, gamma, beta := r.In[0], r.In[1], r.In[2]
+	dx, dg, db := tp.GradOf(x), tp.GradOf(gamma), tp.GradOf(beta)
+	c := r.I[1]
+	dt := x.DType()
+	// Σdy and Σdy·x̂ are needed for dx even when gamma and beta are frozen.
+	sdy, sdyx, k := tp.Alloc(dt, c), tp.Alloc(dt, c), tp.Alloc(dt, c)
+	if is32(sdy) {
+		bnBwd(f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c)
+	} else {
+		bnBwd(f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c)
+	}
+}
+
+func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int) {
+	m := T(len(dy) / c)
+	clear(sdy)
+	clear(sdyx)
+	for i := 0; i < len(dy); i += c {
+		g, h := dy[i:i+c], xhat[i:i+c]
+		for j, v := range g {
+			sdy[j] += v
+			sdyx[j] += v * h[j]
+		}
+	}
+	if dg != nil {
+		for j, v := range sdyx {
+			dg[j] += v
+		}
+	}
+	if db != nil {
+		for j, v := range sdy {
+			db[j] += v
+		}
+	}
+	if dx == nil {
+		return
+	}
+	for j := range c { // fold the per-feature factors: k = γ·invstd, means of the sums
+		k[j] = invstd[j]
+		if gamma != nil {
+			k[j] *= gamma[j]
+		}
+		sdy[j] /= m
+		sdyx[j] /= m
+	}
+	for i := 0; i < len(dy); i += c {
+		g, h, d := dy[i:i+c], xhat[i:i+c], dx[i:i+c]
+		for j, v := range g {
+			d[j] += k[j] * (v - sdy[j] - h[j]*sdyx[j])
+		}
+	}
+}
+
+type normalizeOp struct{}
+
+func (normalizeOp) Name() string { return "nn.Normalize" }
+
+// Normalize is batch normalization's inference form: it normalizes x with
+// the given mean and variance (the moving statistics), then scales by gamma
+// and shifts by beta (either may be nil). No statistic depends on x, so the
+// backward pass has no cross-sample terms.
+func Normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor, gamma, beta *autodiff.Var, eps float64) *autodiff.Var {
+	const op = "nn.Normalize"
+	_, c := checkNorm(op, x, gamma, beta)
+	if mean.Len() != c || variance.Len() != c || mean.DType() != x.DType() || variance.DType() != x.DType() {
+		tensor.Panicf(op, []tensor.Shape{x.Shape(), mean.Shape(), variance.Shape()}, "mean and variance must be %s of shape (%d,)", x.DType(), c)
+	}
+	dt := x.DType()
+	out := tp.Alloc(dt, x.Shape()...)
+	xhat := tp.Alloc(dt, x.Shape()...)
+	invstd := tp.Alloc(dt, c)
+	if is32(out) {
+		is := invstd.Float32s()
+		for j, v := range variance.Float32s() {
+			is[j] = float32(1 / math.Sqrt(float64(v)+eps))
+		}
+		normalizeRows(out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), is, valF32(gamma), valF32(beta), c)
+	} else {
+		is := invstd.Float64s()
+		for j, v := range variance.Float64s() {
+			is[j] = 1 / math.Sqrt(v+eps)
+		}
+		normalizeRows(out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), is, valF64(gamma), valF64(beta), c)
+	}
+	return tp.Output(out, autodiff.Record{Op: normalizeOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{0, c}})
+}
+
+func (normalizeOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
+	x, gamma, beta := r.In[0], r.In[1], r.In[2]
+	dx, dg, db := tp.GradOf(x), tp.GradOf(gamma), tp.GradOf(beta)
+	c := r.I[1]
+	if is32(r.Out.Grad) {
+		normBwd(f32s(dx), f32s(dg), f32s(db), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c)
+	} else {
+		normBwd(f64s(dx), f64s(dg), f64s(db), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c)
+	}
+}
+
+func normBwd[T Float](dx, dg, db, dy, xhat, invstd, gamma []T, c int) {
+	for i := 0; i < len(dy); i += c {
+		g, h := dy[i:i+c], xhat[i:i+c]
+		for j, v := range g {
+			if dg != nil {
+				dg[j] += v * h[j]
+			}
+			if db != nil {
+				db[j] += v
+			}
+			if dx != nil {
+				k := invstd[j]
+				if gamma != nil {
+					k *= gamma[j]
+				}
+				dx[i+j] += v * k
+			}
+		}
+	}
+}

@@ -1,0 +1,78 @@
+// Package nn holds the differentiable functions of myelin: each takes
+// *autodiff.Var inputs, computes its output into a tape buffer, and records
+// itself with a Backward method written beside the forward.
+//
+// Primitives: MatMul, Add, Sub, Mul, Div (a row vector or a scalar
+// broadcasts as the second operand), Sum, Mean, ReLU, Sigmoid, Tanh, Exp,
+// Log, Sqrt, Square, Softplus, Neg, Scale, Clip, Softmax, LogSoftmax.
+// Fused ops with an analytic backward, for speed and stability: Dense
+// (x·W + b then an activation), BatchNorm and Normalize,
+// SoftmaxCrossEntropy, Dropout.
+//
+// Functions here panic with a *tensor.ShapeError on mismatched inputs; the
+// model package turns that into an error at its door. Weights are passed
+// in: the layers package owns them.
+package nn
+
+import (
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Float is the element type of the generic loops.
+type Float interface{ ~float32 | ~float64 }
+
+func is32(t *tensor.Tensor) bool { return t.DType() == tensor.Float32 }
+
+func sameDType(op string, vs ...*autodiff.Var) {
+	var dt tensor.DType
+	for _, v := range vs {
+		if v == nil {
+			continue
+		}
+		if dt == 0 {
+			dt = v.DType()
+		} else if v.DType() != dt {
+			shapes := make([]tensor.Shape, 0, len(vs))
+			for _, w := range vs {
+				if w != nil {
+					shapes = append(shapes, w.Shape())
+				}
+			}
+			tensor.Panicf(op, shapes, "dtypes differ: %s and %s", dt, v.DType())
+		}
+	}
+}
+
+func shapes(vs ...*autodiff.Var) []tensor.Shape {
+	s := make([]tensor.Shape, 0, len(vs))
+	for _, v := range vs {
+		if v != nil {
+			s = append(s, v.Shape())
+		}
+	}
+	return s
+}
+
+// lastDim returns (rows, cols) viewing a tensor of rank ≥ 1 as a matrix
+// whose columns are its last axis.
+func lastDim(s tensor.Shape) (rows, cols int) {
+	if len(s) == 0 {
+		return 1, 1
+	}
+	cols = s[len(s)-1]
+	if cols == 0 {
+		return 0, 0
+	}
+	return s.Len() / cols, cols
+}
+
+// addColSums adds the column sums of the rows×cols matrix x to dst.
+func addColSums[T Float](dst, x []T, cols int) {
+	for i := 0; i < len(x); i += cols {
+		row := x[i : i+cols]
+		for j, v := range row {
+			dst[j] += v
+		}
+	}
+}
