@@ -1,0 +1,231 @@
+#!/usr/bin/python3
+"""PyTorch peer of myelin's founding model, for ratio tables.
+
+The model is the Keras program
+    Dense(64, relu) -> BatchNormalization -> Dense(64, relu) -> BatchNormalization
+    -> Dense(10, softmax), Adam, categorical cross-entropy, accuracy, on MNIST
+written in PyTorch with Keras's settings:
+    Linear(784,64)+ReLU -> BatchNorm1d(64, eps=1e-3, momentum=0.01)
+    -> Linear(64,64)+ReLU -> BatchNorm1d(64, eps=1e-3, momentum=0.01) -> Linear(64,10)
+    CrossEntropyLoss on logits (= softmax + categorical cross-entropy),
+    Adam(lr=1e-3, betas=(0.9, 0.999), eps=1e-7) (PyTorch's Adam form),
+    Linear weights glorot_uniform and zero biases like Keras (--init torch for
+    PyTorch's default init), float32, pixels / 255.
+
+MNIST is read from data/mnist/files/*.gz (IDX format) under the repository root.
+
+Run with /usr/bin/python3 (the Debian interpreter that has torch). Threads: the
+caller chooses OpenBLAS's threads through the environment and torch's with
+--threads; run each of the settings and take the peer's best:
+    OPENBLAS_NUM_THREADS=1 ... --threads 1     (1x1)
+    OPENBLAS_NUM_THREADS=1 ... --threads 2     (2x1, usually the best 2-thread setting)
+    OPENBLAS_NUM_THREADS=2 ... --threads 2     (2x2, oversubscribes 2 cores)
+OPENBLAS_CORETYPE defaults to SkylakeX (see bench/README.md); OPENBLAS_NUM_THREADS
+defaults to 1 when unset.
+
+Modes (each prints one JSON object on stdout):
+  --mode train --epochs E [--batch 32]   full shuffled epochs, then test accuracy/loss
+  --mode train --steps N [--warmup W]    N timed training steps after W untimed ones
+  --mode infer [--batch 1000]            eval-mode inference on the test set, no_grad
+  --mode latency [--runs R]              single-sample predict latency, median in us
+Examples:
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_model.py --mode train --epochs 5 --threads 1
+  OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_model.py --mode train --steps 2000 --batch 128
+"""
+
+import argparse
+import gzip
+import json
+import os
+import statistics
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peerenv  # noqa: E402  (must precede numpy/torch)
+
+ap = argparse.ArgumentParser(description="PyTorch founding-model benchmark")
+ap.add_argument("--mode", choices=["train", "infer", "latency"], default="train")
+ap.add_argument("--batch", type=int, default=None, help="batch size (train 32, infer 1000)")
+ap.add_argument("--epochs", type=int, default=None, help="train: number of full epochs")
+ap.add_argument("--steps", type=int, default=None, help="train: number of timed steps (instead of --epochs)")
+ap.add_argument("--warmup", type=int, default=100, help="train --steps / latency: untimed warm-up iterations")
+ap.add_argument("--repeats", type=int, default=5, help="infer: timed passes over the test set (median)")
+ap.add_argument("--runs", type=int, default=2000, help="latency: timed single-sample predictions")
+ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
+ap.add_argument("--seed", type=int, default=0)
+ap.add_argument("--init", choices=["keras", "torch"], default="keras",
+                help="Linear init: keras = glorot_uniform weights, zero biases; torch = PyTorch default")
+ap.add_argument("--flush-denormal", action="store_true",
+                help="torch.set_flush_denormal(True) (off by default: PyTorch's default behaviour)")
+ap.add_argument("--data", default=None, help="directory with the MNIST .gz files")
+args = ap.parse_args()
+
+blas_threads_source = peerenv.setup_env()
+
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+
+def read_idx(path):
+    with gzip.open(path, "rb") as f:
+        b = f.read()
+    magic = int.from_bytes(b[0:4], "big")
+    ndim = magic & 0xFF
+    if magic >> 8 != 0x08:
+        raise ValueError("%s: not an unsigned-byte IDX file (magic %#x)" % (path, magic))
+    dims = [int.from_bytes(b[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    data = np.frombuffer(b, dtype=np.uint8, offset=4 + 4 * ndim)
+    return data.reshape(dims)
+
+
+def load_mnist(d):
+    def p(name):
+        return os.path.join(d, name)
+    xtr = read_idx(p("train-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255.0
+    ytr = read_idx(p("train-labels-idx1-ubyte.gz")).astype(np.int64)
+    xte = read_idx(p("t10k-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255.0
+    yte = read_idx(p("t10k-labels-idx1-ubyte.gz")).astype(np.int64)
+    return (torch.from_numpy(xtr), torch.from_numpy(ytr), torch.from_numpy(xte), torch.from_numpy(yte))
+
+
+def build_model(init):
+    bn = dict(eps=1e-3, momentum=0.01)  # Keras BatchNormalization(momentum=0.99, epsilon=1e-3)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.BatchNorm1d(64, **bn),
+        torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.BatchNorm1d(64, **bn),
+        torch.nn.Linear(64, 10),
+    )
+    if init == "keras":
+        for m in model:
+            if isinstance(m, torch.nn.Linear):
+                torch.nn.init.xavier_uniform_(m.weight)  # = glorot_uniform
+                torch.nn.init.zeros_(m.bias)
+    return model
+
+
+def evaluate(model, x, y, batch=1000):
+    model.eval()
+    loss_fn = torch.nn.CrossEntropyLoss(reduction="sum")
+    correct, total_loss = 0, 0.0
+    with torch.no_grad():
+        for i in range(0, x.shape[0], batch):
+            out = model(x[i:i + batch])
+            total_loss += float(loss_fn(out, y[i:i + batch]))
+            correct += int((out.argmax(1) == y[i:i + batch]).sum())
+    return correct / x.shape[0], total_loss / x.shape[0]
+
+
+def main():
+    torch.set_num_threads(args.threads)
+    if args.flush_denormal:
+        torch.set_flush_denormal(True)
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)
+    xtr, ytr, xte, yte = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"))
+    model = build_model(args.init)
+
+    res = {
+        "peer": "pytorch", "mode": args.mode,
+        "torch_version": torch.__version__, "numpy_version": np.__version__,
+        "threads": torch.get_num_threads(),
+        "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
+        "openblas_num_threads_source": blas_threads_source,
+        "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
+        "flush_denormal": bool(args.flush_denormal), "init": args.init, "seed": args.seed,
+    }
+
+    if args.mode == "train":
+        batch = args.batch or 32
+        opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        n = xtr.shape[0]
+
+        def batches():
+            while True:  # Keras fit: reshuffle every epoch, keep the last partial batch
+                perm = torch.randperm(n, generator=gen)
+                for i in range(0, n, batch):
+                    idx = perm[i:i + batch]
+                    yield xtr[idx], ytr[idx]
+
+        def step(xb, yb):
+            opt.zero_grad(set_to_none=True)
+            loss = loss_fn(model(xb), yb)
+            loss.backward()
+            opt.step()
+            return loss
+
+        model.train()
+        res["batch"] = batch
+        if args.steps is not None:
+            it = batches()
+            for _ in range(args.warmup):
+                step(*next(it))
+            t0 = time.perf_counter()
+            for _ in range(args.steps):
+                loss = step(*next(it))
+            dt = time.perf_counter() - t0
+            res.update(steps=args.steps, warmup_steps=args.warmup, train_seconds=dt,
+                       samples_per_sec=args.steps * batch / dt, ms_per_step=1e3 * dt / args.steps,
+                       last_loss=float(loss))
+        else:
+            epochs = args.epochs if args.epochs is not None else 5
+            steps_per_epoch = (n + batch - 1) // batch
+            it = batches()
+            epoch_seconds = []
+            t0 = time.perf_counter()
+            for _ in range(epochs):
+                te = time.perf_counter()
+                for _ in range(steps_per_epoch):
+                    loss = step(*next(it))
+                epoch_seconds.append(time.perf_counter() - te)
+            dt = time.perf_counter() - t0
+            acc, tl = evaluate(model, xte, yte)
+            res.update(epochs=epochs, steps=epochs * steps_per_epoch, train_seconds=dt,
+                       epoch_seconds=epoch_seconds, samples_per_sec=epochs * n / dt,
+                       last_loss=float(loss), test_accuracy=acc, test_loss=tl)
+
+    elif args.mode == "infer":
+        batch = args.batch or 1000
+        model.eval()
+        chunks = [xte[i:i + batch] for i in range(0, xte.shape[0], batch)]
+        with torch.no_grad():
+            def one_pass():
+                for xb in chunks:
+                    torch.softmax(model(xb), dim=1)  # Keras predict returns probabilities
+            one_pass()  # warm-up
+            times = []
+            for _ in range(args.repeats):
+                t0 = time.perf_counter()
+                one_pass()
+                times.append(time.perf_counter() - t0)
+        med = statistics.median(times)
+        res.update(batch=batch, repeats=args.repeats, samples_per_pass=xte.shape[0],
+                   seconds_per_pass_median=med, samples_per_sec=xte.shape[0] / med,
+                   samples_per_sec_all=[xte.shape[0] / t for t in times])
+
+    else:  # latency
+        model.eval()
+        samples = [xte[i:i + 1].clone() for i in range(100)]
+        with torch.no_grad():
+            for i in range(args.warmup):
+                torch.softmax(model(samples[i % 100]), dim=1)
+            ns = []
+            for i in range(args.runs):
+                xb = samples[i % 100]
+                t0 = time.perf_counter_ns()
+                torch.softmax(model(xb), dim=1)
+                ns.append(time.perf_counter_ns() - t0)
+        ns.sort()
+        q = lambda f: ns[min(len(ns) - 1, int(f * len(ns)))] / 1e3  # noqa: E731
+        res.update(batch=1, runs=args.runs, warmup=args.warmup,
+                   latency_us_median=statistics.median(ns) / 1e3, latency_us_p10=q(0.10), latency_us_p90=q(0.90))
+
+    res["blas"] = peerenv.blas_info()
+    print(json.dumps(res))
+
+
+if __name__ == "__main__":
+    main()
