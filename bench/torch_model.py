@@ -41,6 +41,7 @@ import statistics
 import sys
 import time
 
+sys.dont_write_bytecode = True  # no bench/__pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerenv  # noqa: E402  (must precede numpy/torch)
 
