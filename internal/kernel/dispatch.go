@@ -1,0 +1,24 @@
+package kernel
+
+// The implementations behind the exported API. They start as the plain Go
+// versions; on amd64 without the noasm tag, init in dispatch_amd64.go may
+// replace them, once, before any call.
+var (
+	sgemmImpl    = sgemmGeneric
+	axpyImpl     = axpyGeneric
+	scalImpl     = scalGeneric
+	dotImpl      = dotGeneric
+	sumImpl      = sumGeneric
+	addImpl      = addGeneric
+	reluImpl     = reluGeneric
+	reluGradImpl = reluGradGeneric
+	adamImpl     = adamGeneric
+	packBT       = packBTGeneric
+)
+
+// asmGemmKernels lists the assembly micro-kernels this CPU can run, for
+// tests and benchmarks; gemmKernelInUse is the one Sgemm uses, nil if none.
+var (
+	asmGemmKernels  []*gemmKernel
+	gemmKernelInUse *gemmKernel
+)

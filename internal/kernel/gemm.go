@@ -1,0 +1,383 @@
+package kernel
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"unsafe"
+)
+
+// microKernel computes one mr×nr tile of C from kc steps:
+//
+//	acc[r][c] = Σ_{p<kc} A(r,p)*B(p,c)   (p ascending, one accumulator each)
+//	C(r,c) = alpha*acc[r][c]              if flags&kfBeta0
+//	C(r,c) = alpha*acc[r][c] + beta*C(r,c) otherwise (fused in assembly)
+//
+// with A(r,p) at a + r*rsa + p*ksa, B(p,c) at b + p*ksb + 4c and C(r,c) at
+// c + r*ldc + 4c (byte offsets). Strides on A let it read A in place, in
+// either orientation, or from a packed tile.
+type microKernel func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uintptr)
+
+// kfBeta0 tells a micro-kernel not to read C.
+const kfBeta0 = 1
+
+// gemmKernel describes a micro-kernel and the blocking that suits it.
+type gemmKernel struct {
+	name   string
+	mr, nr int // register tile
+	kc     int // largest k block
+	nc     int // largest packed block of B columns (multiple of nr)
+	fn     microKernel
+}
+
+// gemmPlan is one Sgemm call, split into items: blocks of C of mb×nb
+// (multiples of mr×nr, so the tile grid and hence every element's
+// arithmetic is the same however the items are shared out).
+type gemmPlan struct {
+	kern           *gemmKernel
+	transA, transB bool
+	m, n, k        int
+	alpha, beta    float32
+	a, b, c        []float32
+	lda, ldb, ldc  int
+
+	kc      int  // k block; depends on k only
+	directB bool // read !transB B in place instead of packing it
+	packA   bool // pack full A tiles (edge tiles are always packed)
+	mb, nb  int
+	itemsN  int // items across n
+	items   int
+}
+
+// Tuning thresholds.
+const (
+	// directBMaxM: with m up to this, B (not transposed) is read in place;
+	// packing it would cost more than its reuse across m/mr tiles repays.
+	directBMaxM = 64
+	// packAMinN: from this many columns per block, full A tiles are packed.
+	packAMinN  = 128
+	maxWorkers = 64
+)
+
+// parMinWork is the m*n*k from which Sgemm uses several goroutines (a
+// variable so tests can force the parallel path on small problems).
+var parMinWork = 1 << 21
+
+func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+	nk := (k + kern.kc - 1) / kern.kc
+	p := gemmPlan{
+		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
+		alpha: alpha, beta: beta, a: a, b: b, c: c, lda: lda, ldb: ldb, ldc: ldc,
+		kc:      (k + nk - 1) / nk,
+		directB: !transB && m <= directBMaxM,
+		packA:   min(n, kern.nc) >= packAMinN,
+	}
+	nw := 1
+	if m*n*k >= parMinWork {
+		nw = min(runtime.GOMAXPROCS(0), maxWorkers)
+	}
+	tm := (m + kern.mr - 1) / kern.mr
+	tn := (n + kern.nr - 1) / kern.nr
+	pm, pn := 1, 1
+	if nw > 1 {
+		// Aim at two items per worker so a slow worker can be helped.
+		for target := 2 * nw; pm*pn < target; {
+			if tm/pm >= tn/pn && pm < tm {
+				pm++
+			} else if pn < tn {
+				pn++
+			} else if pm < tm {
+				pm++
+			} else {
+				break
+			}
+		}
+	}
+	p.mb = (tm + pm - 1) / pm * kern.mr
+	p.nb = (tn + pn - 1) / pn * kern.nr
+	p.itemsN = (n + p.nb - 1) / p.nb
+	p.items = (m + p.mb - 1) / p.mb * p.itemsN
+	nw = min(nw, p.items)
+	if nw <= 1 {
+		buf := getBuf()
+		p.run(buf, nil)
+		putBuf(buf)
+		return
+	}
+	startWorkers(nw - 1)
+	j := getJob()
+	j.plan = p
+	j.next.Store(0)
+	j.wg.Add(nw - 1)
+	for i := 0; i < nw-1; i++ {
+		workCh <- j
+	}
+	buf := getBuf()
+	j.plan.run(buf, &j.next)
+	putBuf(buf)
+	j.wg.Wait()
+	j.plan = gemmPlan{}
+	putJob(j)
+}
+
+// run computes items until none are left; next == nil means all of them.
+func (p *gemmPlan) run(buf *gemmBuf, next *atomic.Int64) {
+	buf.ensure(p.kern)
+	if next == nil {
+		for it := 0; it < p.items; it++ {
+			p.item(buf, it)
+		}
+		return
+	}
+	for {
+		it := int(next.Add(1) - 1)
+		if it >= p.items {
+			return
+		}
+		p.item(buf, it)
+	}
+}
+
+func (p *gemmPlan) item(buf *gemmBuf, it int) {
+	i0 := it / p.itemsN * p.mb
+	j0 := it % p.itemsN * p.nb
+	p.block(buf, i0, min(i0+p.mb, p.m), j0, min(j0+p.nb, p.n))
+}
+
+// block computes C[i0:i1, j0:j1] completely: all k blocks, in order.
+func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
+	kern := p.kern
+	mr, nr := kern.mr, kern.nr
+	for jc := j0; jc < j1; jc += kern.nc {
+		nc := min(kern.nc, j1-jc)
+		for pc := 0; pc < p.k; pc += p.kc {
+			kc := min(p.kc, p.k-pc)
+			beta, flags := p.beta, uintptr(0)
+			if pc > 0 {
+				beta = 1
+			} else if beta == 0 {
+				flags = kfBeta0
+			}
+			if !p.directB {
+				packB(buf.b, p.b, p.ldb, p.transB, pc, kc, jc, nc, nr)
+			} else if nc%nr != 0 {
+				// The ragged last panel is packed, zero padded.
+				jr := nc - nc%nr
+				packB(buf.b, p.b, p.ldb, false, pc, kc, jc+jr, nc-jr, nr)
+			}
+			for ir := i0; ir < i1; ir += mr {
+				mrv := min(mr, i1-ir)
+				var ap *float32
+				var rsa, ksa uintptr
+				if mrv < mr || p.packA {
+					packA(buf.a, p.a, p.lda, p.transA, ir, mrv, pc, kc, mr)
+					ap, rsa, ksa = &buf.a[0], 4, uintptr(mr)*4
+				} else if p.transA {
+					ap, rsa, ksa = &p.a[pc*p.lda+ir], 4, uintptr(p.lda)*4
+				} else {
+					ap, rsa, ksa = &p.a[ir*p.lda+pc], uintptr(p.lda)*4, 4
+				}
+				for jr := 0; jr < nc; jr += nr {
+					nrv := min(nr, nc-jr)
+					var bp *float32
+					var ksb uintptr
+					switch {
+					case !p.directB:
+						bp, ksb = &buf.b[jr*kc], uintptr(nr)*4
+					case nrv < nr:
+						bp, ksb = &buf.b[0], uintptr(nr)*4
+					default:
+						bp, ksb = &p.b[pc*p.ldb+jc+jr], uintptr(p.ldb)*4
+					}
+					ci := ir*p.ldc + jc + jr
+					if mrv == mr && nrv == nr {
+						kern.fn(kc, ap, rsa, ksa, bp, ksb, &p.c[ci], uintptr(p.ldc)*4, p.alpha, beta, flags)
+						continue
+					}
+					// Edge tile: compute into buf.t, then merge the valid part.
+					kern.fn(kc, ap, rsa, ksa, bp, ksb, &buf.t[0], uintptr(nr)*4, p.alpha, 0, kfBeta0)
+					for r := 0; r < mrv; r++ {
+						crow := p.c[ci+r*p.ldc : ci+r*p.ldc+nrv]
+						trow := buf.t[r*nr : r*nr+nrv]
+						if flags == kfBeta0 {
+							copy(crow, trow)
+							continue
+						}
+						for q, t := range trow {
+							crow[q] = t + beta*crow[q]
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as panels of nr columns,
+// each kc×nr row-major, the last one zero padded.
+func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc, nr int) {
+	for jp := 0; jp < nc; jp += nr {
+		w := min(nr, nc-jp)
+		d := dst[jp*kc : jp*kc+kc*nr]
+		if !transB {
+			for q := 0; q < kc; q++ {
+				src := b[(pc+q)*ldb+jc+jp : (pc+q)*ldb+jc+jp+w]
+				row := d[q*nr : q*nr+nr]
+				copy(row, src)
+				clear(row[w:])
+			}
+			continue
+		}
+		packBT(d, b[(jc+jp)*ldb+pc:], ldb, kc, w, nr)
+	}
+}
+
+// packBTGeneric packs one panel of a transposed B: d[q*nr+c] = b[c*ldb+q]
+// for q < kc, c < w; columns w..nr-1 are zeroed.
+func packBTGeneric(d, b []float32, ldb, kc, w, nr int) {
+	for c := 0; c < w; c++ {
+		src := b[c*ldb : c*ldb+kc]
+		for q, v := range src {
+			d[q*nr+c] = v
+		}
+	}
+	if w < nr {
+		for q := 0; q < kc; q++ {
+			clear(d[q*nr+w : q*nr+nr])
+		}
+	}
+}
+
+// packA copies op(A)[ir:ir+mrv, pc:pc+kc] into dst as a kc×mr tile
+// (dst[q*mr+r]), rows mrv..mr-1 zeroed.
+func packA(dst, a []float32, lda int, transA bool, ir, mrv, pc, kc, mr int) {
+	d := dst[:kc*mr]
+	if transA {
+		for q := 0; q < kc; q++ {
+			row := d[q*mr : q*mr+mr]
+			copy(row, a[(pc+q)*lda+ir:(pc+q)*lda+ir+mrv])
+			clear(row[mrv:])
+		}
+		return
+	}
+	for r := 0; r < mrv; r++ {
+		src := a[(ir+r)*lda+pc : (ir+r)*lda+pc+kc]
+		for q, v := range src {
+			d[q*mr+r] = v
+		}
+	}
+	if mrv < mr {
+		for q := 0; q < kc; q++ {
+			clear(d[q*mr+mrv : q*mr+mr])
+		}
+	}
+}
+
+// gemmBuf holds one goroutine's packing buffers.
+type gemmBuf struct {
+	a, b, t []float32
+}
+
+func (buf *gemmBuf) ensure(k *gemmKernel) {
+	if n := k.kc * k.nc; len(buf.b) < n {
+		buf.b = make([]float32, n)
+	}
+	if n := k.kc * k.mr; len(buf.a) < n {
+		buf.a = make([]float32, n)
+	}
+	if n := k.mr * k.nr; len(buf.t) < n {
+		buf.t = make([]float32, n)
+	}
+}
+
+// Free lists; channels rather than sync.Pool because a GC empties a Pool
+// and the steady state must not allocate.
+var (
+	bufFree = make(chan *gemmBuf, maxWorkers)
+	jobFree = make(chan *gemmJob, maxWorkers)
+	workCh  = make(chan *gemmJob, maxWorkers)
+
+	workersMu sync.Mutex
+	workers   int
+)
+
+type gemmJob struct {
+	plan gemmPlan
+	next atomic.Int64
+	wg   sync.WaitGroup
+}
+
+func getBuf() *gemmBuf {
+	select {
+	case b := <-bufFree:
+		return b
+	default:
+		return new(gemmBuf)
+	}
+}
+
+func putBuf(b *gemmBuf) {
+	select {
+	case bufFree <- b:
+	default:
+	}
+}
+
+func getJob() *gemmJob {
+	select {
+	case j := <-jobFree:
+		return j
+	default:
+		return new(gemmJob)
+	}
+}
+
+func putJob(j *gemmJob) {
+	select {
+	case jobFree <- j:
+	default:
+	}
+}
+
+// startWorkers makes sure n persistent workers exist. Each owns its buffers.
+func startWorkers(n int) {
+	workersMu.Lock()
+	defer workersMu.Unlock()
+	for ; workers < n; workers++ {
+		go func() {
+			buf := new(gemmBuf)
+			for j := range workCh {
+				j.plan.run(buf, &j.next)
+				j.wg.Done()
+			}
+		}()
+	}
+}
+
+// goKernel is the plain Go twin of the assembly micro-kernels, for any
+// mr×nr (at most 8×32). Tests run the driver with it on every platform.
+func goKernel(mr, nr int) microKernel {
+	return func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uintptr) {
+		var acc [8][32]float32
+		for p := 0; p < kc; p++ {
+			ap := unsafe.Add(unsafe.Pointer(a), uintptr(p)*ksa)
+			bp := unsafe.Add(unsafe.Pointer(b), uintptr(p)*ksb)
+			for r := 0; r < mr; r++ {
+				av := *(*float32)(unsafe.Add(ap, uintptr(r)*rsa))
+				for q := 0; q < nr; q++ {
+					acc[r][q] += av * *(*float32)(unsafe.Add(bp, q*4))
+				}
+			}
+		}
+		for r := 0; r < mr; r++ {
+			for q := 0; q < nr; q++ {
+				cp := (*float32)(unsafe.Add(unsafe.Pointer(c), uintptr(r)*ldc+uintptr(q)*4))
+				if flags&kfBeta0 != 0 {
+					*cp = alpha * acc[r][q]
+				} else {
+					*cp = alpha*acc[r][q] + beta**cp
+				}
+			}
+		}
+	}
+}

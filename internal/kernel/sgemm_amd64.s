@@ -1,0 +1,203 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Register use in both micro-kernels:
+//   CX  remaining k steps        BX  B row p         R10 B step (ksb)
+//   SI  A rows 0-3 at step p     DX  A rows 4-7      R9  A step (ksa)
+//   R8  A row stride (rsa)       R12 3*rsa           DI  C row, R11 ldc
+// Row r of A is (SI)(0, R8, 2*R8, R12) for r < 4 and the same from DX.
+
+// FMA2ROWS512 accumulates rows r and r+1 (A values at ma, mb) into
+// Z(acc..acc+3) from the B halves in Z0, Z1.
+#define FMA2ROWS512(ma, mb, a0, a1, a2, a3) \
+	VBROADCASTSS ma, Z2; \
+	VBROADCASTSS mb, Z3; \
+	VFMADD231PS Z0, Z2, a0; \
+	VFMADD231PS Z1, Z2, a1; \
+	VFMADD231PS Z0, Z3, a2; \
+	VFMADD231PS Z1, Z3, a3
+
+// STORE512 writes one row: C = alpha*acc + beta*C (Z0 = alpha, Z1 = beta).
+#define STORE512(lo, hi) \
+	VMULPS Z0, lo, lo; \
+	VMULPS Z0, hi, hi; \
+	VFMADD231PS (DI), Z1, lo; \
+	VFMADD231PS 64(DI), Z1, hi; \
+	VMOVUPS lo, (DI); \
+	VMOVUPS hi, 64(DI); \
+	ADDQ R11, DI
+
+// STORE512B0 writes one row without reading C: C = alpha*acc.
+#define STORE512B0(lo, hi) \
+	VMULPS Z0, lo, lo; \
+	VMULPS Z0, hi, hi; \
+	VMOVUPS lo, (DI); \
+	VMOVUPS hi, 64(DI); \
+	ADDQ R11, DI
+
+// func sgemmKernel8x32AVX512(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uintptr)
+TEXT ·sgemmKernel8x32AVX512(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R8
+	MOVQ ksa+24(FP), R9
+	MOVQ b+32(FP), BX
+	MOVQ ksb+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (SI)(R8*4), DX
+
+	// Accumulators: row r in Z(16+2r), Z(17+2r).
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+loop512:
+	// One k step: B row into Z0, Z1; A column broadcast row by row.
+	VMOVUPS (BX), Z0
+	VMOVUPS 64(BX), Z1
+	FMA2ROWS512((SI), (SI)(R8*1), Z16, Z17, Z18, Z19)
+	FMA2ROWS512((SI)(R8*2), (SI)(R12*1), Z20, Z21, Z22, Z23)
+	FMA2ROWS512((DX), (DX)(R8*1), Z24, Z25, Z26, Z27)
+	FMA2ROWS512((DX)(R8*2), (DX)(R12*1), Z28, Z29, Z30, Z31)
+	ADDQ R9, SI
+	ADDQ R9, DX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop512
+
+	VBROADCASTSS alpha+64(FP), Z0
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JNZ  beta0512
+
+	VBROADCASTSS beta+68(FP), Z1
+	STORE512(Z16, Z17)
+	STORE512(Z18, Z19)
+	STORE512(Z20, Z21)
+	STORE512(Z22, Z23)
+	STORE512(Z24, Z25)
+	STORE512(Z26, Z27)
+	STORE512(Z28, Z29)
+	STORE512(Z30, Z31)
+	VZEROUPPER
+	RET
+
+beta0512:
+	STORE512B0(Z16, Z17)
+	STORE512B0(Z18, Z19)
+	STORE512B0(Z20, Z21)
+	STORE512B0(Z22, Z23)
+	STORE512B0(Z24, Z25)
+	STORE512B0(Z26, Z27)
+	STORE512B0(Z28, Z29)
+	STORE512B0(Z30, Z31)
+	VZEROUPPER
+	RET
+
+// FMA2ROWS256 is FMA2ROWS512 for the 6×16 AVX2 tile (B halves in Y0, Y1).
+#define FMA2ROWS256(ma, mb, a0, a1, a2, a3) \
+	VBROADCASTSS ma, Y2; \
+	VBROADCASTSS mb, Y3; \
+	VFMADD231PS Y0, Y2, a0; \
+	VFMADD231PS Y1, Y2, a1; \
+	VFMADD231PS Y0, Y3, a2; \
+	VFMADD231PS Y1, Y3, a3
+
+// STORE256 writes one row: C = alpha*acc + beta*C (Y0 = alpha, Y1 = beta).
+#define STORE256(lo, hi) \
+	VMULPS Y0, lo, lo; \
+	VMULPS Y0, hi, hi; \
+	VFMADD231PS (DI), Y1, lo; \
+	VFMADD231PS 32(DI), Y1, hi; \
+	VMOVUPS lo, (DI); \
+	VMOVUPS hi, 32(DI); \
+	ADDQ R11, DI
+
+// STORE256B0 writes one row without reading C: C = alpha*acc.
+#define STORE256B0(lo, hi) \
+	VMULPS Y0, lo, lo; \
+	VMULPS Y0, hi, hi; \
+	VMOVUPS lo, (DI); \
+	VMOVUPS hi, 32(DI); \
+	ADDQ R11, DI
+
+// func sgemmKernel6x16AVX2(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uintptr)
+TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R8
+	MOVQ ksa+24(FP), R9
+	MOVQ b+32(FP), BX
+	MOVQ ksb+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (SI)(R8*4), DX
+
+	// Accumulators: row r in Y(4+2r), Y(5+2r).
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+	VXORPS Y14, Y14, Y14
+	VXORPS Y15, Y15, Y15
+
+loop256:
+	// One k step: B row into Y0, Y1; six A values broadcast.
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	FMA2ROWS256((SI), (SI)(R8*1), Y4, Y5, Y6, Y7)
+	FMA2ROWS256((SI)(R8*2), (SI)(R12*1), Y8, Y9, Y10, Y11)
+	FMA2ROWS256((DX), (DX)(R8*1), Y12, Y13, Y14, Y15)
+	ADDQ R9, SI
+	ADDQ R9, DX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop256
+
+	VBROADCASTSS alpha+64(FP), Y0
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JNZ  beta0256
+
+	VBROADCASTSS beta+68(FP), Y1
+	STORE256(Y4, Y5)
+	STORE256(Y6, Y7)
+	STORE256(Y8, Y9)
+	STORE256(Y10, Y11)
+	STORE256(Y12, Y13)
+	STORE256(Y14, Y15)
+	VZEROUPPER
+	RET
+
+beta0256:
+	STORE256B0(Y4, Y5)
+	STORE256B0(Y6, Y7)
+	STORE256B0(Y8, Y9)
+	STORE256B0(Y10, Y11)
+	STORE256B0(Y12, Y13)
+	STORE256B0(Y14, Y15)
+	VZEROUPPER
+	RET
