@@ -12,6 +12,7 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -198,11 +199,22 @@ func readUpTo(r io.Reader, n int) ([]byte, error) {
 
 // headerParser walks the header's JSON tokens.
 type headerParser struct {
+	hdr []byte
 	dec *json.Decoder
 }
 
 // off returns the file offset of the decoder's position.
 func (p *headerParser) off() int64 { return 8 + p.dec.InputOffset() }
+
+// tokOff returns the file offset of the next token: the decoder's position
+// past whitespace and a separating ':' or ','.
+func (p *headerParser) tokOff() int64 {
+	i := p.dec.InputOffset()
+	for i < int64(len(p.hdr)) && strings.IndexByte(" \t\r\n:,", p.hdr[i]) >= 0 {
+		i++
+	}
+	return 8 + i
+}
 
 // next returns the next JSON token; the end of the header is an error.
 func (p *headerParser) next() (json.Token, error) {
@@ -271,14 +283,14 @@ func parseHeader(hdr []byte) (entries []entry, meta map[string]string, dataLen u
 		}
 		return nil, nil, 0, &FormatError{Offset: 8, Field: "header", Want: "a JSON object starting with '{'", Got: got}
 	}
-	p := &headerParser{dec: json.NewDecoder(bytes.NewReader(hdr))}
+	p := &headerParser{hdr: hdr, dec: json.NewDecoder(bytes.NewReader(hdr))}
 	p.dec.UseNumber()
 	if _, err := p.next(); err != nil { // '{', checked above
 		return nil, nil, 0, err
 	}
 	seen := make(map[string]bool)
 	for p.dec.More() {
-		keyOff := p.off()
+		keyOff := p.tokOff()
 		tok, err := p.next()
 		if err != nil {
 			return nil, nil, 0, err
@@ -347,7 +359,7 @@ func parseHeader(hdr []byte) (entries []entry, meta map[string]string, dataLen u
 
 // metadata parses the value of "__metadata__": an object of strings.
 func (p *headerParser) metadata() (map[string]string, error) {
-	off := p.off()
+	off := p.tokOff()
 	tok, err := p.next()
 	if err != nil {
 		return nil, err
@@ -357,7 +369,7 @@ func (p *headerParser) metadata() (map[string]string, error) {
 	}
 	meta := make(map[string]string)
 	for p.dec.More() {
-		off := p.off()
+		off := p.tokOff()
 		tok, err := p.next()
 		if err != nil {
 			return nil, err
@@ -366,7 +378,7 @@ func (p *headerParser) metadata() (map[string]string, error) {
 		if _, dup := meta[k]; dup {
 			return nil, &FormatError{Offset: off, Key: metadataKey, Field: k, Want: "unique keys", Got: "a duplicate key"}
 		}
-		off = p.off()
+		off = p.tokOff()
 		if tok, err = p.next(); err != nil {
 			return nil, err
 		}
@@ -386,7 +398,7 @@ func (p *headerParser) metadata() (map[string]string, error) {
 // offsets span the size its dtype and shape require.
 func (p *headerParser) entry(name string) (entry, error) {
 	e := entry{name: name}
-	off := p.off()
+	off := p.tokOff()
 	tok, err := p.next()
 	if err != nil {
 		return e, err
@@ -396,8 +408,9 @@ func (p *headerParser) entry(name string) (entry, error) {
 			Want: `an object with "dtype", "shape" and "data_offsets"`, Got: describe(tok)}
 	}
 	var haveDType, haveShape, haveOffsets bool
+	var shapeOff, offsetsOff int64 // where the values start
 	for p.dec.More() {
-		off := p.off()
+		off := p.tokOff()
 		tok, err := p.next()
 		if err != nil {
 			return e, err
@@ -418,7 +431,7 @@ func (p *headerParser) entry(name string) (entry, error) {
 		if dup {
 			return e, &FormatError{Offset: off, Key: name, Field: field, Want: "unique keys", Got: "a duplicate key"}
 		}
-		off = p.off()
+		off = p.tokOff()
 		switch field {
 		case "dtype":
 			tok, err := p.next()
@@ -434,6 +447,7 @@ func (p *headerParser) entry(name string) (entry, error) {
 				return e, &FormatError{Offset: off, Key: name, Field: field, Want: "a known dtype", Got: quoteTrunc(s)}
 			}
 		case "shape":
+			shapeOff = off
 			dims, err := p.uints(name, field, -1)
 			if err != nil {
 				return e, err
@@ -447,6 +461,7 @@ func (p *headerParser) entry(name string) (entry, error) {
 				e.shape[i] = int(d)
 			}
 		case "data_offsets":
+			offsetsOff = off
 			offs, err := p.uints(name, field, 2)
 			if err != nil {
 				return e, err
@@ -458,7 +473,7 @@ func (p *headerParser) entry(name string) (entry, error) {
 			}
 		}
 	}
-	endOff := p.off()
+	endOff := p.tokOff()
 	if _, err := p.next(); err != nil { // '}'
 		return e, err
 	}
@@ -472,11 +487,11 @@ func (p *headerParser) entry(name string) (entry, error) {
 	}
 	nbytes, fe := tensorBytes(e.shape, e.dtype)
 	if fe != nil {
-		fe.Offset, fe.Key = endOff, name
+		fe.Offset, fe.Key = shapeOff, name
 		return e, fe
 	}
 	if e.end-e.begin != nbytes {
-		return e, &FormatError{Offset: endOff, Key: name, Field: "data_offsets",
+		return e, &FormatError{Offset: offsetsOff, Key: name, Field: "data_offsets",
 			Want: "end-begin = " + sizeWant(e.shape, e.dtype, nbytes),
 			Got:  fmt.Sprintf("[%d,%d], %s", e.begin, e.end, plural(e.end-e.begin, "byte"))}
 	}
@@ -490,7 +505,7 @@ func (p *headerParser) uints(name, field string, n int) ([]uint64, error) {
 	if n >= 0 {
 		want = fmt.Sprintf("an array of %d non-negative integers", n)
 	}
-	off := p.off()
+	off := p.tokOff()
 	tok, err := p.next()
 	if err != nil {
 		return nil, err
@@ -500,7 +515,7 @@ func (p *headerParser) uints(name, field string, n int) ([]uint64, error) {
 	}
 	vals := []uint64{}
 	for p.dec.More() {
-		off := p.off()
+		off := p.tokOff()
 		if len(vals) == n {
 			return nil, &FormatError{Offset: off, Key: name, Field: field, Want: want, Got: "more elements"}
 		}
