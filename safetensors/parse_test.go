@@ -162,7 +162,7 @@ func TestFormatErrorOffsets(t *testing.T) {
 		want int64
 	}{
 		{"short file", []byte("abc"), 3},
-		{"header length cap", []byte(lenPrefix(MaxHeaderSize+1)), 0},
+		{"header length cap", []byte(lenPrefix(MaxHeaderSize + 1)), 0},
 		{"header truncated", []byte(lenPrefix(10) + "{}"), 10},
 		{"invalid UTF-8 at byte 3 of header", file(`{"`+"\xc3"+`":1}`, ""), 10},
 		{"bytes after the last tensor", file(hdr, data8+"xy"), 62 + 8},

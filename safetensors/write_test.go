@@ -34,7 +34,7 @@ func sameFile(a, b *File) bool {
 
 // roundTripFiles are valid File values with their tensors in name order.
 var roundTripFiles = map[string]*File{
-	"empty": {},
+	"empty":         {},
 	"metadata only": {Metadata: map[string]string{"format": "pt", "": "empty key", "多": "byte\x00\x7f"}},
 	"floats": {Tensors: []Tensor{
 		F64("a.bias", []int{3}, []float64{0.1, math.Inf(-1), math.NaN()}),
