@@ -171,3 +171,13 @@ func actGrad[T Float](dz, dy, y []T, n int, act Activation) {
 		softmaxBwd(dz, dy, y, n, false)
 	}
 }
+
+// MarshalText writes the Keras name.
+func (a Activation) MarshalText() ([]byte, error) { return []byte(a.String()), nil }
+
+// UnmarshalText reads a Keras name.
+func (a *Activation) UnmarshalText(b []byte) error {
+	v, err := ParseActivation(string(b))
+	*a = v
+	return err
+}

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/myelin-go/myelin/data/idx"
+	"github.com/myelin-go/myelin/model"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+var predictCmd = &command{
+	name:  "predict",
+	usage: "myelin predict --model FILE [--images IDX | --index I[:J]] [--json]",
+	short: "classify images with a saved model",
+	long: `Predict loads a model and prints, for each image, the predicted class and
+its probability. Images come from an IDX file (--images, uint8 pixels scaled
+to [0, 1], as in MNIST) or from the test set of the dataset by index
+(--index 7 or --index 0:10); with neither, the first 10 test images.
+
+Example:
+
+	myelin predict --model model.safetensors --index 0:5`,
+	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
+		path := fs.String("model", "", "the model `file` (required)")
+		images := fs.String("images", "", "an IDX `file` of images to classify")
+		index := fs.String("index", "", "test-set `range` to classify: I or I:J")
+		data := fs.String("data", "mnist", "dataset for --index: mnist or fashion-mnist")
+		dataDir := fs.String("data-dir", "", "dataset directory for --index")
+		asJSON := fs.Bool("json", false, "print the predictions as JSON")
+		return func(ctx context.Context, e *env) error {
+			if len(e.args) > 0 {
+				return usagef("unexpected arguments %q", e.args)
+			}
+			if *path == "" {
+				return usagef("--model is required")
+			}
+			if *images != "" && *index != "" {
+				return usagef("give --images or --index, not both")
+			}
+			m, err := model.Load(*path)
+			if err != nil {
+				return err
+			}
+			feat := m.InputShape().Len()
+			var x *tensor.Tensor
+			var labels []uint8
+			first := 0
+			if *images != "" {
+				a, err := idx.ReadFile(*images)
+				if err != nil {
+					return err
+				}
+				if a.Type != idx.Uint8 || len(a.Dims) < 2 {
+					return fmt.Errorf("%s: want uint8 images of at least 2 dimensions, got %s %v", *images, a.Type, a.Dims)
+				}
+				n := a.Dims[0]
+				if n == 0 || a.Len()/n != feat {
+					return fmt.Errorf("%s: images of %d pixels, the model takes %d", *images, a.Len()/max(n, 1), feat)
+				}
+				px := a.Float32s()
+				for i := range px {
+					px[i] /= 255
+				}
+				x = tensor.FromFloat32(px, n, feat)
+			} else {
+				ds, err := loadData(*data, *dataDir)
+				if err != nil {
+					return err
+				}
+				i, j := 0, 10
+				if *index != "" {
+					if i, j, err = parseRange(*index, ds.test.N); err != nil {
+						return usagef("--index: %v", err)
+					}
+				}
+				s := ds.test.Slice(i, j)
+				if s.Features() != feat {
+					return fmt.Errorf("the images have %d pixels, the model takes %d", s.Features(), feat)
+				}
+				x = tensor.FromFloat32(s.Images, s.N, feat)
+				labels, first = s.Labels, i
+			}
+			p, err := m.Predict(ctx, x, model.EvalOptions{BatchSize: 1000})
+			if err != nil {
+				return err
+			}
+			type pred struct {
+				Index       int       `json:"index"`
+				Class       int       `json:"class"`
+				Probability float64   `json:"probability"`
+				Label       *int      `json:"label,omitempty"`
+				Outputs     []float64 `json:"outputs"`
+			}
+			c := p.Len() / p.Dim(0)
+			var preds []pred
+			for i := range p.Dim(0) {
+				pr := pred{Index: first + i, Outputs: make([]float64, c)}
+				for k := range c {
+					v := p.Index(i*c + k)
+					pr.Outputs[k] = v
+					if k == 0 || v > pr.Probability {
+						pr.Class, pr.Probability = k, v
+					}
+				}
+				if labels != nil {
+					l := int(labels[i])
+					pr.Label = &l
+				}
+				preds = append(preds, pr)
+			}
+			if *asJSON {
+				return writeJSON(e.stdout, preds)
+			}
+			for _, pr := range preds {
+				fmt.Fprintf(e.stdout, "%d: class %d (p=%.4f)", pr.Index, pr.Class, pr.Probability)
+				if pr.Label != nil {
+					mark := "ok"
+					if *pr.Label != pr.Class {
+						mark = "WRONG"
+					}
+					fmt.Fprintf(e.stdout, " label %d %s", *pr.Label, mark)
+				}
+				fmt.Fprintln(e.stdout)
+			}
+			return nil
+		}
+	},
+}
+
+// parseRange reads "I" or "I:J" as [i, j) within [0, n).
+func parseRange(s string, n int) (int, int, error) {
+	a, b, isRange := strings.Cut(s, ":")
+	i, err := strconv.Atoi(a)
+	if err != nil {
+		return 0, 0, fmt.Errorf("%q is not an index or I:J range", s)
+	}
+	j := i + 1
+	if isRange {
+		if j, err = strconv.Atoi(b); err != nil {
+			return 0, 0, fmt.Errorf("%q is not an index or I:J range", s)
+		}
+	}
+	if i < 0 || j > n || i >= j {
+		return 0, 0, fmt.Errorf("range [%d, %d) outside the %d test images", i, j, n)
+	}
+	return i, j, nil
+}

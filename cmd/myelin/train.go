@@ -1,0 +1,180 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/losses"
+	"github.com/myelin-go/myelin/metrics"
+	"github.com/myelin-go/myelin/model"
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/optimizers"
+)
+
+var trainCmd = &command{
+	name:  "train",
+	usage: "myelin train [flags]",
+	short: "train a model (the founding model on MNIST by default) and save it",
+	long: `Train trains a model, evaluates it on the test set and saves it.
+
+The default model is the founding one: Dense(64, relu), BatchNormalization,
+Dense(64, relu), BatchNormalization, Dense(10, softmax), trained with Adam on
+categorical cross-entropy. --no-batchnorm drops the two BatchNormalization
+layers, to compare. --arch trains any Sequential model written as
+architecture JSON instead (see examples/founding.json).
+
+Progress goes to standard output, or to standard error with --json, which
+prints one JSON object with the results on standard output.
+
+Example:
+
+	myelin train --epochs 5 --batch-size 32 --out model.safetensors
+	myelin train --no-batchnorm --lr 0.01 --json`,
+	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
+		epochs := fs.Int("epochs", 5, "number of `epochs`")
+		batch := fs.Int("batch-size", 32, "samples per training `step`")
+		lr := fs.Float64("lr", 0, "learning `rate` (0: the optimizer's default, 0.001 for adam)")
+		optName := fs.String("optimizer", "adam", "optimizer: adam, sgd or rmsprop")
+		seed := fs.Uint64("seed", 1, "random `seed` for weights, shuffling and dropout")
+		noBN := fs.Bool("no-batchnorm", false, "train the founding model without its BatchNormalization layers")
+		data := fs.String("data", "mnist", "dataset: mnist (built in) or fashion-mnist (Debian's dataset-fashion-mnist)")
+		dataDir := fs.String("data-dir", "", "read the dataset's four IDX files from `dir` instead")
+		out := fs.String("out", "model.safetensors", "save the trained model to `file` (\"\" to skip)")
+		asJSON := fs.Bool("json", false, "print the results as one JSON object on standard output")
+		arch := fs.String("arch", "", "train the Sequential model described by architecture JSON `file`")
+		valSplit := fs.Float64("validation-split", 0, "hold out this `fraction` of the training data for validation")
+		verbose := fs.Int("verbose", 1, "progress: 0 none, 1 a bar per epoch, 2 a line per epoch")
+		return func(ctx context.Context, e *env) error {
+			if len(e.args) > 0 {
+				return usagef("unexpected arguments %q", e.args)
+			}
+			if *epochs < 1 {
+				return usagef("--epochs %d must be at least 1", *epochs)
+			}
+			if *batch < 1 {
+				return usagef("--batch-size %d must be at least 1", *batch)
+			}
+			if *lr < 0 {
+				return usagef("--lr %g must not be negative", *lr)
+			}
+			if *arch != "" && *noBN {
+				return usagef("--no-batchnorm applies to the founding model, not to --arch")
+			}
+			ds, err := loadData(*data, *dataDir)
+			if err != nil {
+				return err
+			}
+			var m *model.Sequential
+			if *arch != "" {
+				if m, err = model.ReadArchitecture(*arch); err != nil {
+					return err
+				}
+			} else {
+				m = foundingModel(ds.train.Classes, !*noBN)
+			}
+			m.Seed = *seed
+			opt, err := optimizers.ByName(*optName, *lr)
+			if err != nil {
+				return usagef("%v", err)
+			}
+			loss := m.Loss()
+			ms := m.Metrics()
+			if loss == nil {
+				loss = losses.CategoricalCrossentropy{}
+				ms = []metrics.Metric{metrics.NewAccuracy()}
+			}
+			if err := m.Compile(opt, loss, ms...); err != nil {
+				return err
+			}
+			if !m.Built() {
+				if err := m.Build(ds.train.Features()); err != nil {
+					return err
+				}
+			}
+			classes := m.OutputShape()[len(m.OutputShape())-1]
+			sparse := strings.HasPrefix(loss.Name(), "sparse")
+			x, y, err := xy(ds.train, classes, sparse)
+			if err != nil {
+				return err
+			}
+			progress := e.stdout
+			if *asJSON {
+				progress = e.stderr
+			}
+			start := time.Now()
+			h, err := m.Fit(ctx, x, y, model.FitOptions{
+				Epochs: *epochs, BatchSize: *batch, ValidationSplit: *valSplit,
+				Verbose: *verbose, Output: progress,
+			})
+			trainSecs := time.Since(start).Seconds()
+			if err != nil {
+				if errors.Is(err, context.Canceled) {
+					return fmt.Errorf("interrupted: %v (nothing was saved)", err)
+				}
+				return err
+			}
+			tx, ty, err := xy(ds.test, classes, sparse)
+			if err != nil {
+				return err
+			}
+			res, err := m.Evaluate(ctx, tx, ty, model.EvalOptions{BatchSize: 1000})
+			if err != nil {
+				return err
+			}
+			if *out != "" {
+				if err := m.Save(*out); err != nil {
+					return err
+				}
+			}
+			acc := res["accuracy"]
+			if *asJSON {
+				tr, nt := m.ParamCounts()
+				return writeJSON(e.stdout, map[string]any{
+					"data": ds.name, "model": *out, "epochs": len(h.Epochs), "batch_size": *batch,
+					"optimizer": opt.Name(), "learning_rate": opt.LearningRate(), "batchnorm": !*noBN, "seed": *seed,
+					"train_seconds": trainSecs, "samples_per_second": float64(x.Dim(0)*len(h.Epochs)) / trainSecs,
+					"test_loss": res["loss"], "test_accuracy": acc, "test": res,
+					"history": h.Metrics, "stopped": h.Stopped,
+					"params": map[string]int{"trainable": tr, "non_trainable": nt, "total": tr + nt},
+				})
+			}
+			fmt.Fprintf(e.stdout, "Test: loss %.4f - accuracy %.4f (%d samples); trained in %.1fs\n", res["loss"], acc, tx.Dim(0), trainSecs)
+			if *out != "" {
+				fmt.Fprintf(e.stdout, "Saved the model to %s\n", *out)
+			}
+			return nil
+		}
+	},
+}
+
+// foundingModel is the founding text's Keras program, with or without its
+// BatchNormalization layers.
+func foundingModel(classes int, bn bool) *model.Sequential {
+	m := model.NewSequential()
+	m.Add(layers.NewDense(64, nn.ActReLU))
+	if bn {
+		m.Add(layers.NewBatchNormalization())
+	}
+	m.Add(layers.NewDense(64, nn.ActReLU))
+	if bn {
+		m.Add(layers.NewBatchNormalization())
+	}
+	m.Add(layers.NewDense(classes, nn.ActSoftmax))
+	return m
+}
+
+func writeJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+var _ = os.Stdout

@@ -1,0 +1,96 @@
+package layers
+
+import (
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Dense is a fully connected layer: activation(x·Kernel + Bias).
+type Dense struct {
+	Base
+	Units             int           `json:"units"`
+	Activation        nn.Activation `json:"activation"`
+	UseBias           bool          `json:"use_bias"`
+	KernelInitializer Initializer   `json:"kernel_initializer"`
+	BiasInitializer   Initializer   `json:"bias_initializer"`
+	// InputDim fixes the input size; 0 means it is inferred at Build.
+	InputDim int `json:"input_dim,omitempty"`
+
+	Kernel *autodiff.Var `json:"-"` // (inputs, units)
+	Bias   *autodiff.Var `json:"-"` // (units,); nil without bias
+}
+
+// NewDense returns a Dense layer with Keras's defaults: a bias, a
+// glorot-uniform kernel and a zero bias.
+func NewDense(units int, act nn.Activation) *Dense {
+	return &Dense{Units: units, Activation: act, UseBias: true, KernelInitializer: GlorotUniform, BiasInitializer: Zeros}
+}
+
+// Type returns "Dense".
+func (l *Dense) Type() string { return "Dense" }
+
+func (l *Dense) validate() error {
+	if l.Units <= 0 {
+		return fmt.Errorf("layers: Dense: units %d must be positive", l.Units)
+	}
+	if l.Activation > nn.ActSoftmax {
+		return fmt.Errorf("layers: Dense: unknown activation %d", l.Activation)
+	}
+	if err := l.KernelInitializer.validate(); err != nil {
+		return err
+	}
+	return l.BiasInitializer.validate()
+}
+
+// Build creates Kernel and Bias for inputs of shape (features,).
+func (l *Dense) Build(in tensor.Shape, dt tensor.DType, rng *rand.Rand) (tensor.Shape, error) {
+	if err := l.validate(); err != nil {
+		return nil, err
+	}
+	if len(in) != 1 {
+		return nil, fmt.Errorf("layers: Dense %q: input feature shape %s, want one axis (features,)", l.Name(), in)
+	}
+	n := in[0]
+	if l.InputDim != 0 && l.InputDim != n {
+		return nil, fmt.Errorf("layers: Dense %q: input has %d features, layer was declared with input_dim %d", l.Name(), n, l.InputDim)
+	}
+	k := tensor.New(dt, n, l.Units)
+	l.KernelInitializer.Fill(k, n, l.Units, rng)
+	l.Kernel = autodiff.NewParam(k, l.Name()+"/kernel")
+	l.Bias = nil
+	if l.UseBias {
+		b := tensor.New(dt, l.Units)
+		l.BiasInitializer.Fill(b, n, l.Units, rng)
+		l.Bias = autodiff.NewParam(b, l.Name()+"/bias")
+	}
+	l.freeze(l.Kernel, l.Bias)
+	l.built = true
+	return tensor.Shape{l.Units}, nil
+}
+
+// Forward returns activation(x·Kernel + Bias) as one fused op.
+func (l *Dense) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
+	return nn.Dense(p.Tape, x, l.Kernel, l.Bias, l.Activation)
+}
+
+// ForwardLinear is Forward without the activation: the logits a fused loss
+// consumes.
+func (l *Dense) ForwardLinear(p *Pass, x *autodiff.Var) *autodiff.Var {
+	return nn.Dense(p.Tape, x, l.Kernel, l.Bias, nn.Linear)
+}
+
+// Weights returns kernel and, with a bias, bias.
+func (l *Dense) Weights() []Weight {
+	if !l.built {
+		return nil
+	}
+	ws := []Weight{{Name: "kernel", Value: l.Kernel.Value, Param: l.Kernel}}
+	if l.Bias != nil {
+		ws = append(ws, Weight{Name: "bias", Value: l.Bias.Value, Param: l.Bias})
+	}
+	return ws
+}

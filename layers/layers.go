@@ -1,0 +1,150 @@
+// Package layers holds the objects that own weights: Dense,
+// BatchNormalization, Activation and Dropout. The math lives in package nn;
+// a layer keeps its parameters (trainable) and its state (saved, never
+// trained), and forwards a Pass through nn's functions.
+//
+// Layers use Keras's names and defaults. Their exported fields are their
+// configuration, set by the constructor and changeable before the first
+// Build; they are also what the model's architecture JSON holds.
+package layers
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Pass carries what a forward pass needs: the tape, whether this is
+// training (batch statistics, dropout) or inference, and the random source
+// for dropout. Training is an argument, as in Keras's call(training=).
+type Pass struct {
+	Tape     *autodiff.Tape
+	Training bool
+	Rand     *rand.Rand
+}
+
+// Weight is one named array of a layer: a trainable parameter (Param is
+// set and holds Value) or state such as a moving mean (Param is nil).
+type Weight struct {
+	Name  string         // Keras's name within the layer: "kernel", "bias", "gamma", "moving_mean", ...
+	Value *tensor.Tensor // the array
+	Param *autodiff.Var  // the parameter, nil for state
+}
+
+// Trainable reports whether an optimizer updates w.
+func (w Weight) Trainable() bool { return w.Param != nil && w.Param.NeedsGrad() }
+
+// Layer is one stage of a model.
+type Layer interface {
+	// Type is the Keras class name: "Dense", "BatchNormalization", ...
+	Type() string
+	// Name is the instance name, e.g. "dense_1"; the model assigns one when empty.
+	Name() string
+	SetName(name string)
+	// Build creates the weights for inputs of feature shape in (without the
+	// batch axis) and returns the output's feature shape.
+	Build(in tensor.Shape, dt tensor.DType, rng *rand.Rand) (tensor.Shape, error)
+	// Built reports whether Build has run.
+	Built() bool
+	// Forward maps a batch x, shaped (batch, features...), to the layer's output.
+	Forward(p *Pass, x *autodiff.Var) *autodiff.Var
+	// Weights lists parameters and state in a fixed order.
+	Weights() []Weight
+}
+
+// Stateful layers change state during a training Forward (batch norm's
+// moving statistics). The change is held back until Commit, so that a step
+// whose loss or gradients are not finite can be dropped by Discard.
+type Stateful interface {
+	Commit()
+	Discard()
+}
+
+// Base holds what every layer has: its name and whether it trains.
+type Base struct {
+	LayerName string `json:"name,omitempty"`
+	// Frozen stops training of the layer's parameters (Keras's
+	// trainable=False). A frozen BatchNormalization also runs in inference
+	// mode inside Fit, as in Keras.
+	Frozen bool `json:"frozen,omitempty"`
+	built  bool
+}
+
+// Name returns the instance name.
+func (b *Base) Name() string { return b.LayerName }
+
+// SetName sets the instance name.
+func (b *Base) SetName(n string) { b.LayerName = n }
+
+// Built reports whether Build has run.
+func (b *Base) Built() bool { return b.built }
+
+func (b *Base) freeze(ps ...*autodiff.Var) {
+	for _, p := range ps {
+		if p != nil {
+			p.SetTrainable(!b.Frozen)
+		}
+	}
+}
+
+// Config returns l's configuration as JSON (its exported fields).
+func Config(l Layer) (json.RawMessage, error) {
+	b, err := json.Marshal(l)
+	if err != nil {
+		return nil, fmt.Errorf("layers: %s config: %w", l.Type(), err)
+	}
+	return b, nil
+}
+
+// New returns an unbuilt layer of Keras class name typ configured from cfg
+// (as written by Config). Unknown types and fields are errors.
+func New(typ string, cfg json.RawMessage) (Layer, error) {
+	var l Layer
+	switch typ {
+	case "Dense":
+		l = NewDense(0, 0)
+	case "BatchNormalization":
+		l = NewBatchNormalization()
+	case "Activation":
+		l = NewActivation(0)
+	case "Dropout":
+		l = NewDropout(0)
+	default:
+		return nil, fmt.Errorf("layers: unknown layer type %q (want Dense, BatchNormalization, Activation or Dropout)", typ)
+	}
+	if len(cfg) > 0 {
+		if err := strictUnmarshal(cfg, l); err != nil {
+			return nil, fmt.Errorf("layers: %s config: %w", typ, err)
+		}
+	}
+	if v, ok := l.(interface{ validate() error }); ok {
+		if err := v.validate(); err != nil {
+			return nil, err
+		}
+	}
+	return l, nil
+}
+
+func strictUnmarshal(b []byte, v any) error {
+	d := json.NewDecoder(bytes.NewReader(b))
+	d.DisallowUnknownFields()
+	if err := d.Decode(v); err != nil {
+		return err
+	}
+	if d.More() {
+		return fmt.Errorf("trailing data after the config object")
+	}
+	return nil
+}
+
+// featureLen returns the last axis of in, or an error naming the layer.
+func featureLen(typ string, in tensor.Shape) (int, error) {
+	if len(in) == 0 || in[len(in)-1] <= 0 {
+		return 0, fmt.Errorf("layers: %s: input feature shape %s has no feature axis", typ, in)
+	}
+	return in[len(in)-1], nil
+}

@@ -1,0 +1,159 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/metrics"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// EvalOptions configures Evaluate and Predict; the zero value uses batches of 32.
+type EvalOptions struct {
+	BatchSize int
+}
+
+func (o EvalOptions) batch() (int, error) {
+	if o.BatchSize < 0 {
+		return 0, fmt.Errorf("model: batch size %d must be positive", o.BatchSize)
+	}
+	if o.BatchSize == 0 {
+		return 32, nil
+	}
+	return o.BatchSize, nil
+}
+
+func (m *Sequential) getTape() *autodiff.Tape {
+	if tp, ok := m.tapes.Get().(*autodiff.Tape); ok {
+		return tp
+	}
+	tp := autodiff.NewTape()
+	tp.NoGrad = true
+	return tp
+}
+
+// Evaluate returns the loss and the compiled metrics on (x, y), computed in
+// inference mode (batch norm uses its moving statistics). Keys are "loss"
+// and each metric's name. It is safe to call from several goroutines.
+func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt EvalOptions) (res map[string]float64, err error) {
+	if !m.compiled {
+		return nil, ErrNotCompiled
+	}
+	if !m.built {
+		return nil, ErrNotBuilt
+	}
+	bs, err := opt.batch()
+	if err != nil {
+		return nil, err
+	}
+	if x, y, err = m.checkXY("Evaluate", x, y); err != nil {
+		return nil, err
+	}
+	n := x.Dim(0)
+	if n == 0 {
+		return nil, errors.New("model: Evaluate: no samples")
+	}
+	defer catchShape(&err)
+	// Metrics are stateful; evaluate with fresh copies so that concurrent
+	// calls and a running Fit do not share them.
+	ms := make([]metrics.Metric, len(m.metrics))
+	for i, mt := range m.metrics {
+		c, err := metrics.ByName(mt.Name())
+		if err != nil {
+			c = mt // a custom metric: used as is
+		}
+		c.Reset()
+		ms[i] = c
+	}
+	tp := m.getTape()
+	defer m.tapes.Put(tp)
+	p := layers.Pass{Tape: tp}
+	lossSum := 0.0
+	for lo := 0; lo < n; lo += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("model: Evaluate: %w", err)
+		}
+		hi := min(lo+bs, n)
+		tp.Reset()
+		xb, yb := x.Rows(lo, hi), y.Rows(lo, hi)
+		out := m.forward(&p, tp.Const(xb), true)
+		loss := m.lossOf(tp, out, yb)
+		lossSum += loss.Value.Item() * float64(hi-lo)
+		pred := out
+		if m.fuseLast != 0 {
+			pred = m.fusedAct.Apply(tp, out)
+		}
+		for _, mt := range ms {
+			if err := mt.Update(pred.Value, yb); err != nil {
+				return nil, fmt.Errorf("model: Evaluate: %w", err)
+			}
+		}
+	}
+	res = map[string]float64{"loss": lossSum / float64(n)}
+	for _, mt := range ms {
+		res[mt.Name()] = mt.Result()
+	}
+	return res, nil
+}
+
+// Predict returns the model's outputs for x, (samples, outputs...), in
+// inference mode. It is safe to call from several goroutines.
+func (m *Sequential) Predict(ctx context.Context, x *tensor.Tensor, opt EvalOptions) (out *tensor.Tensor, err error) {
+	if !m.built {
+		return nil, ErrNotBuilt
+	}
+	bs, err := opt.batch()
+	if err != nil {
+		return nil, err
+	}
+	if x == nil || x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
+		var s tensor.Shape
+		if x != nil {
+			s = x.Shape()
+		}
+		return nil, fmt.Errorf("model: Predict: x has shape %s; the model takes (samples, %v)", s, m.inShape)
+	}
+	x = x.As(m.DType)
+	defer catchShape(&err)
+	n := x.Dim(0)
+	out = tensor.New(m.DType, append(tensor.Shape{n}, m.outShape...)...)
+	tp := m.getTape()
+	defer m.tapes.Put(tp)
+	p := layers.Pass{Tape: tp}
+	for lo := 0; lo < n; lo += bs {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("model: Predict: %w", err)
+		}
+		hi := min(lo+bs, n)
+		tp.Reset()
+		y := m.forward(&p, tp.Const(x.Rows(lo, hi)), false)
+		out.Rows(lo, hi).CopyFrom(y.Value)
+	}
+	return out, nil
+}
+
+// PredictInto writes the outputs for x into dst, which must have shape
+// (samples, outputs...), using one batch. It allocates nothing once warm,
+// for low-latency serving.
+func (m *Sequential) PredictInto(dst, x *tensor.Tensor) (err error) {
+	if !m.built {
+		return ErrNotBuilt
+	}
+	if x == nil || x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) || x.DType() != m.DType {
+		return fmt.Errorf("model: PredictInto: x must be %s of shape (samples, %v)", m.DType, m.inShape)
+	}
+	if dst == nil || dst.DType() != m.DType || dst.Rank() < 1 || dst.Dim(0) != x.Dim(0) || dst.Len() != x.Dim(0)*m.outShape.Len() {
+		return fmt.Errorf("model: PredictInto: dst must be %s of shape (%d, %v)", m.DType, x.Dim(0), m.outShape)
+	}
+	defer catchShape(&err)
+	tp := m.getTape()
+	defer m.tapes.Put(tp)
+	tp.Reset()
+	p := layers.Pass{Tape: tp}
+	y := m.forward(&p, tp.Const(x), false)
+	dst.CopyFrom(y.Value)
+	return nil
+}

@@ -1,0 +1,492 @@
+package model
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// FitOptions configures Fit. The zero value trains one epoch at batch size
+// 32 with shuffling, silently.
+type FitOptions struct {
+	Epochs       int // last epoch index (Keras's epochs); 0 means 1
+	InitialEpoch int // epoch to start from, for resuming
+	BatchSize    int // 0 means 32
+	// NoShuffle keeps the sample order; otherwise each epoch is shuffled
+	// with the model's seeded generator.
+	NoShuffle bool
+	// ValidationSplit holds out this fraction of the samples, taken from
+	// the end before shuffling, as Keras does.
+	ValidationSplit float64
+	// ValidationX, ValidationY are validation data; they override ValidationSplit.
+	ValidationX, ValidationY *tensor.Tensor
+	// DropIncomplete skips each epoch's last batch when it is smaller than
+	// BatchSize (needed when it would hold one sample and the model has
+	// batch normalization).
+	DropIncomplete bool
+	// Verbose: 0 silent, 1 a progress bar per epoch (updated in place on a
+	// terminal, a plain line otherwise), 2 one line per epoch.
+	Verbose int
+	// Output receives progress; nil means os.Stdout.
+	Output io.Writer
+	// Callbacks are called in order at each stage of training.
+	Callbacks []Callback
+	// StopOnNonFinite ends training without an error when the loss or a
+	// gradient is NaN or infinite (Keras's TerminateOnNaN); by default
+	// Fit returns a *NonFiniteError. Either way that step is not applied.
+	StopOnNonFinite bool
+}
+
+// History holds per-epoch results: "loss", each metric's name, and the
+// same with "val_" in front when there is validation data.
+type History struct {
+	Epochs  []int                `json:"epochs"`
+	Metrics map[string][]float64 `json:"history"`
+	// Stopped says why training ended early ("" when it ran every epoch).
+	Stopped string `json:"stopped,omitempty"`
+}
+
+func (h *History) add(epoch int, logs Logs) {
+	h.Epochs = append(h.Epochs, epoch)
+	for k, v := range logs {
+		h.Metrics[k] = append(h.Metrics[k], v)
+	}
+}
+
+// Logs maps metric names to values ("loss", "accuracy", "val_loss", ...).
+type Logs map[string]float64
+
+// Callback is called by Fit. Embed BaseCallback to implement only some
+// methods. Returning ErrStopTraining ends training cleanly; any other error
+// ends it and is returned by Fit.
+type Callback interface {
+	OnTrainBegin(m *Sequential) error
+	OnEpochBegin(epoch int) error
+	// OnBatchEnd is called after each applied step; step counts from 1
+	// within the epoch. logs holds running means; it is reused, copy it to keep it.
+	OnBatchEnd(epoch, step int, logs Logs) error
+	OnEpochEnd(epoch int, logs Logs) error
+	OnTrainEnd(logs Logs) error
+}
+
+// BaseCallback implements Callback with methods that do nothing.
+type BaseCallback struct{}
+
+// OnTrainBegin does nothing.
+func (BaseCallback) OnTrainBegin(*Sequential) error { return nil }
+
+// OnEpochBegin does nothing.
+func (BaseCallback) OnEpochBegin(int) error { return nil }
+
+// OnBatchEnd does nothing.
+func (BaseCallback) OnBatchEnd(int, int, Logs) error { return nil }
+
+// OnEpochEnd does nothing.
+func (BaseCallback) OnEpochEnd(int, Logs) error { return nil }
+
+// OnTrainEnd does nothing.
+func (BaseCallback) OnTrainEnd(Logs) error { return nil }
+
+// ErrStopTraining, returned by a callback, ends Fit without an error.
+var ErrStopTraining = errors.New("model: training stopped by a callback")
+
+// NonFiniteError reports a NaN or infinite loss or gradient. The step that
+// produced it was not applied: weights, optimizer and batch-norm state are
+// those of the step before.
+type NonFiniteError struct {
+	Epoch, Step int    // 1-based epoch and step within it
+	Layer       string // first layer whose output (for a loss) or gradient is not finite; "" if none is
+	What        string // "loss" or "gradient"
+}
+
+func (e *NonFiniteError) Error() string {
+	where := ""
+	if e.Layer != "" {
+		where = fmt.Sprintf(", first in layer %q", e.Layer)
+	}
+	return fmt.Sprintf("model: non-finite %s at epoch %d step %d%s; the step was not applied (try a lower learning rate or gradient clipping)", e.What, e.Epoch, e.Step, where)
+}
+
+type fitBuffers struct {
+	perm    []int
+	xb, yb  *tensor.Tensor
+	outs    []*autodiff.Var
+	logs    Logs
+	stepParams []*autodiff.Var
+}
+
+// Fit trains the model on samples x (samples, features...) with targets y:
+// one-hot or probability rows (samples, classes) for categorical losses,
+// class indices (samples,) for sparse ones, values shaped like the output
+// otherwise. It builds the model on first use. It returns the history of
+// the epochs completed; cancelling ctx stops it between steps with ctx's
+// error, the model left as after its last complete step.
+func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOptions) (h *History, err error) {
+	h = &History{Metrics: map[string][]float64{}}
+	if !m.compiled {
+		return h, ErrNotCompiled
+	}
+	if x == nil || y == nil {
+		return h, errors.New("model: Fit: x and y must not be nil")
+	}
+	if x.Rank() < 2 {
+		return h, fmt.Errorf("model: Fit: x has shape %s; want (samples, features...)", x.Shape())
+	}
+	if !m.built {
+		if err := m.Build(x.Shape()[1:]...); err != nil {
+			return h, err
+		}
+	}
+	if opt.Epochs == 0 {
+		opt.Epochs = 1
+	}
+	if opt.BatchSize == 0 {
+		opt.BatchSize = 32
+	}
+	if opt.Epochs < 0 || opt.InitialEpoch < 0 || opt.InitialEpoch > opt.Epochs {
+		return h, fmt.Errorf("model: Fit: epochs %d and initial epoch %d: want 0 ≤ initial ≤ epochs", opt.Epochs, opt.InitialEpoch)
+	}
+	if opt.BatchSize < 0 {
+		return h, fmt.Errorf("model: Fit: batch size %d must be positive", opt.BatchSize)
+	}
+	if !(opt.ValidationSplit >= 0 && opt.ValidationSplit < 1) {
+		return h, fmt.Errorf("model: Fit: validation split %g outside [0, 1)", opt.ValidationSplit)
+	}
+	x, y, err = m.checkXY("Fit", x, y)
+	if err != nil {
+		return h, err
+	}
+	vx, vy := opt.ValidationX, opt.ValidationY
+	if (vx == nil) != (vy == nil) {
+		return h, errors.New("model: Fit: give both ValidationX and ValidationY, or neither")
+	}
+	if vx != nil {
+		if vx, vy, err = m.checkXY("Fit (validation data)", vx, vy); err != nil {
+			return h, err
+		}
+	} else if opt.ValidationSplit > 0 {
+		n := x.Dim(0)
+		nv := int(float64(n) * opt.ValidationSplit)
+		if nv == 0 || nv == n {
+			return h, fmt.Errorf("model: Fit: validation split %g of %d samples leaves an empty set", opt.ValidationSplit, n)
+		}
+		vx, vy = x.Rows(n-nv, n), y.Rows(n-nv, n)
+		x, y = x.Rows(0, n-nv), y.Rows(0, n-nv)
+	}
+	n := x.Dim(0)
+	if n == 0 {
+		return h, errors.New("model: Fit: no training samples")
+	}
+	if opt.BatchSize > n {
+		return h, fmt.Errorf("model: Fit: batch size %d is larger than the %d training samples", opt.BatchSize, n)
+	}
+	if n%opt.BatchSize == 1 && !opt.DropIncomplete && m.hasBatchNorm() {
+		return h, fmt.Errorf("model: Fit: %d samples in batches of %d leave a last batch of one sample, on which batch normalization cannot train; set DropIncomplete or change the batch size", n, opt.BatchSize)
+	}
+	out := opt.Output
+	if out == nil {
+		out = os.Stdout
+	}
+	defer catchShape(&err)
+
+	for _, c := range opt.Callbacks {
+		if err := c.OnTrainBegin(m); err != nil {
+			return h, m.stopErr(h, err)
+		}
+	}
+	steps := n / opt.BatchSize
+	if !opt.DropIncomplete && n%opt.BatchSize != 0 {
+		steps++
+	}
+	b := &m.fit
+	if len(b.perm) != n {
+		b.perm = make([]int, n)
+	}
+	if b.logs == nil {
+		b.logs = Logs{}
+	}
+	var epochLogs Logs
+	for epoch := opt.InitialEpoch; epoch < opt.Epochs; epoch++ {
+		for _, c := range opt.Callbacks {
+			if err := c.OnEpochBegin(epoch); err != nil {
+				return h, m.stopErr(h, err)
+			}
+		}
+		for i := range b.perm {
+			b.perm[i] = i
+		}
+		if !opt.NoShuffle {
+			m.trainRng.Shuffle(n, func(i, j int) { b.perm[i], b.perm[j] = b.perm[j], b.perm[i] })
+		}
+		var bar *progress
+		if opt.Verbose > 0 {
+			bar = newProgress(out, opt.Verbose, epoch+1, opt.Epochs, steps)
+		}
+		lossSum, seen := 0.0, 0
+		for _, mt := range m.metrics {
+			mt.Reset()
+		}
+		for step := range steps {
+			if err := ctx.Err(); err != nil {
+				h.Stopped = "cancelled"
+				return h, fmt.Errorf("model: Fit: %w (epoch %d, step %d; the model holds the weights of the last complete step)", err, epoch+1, step)
+			}
+			lo := step * opt.BatchSize
+			hi := min(lo+opt.BatchSize, n)
+			xb, yb := m.batch(x, y, b.perm[lo:hi])
+			loss, err := m.trainStep(xb, yb, epoch+1, step+1)
+			if err != nil {
+				var nf *NonFiniteError
+				if errors.As(err, &nf) && opt.StopOnNonFinite {
+					h.Stopped = err.Error()
+					if bar != nil {
+						bar.abort()
+					}
+					return h, nil
+				}
+				return h, err
+			}
+			lossSum += loss * float64(hi-lo)
+			seen += hi - lo
+			b.logs["loss"] = lossSum / float64(seen)
+			for _, mt := range m.metrics {
+				b.logs[mt.Name()] = mt.Result()
+			}
+			if bar != nil {
+				bar.update(step+1, b.logs, m.metricNames())
+			}
+			for _, c := range opt.Callbacks {
+				if err := c.OnBatchEnd(epoch, step+1, b.logs); err != nil {
+					return h, m.stopErr(h, err)
+				}
+			}
+		}
+		epochLogs = Logs{}
+		for k, v := range b.logs {
+			epochLogs[k] = v
+		}
+		if vx != nil {
+			res, err := m.Evaluate(ctx, vx, vy, EvalOptions{BatchSize: max(opt.BatchSize, 256)})
+			if err != nil {
+				return h, err
+			}
+			for k, v := range res {
+				epochLogs["val_"+k] = v
+			}
+		}
+		h.add(epoch+1, epochLogs)
+		if bar != nil {
+			bar.done(epochLogs, m.metricNames(), vx != nil)
+		}
+		for _, c := range opt.Callbacks {
+			if err := c.OnEpochEnd(epoch, epochLogs); err != nil {
+				return h, m.stopErr(h, err)
+			}
+		}
+	}
+	for _, c := range opt.Callbacks {
+		if err := c.OnTrainEnd(epochLogs); err != nil {
+			return h, m.stopErr(h, err)
+		}
+	}
+	return h, nil
+}
+
+func (m *Sequential) stopErr(h *History, err error) error {
+	if errors.Is(err, ErrStopTraining) {
+		h.Stopped = "stopped by a callback"
+		return nil
+	}
+	return err
+}
+
+func (m *Sequential) metricNames() []string {
+	names := make([]string, 0, len(m.metrics)+1)
+	for _, mt := range m.metrics {
+		names = append(names, mt.Name())
+	}
+	return append(names, "loss")
+}
+
+func (m *Sequential) hasBatchNorm() bool {
+	for _, l := range m.Layers {
+		if bn, ok := l.(*layers.BatchNormalization); ok && !bn.Frozen {
+			return true
+		}
+	}
+	return false
+}
+
+// batch gathers the rows idx of x and y into reused buffers.
+func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
+	b := &m.fit
+	b.xb = gatherInto(b.xb, x, idx)
+	b.yb = gatherInto(b.yb, y, idx)
+	return b.xb.Rows(0, len(idx)), b.yb.Rows(0, len(idx))
+}
+
+// gatherInto copies rows idx of src into dst, growing dst (rows only) when
+// it is too small; it returns dst.
+func gatherInto(dst, src *tensor.Tensor, idx []int) *tensor.Tensor {
+	row := src.Len() / max(src.Dim(0), 1)
+	if dst == nil || dst.Dim(0) < len(idx) || dst.DType() != src.DType() || dst.Len()/max(dst.Dim(0), 1) != row {
+		s := src.Shape().Clone()
+		s[0] = len(idx)
+		dst = tensor.New(src.DType(), s...)
+	}
+	if d := dst.Float32s(); d != nil {
+		s := src.Float32s()
+		for i, k := range idx {
+			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
+		}
+	} else {
+		d, s := dst.Float64s(), src.Float64s()
+		for i, k := range idx {
+			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
+		}
+	}
+	return dst
+}
+
+// trainStep runs forward, backward and the update on one batch and returns
+// the batch loss. A non-finite loss or gradient leaves everything unchanged.
+func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64, error) {
+	tp := m.tape
+	tp.Reset()
+	p := layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
+	b := &m.fit
+	b.outs = b.outs[:0]
+	v := tp.Const(xb)
+	n := len(m.Layers)
+	for i, l := range m.Layers {
+		if i == n-1 && m.fuseLast != 0 {
+			if m.fuseLast == 1 {
+				v = l.(*layers.Dense).ForwardLinear(&p, v)
+			}
+		} else {
+			v = l.Forward(&p, v)
+		}
+		b.outs = append(b.outs, v)
+	}
+	loss := m.lossOf(tp, v, yb)
+	lv := loss.Value.Item()
+	if math.IsNaN(lv) || math.IsInf(lv, 0) {
+		m.discard()
+		layer := ""
+		for i, o := range b.outs {
+			if !o.Value.AllFinite() {
+				layer = m.Layers[i].Name()
+				break
+			}
+		}
+		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+	}
+	tp.Backward(loss)
+	for _, l := range m.Layers {
+		for _, w := range l.Weights() {
+			if w.Param != nil && tp.HasGrad(w.Param) && !w.Param.Grad.AllFinite() {
+				m.discard()
+				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: l.Name(), What: "gradient"}
+			}
+		}
+	}
+	params := m.stepParams()
+	if err := m.opt.Step(params); err != nil {
+		m.discard()
+		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+	}
+	for _, l := range m.Layers {
+		if s, ok := l.(layers.Stateful); ok {
+			s.Commit()
+		}
+	}
+	pred := v
+	if m.fuseLast != 0 {
+		pred = m.fusedAct.Apply(tp, v)
+	}
+	for _, mt := range m.metrics {
+		if err := mt.Update(pred.Value, yb); err != nil {
+			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+		}
+	}
+	return lv, nil
+}
+
+func (m *Sequential) stepParams() []*autodiff.Var {
+	ps := m.fit.paramsBuf()
+	for _, p := range m.params {
+		if p.NeedsGrad() && m.tape.HasGrad(p) {
+			ps = append(ps, p)
+		}
+	}
+	m.fit.stepParams = ps
+	return ps
+}
+
+func (b *fitBuffers) paramsBuf() []*autodiff.Var { return b.stepParams[:0] }
+
+func (m *Sequential) discard() {
+	for _, l := range m.Layers {
+		if s, ok := l.(layers.Stateful); ok {
+			s.Discard()
+		}
+	}
+}
+
+func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y *tensor.Tensor) *autodiff.Var {
+	if m.fuseLast != 0 {
+		return m.fusedLoss.Compute(tp, out, y)
+	}
+	return m.loss.Compute(tp, out, y)
+}
+
+// checkXY validates a dataset against the model and converts it to the
+// model's dtype.
+func (m *Sequential) checkXY(op string, x, y *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+	if x == nil || y == nil {
+		return nil, nil, fmt.Errorf("model: %s: x and y must not be nil", op)
+	}
+	if x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
+		return nil, nil, fmt.Errorf("model: %s: x has shape %s; the model takes (samples, %s)", op, x.Shape(), strings.Trim(m.inShape.String(), "(,)"))
+	}
+	if y.Rank() < 1 || y.Dim(0) != x.Dim(0) {
+		return nil, nil, fmt.Errorf("model: %s: x has %d samples but y has shape %s", op, x.Dim(0), y.Shape())
+	}
+	x, y = x.As(m.DType), y.As(m.DType)
+	classes := m.outShape[len(m.outShape)-1]
+	if m.loss != nil && strings.HasPrefix(m.loss.Name(), "sparse") {
+		if !(y.Rank() == 1 || y.Rank() == 2 && y.Dim(1) == 1) {
+			return nil, nil, fmt.Errorf("model: %s: sparse labels must have shape (samples,), got %s", op, y.Shape())
+		}
+		for i := range y.Len() {
+			v := y.Index(i)
+			if v < 0 || v >= float64(classes) || v != math.Trunc(v) {
+				return nil, nil, fmt.Errorf("model: %s: label %g of sample %d is not a class index in [0, %d)", op, v, i, classes)
+			}
+		}
+		return x, y.Reshape(y.Dim(0)), nil
+	}
+	want := append(tensor.Shape{x.Dim(0)}, m.outShape...)
+	if y.Rank() == 1 && want.Len() == y.Len() {
+		y = y.Reshape(want...)
+	}
+	if !y.Shape().Equal(want) {
+		return nil, nil, fmt.Errorf("model: %s: y has shape %s; the model outputs %s per sample, so want %s (one-hot labels for %d classes)", op, y.Shape(), m.outShape, want, classes)
+	}
+	if !y.AllFinite() {
+		return nil, nil, fmt.Errorf("model: %s: y holds NaN or infinite values", op)
+	}
+	return x, y, nil
+}
+
+// timeNow is replaced in tests.
+var timeNow = time.Now
