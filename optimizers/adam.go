@@ -1,0 +1,126 @@
+package optimizers
+
+import (
+	"math"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Adam is the Adam optimizer (Kingma and Ba 2014, arXiv:1412.6980), in
+// Keras's "ε-hat" form by default. At step t = Iterations()+1, with m
+// (slot "momentum") and v (slot "velocity") starting at zero:
+//
+//	m = β1·m + (1−β1)·g
+//	v = β2·v + (1−β2)·g²
+//	w −= lr_t·m/(√v + ε),   lr_t = LR·√(1−β2ᵗ)/(1−β1ᵗ)
+//
+// PyTorch (torch.optim.Adam) and the paper's Algorithm 1 add ε to the
+// bias-corrected root instead:
+//
+//	w −= LR·m̂/(√v̂ + ε),   m̂ = m/(1−β1ᵗ), v̂ = v/(1−β2ᵗ)
+//
+// which is the Keras form with ε scaled by √(1−β2ᵗ): the two differ while
+// √v̂ is not much larger than ε, that is for tiny gradients and, through
+// the bias correction, most in early steps. Set PyTorchEpsilon for the
+// PyTorch form. Keras defaults ε to 1e-7, PyTorch to 1e-8.
+type Adam struct {
+	LR      float64 // learning rate, ≥ 0
+	Beta1   float64 // decay of the first moment, in [0, 1)
+	Beta2   float64 // decay of the second moment, in [0, 1)
+	Epsilon float64 // added to the root of the second moment, ≥ 0
+	// PyTorchEpsilon selects torch.optim.Adam's update, with ε added to
+	// √v̂ rather than √v (see the type's documentation).
+	PyTorchEpsilon bool
+	Clip
+
+	core
+}
+
+// NewAdam returns Adam with Keras's defaults: LR 1e-3, Beta1 0.9, Beta2
+// 0.999, Epsilon 1e-7.
+func NewAdam() *Adam { return &Adam{LR: 1e-3, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-7} }
+
+// Name returns "adam".
+func (o *Adam) Name() string { return "adam" }
+
+// LearningRate returns o.LR.
+func (o *Adam) LearningRate() float64 { return o.LR }
+
+// SetLearningRate sets o.LR.
+func (o *Adam) SetLearningRate(lr float64) { o.LR = lr }
+
+// Config returns learning_rate, beta_1, beta_2, epsilon, pytorch_epsilon
+// and the clipping settings that are on.
+func (o *Adam) Config() map[string]any {
+	m := map[string]any{"name": o.Name(), "learning_rate": o.LR, "beta_1": o.Beta1, "beta_2": o.Beta2,
+		"epsilon": o.Epsilon, "pytorch_epsilon": o.PyTorchEpsilon}
+	o.Clip.config(m)
+	return m
+}
+
+// SlotNames returns ["momentum", "velocity"], Keras's names for m and v.
+func (o *Adam) SlotNames() []string { return []string{"momentum", "velocity"} }
+
+// State returns p's m and v.
+func (o *Adam) State(p *autodiff.Var) []*tensor.Tensor { return o.slots(p, 0, 1) }
+
+// Step applies one Adam update to each parameter; see Optimizer.Step.
+func (o *Adam) Step(params []*autodiff.Var) error {
+	const name = "adam"
+	if len(params) == 0 {
+		return nil
+	}
+	if err := checkLR(name, o.LR); err != nil {
+		return err
+	}
+	if err := checkUnit(name, "beta_1", o.Beta1, false); err != nil {
+		return err
+	}
+	if err := checkUnit(name, "beta_2", o.Beta2, false); err != nil {
+		return err
+	}
+	if err := checkEps(name, o.Epsilon); err != nil {
+		return err
+	}
+	if err := o.prepare(name, &o.Clip, params); err != nil {
+		return err
+	}
+	t := float64(o.iterations + 1)
+	bc1 := 1 - math.Pow(o.Beta1, t)
+	bc2 := 1 - math.Pow(o.Beta2, t)
+	// Both forms as w −= a·m/(√v·r + e):
+	// Keras   a = LR·√bc2/bc1, r = 1,       e = ε;
+	// PyTorch a = LR/bc1,      r = 1/√bc2,  e = ε.
+	a, r := o.LR*math.Sqrt(bc2)/bc1, 1.0
+	if o.PyTorchEpsilon {
+		a, r = o.LR/bc1, 1/math.Sqrt(bc2)
+	}
+	for i, p := range params {
+		m, v := o.slot(p, 0), o.slot(p, 1)
+		s := o.scale[i]
+		if p.DType() == tensor.Float32 {
+			adamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
+				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s), float32(o.ClipValue))
+		} else {
+			adamStep(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(),
+				a, r, o.Epsilon, 1-o.Beta1, 1-o.Beta2, s, o.ClipValue)
+		}
+	}
+	o.iterations++
+	return nil
+}
+
+// adamStep updates the moments m, v and then w from g:
+// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + eps). The caller
+// computes c1 = 1−β1 and c2 = 1−β2 in float64: in float32, 1−β2 after
+// rounding β2 = 0.999 would be off by 1.3e-5 relative.
+func adamStep[T Float](w, g, m, v []T, a, r, eps, c1, c2, s, cv T) {
+	for i := range w {
+		gi := clipGrad(g[i], s, cv)
+		mi := flushSubnormal(m[i] + (gi-m[i])*c1)
+		vi := flushSubnormal(v[i] + (gi*gi-v[i])*c2)
+		m[i], v[i] = mi, vi
+		w[i] -= a * mi / (sqrt(vi)*r + eps)
+	}
+}

@@ -1,0 +1,60 @@
+package optimizers_test
+
+import (
+	"fmt"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/optimizers"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Minimise (w − 3)² with Adam, one tape pass per step.
+func Example() {
+	w := autodiff.NewParam(tensor.FromFloat64([]float64{0}, 1), "w")
+	three := tensor.FromFloat64([]float64{3}, 1)
+	opt := optimizers.NewAdam()
+	opt.LR = 0.1
+	tp := autodiff.NewTape()
+	for range 200 {
+		tp.Reset()
+		loss := nn.Square(tp, nn.Sub(tp, w, tp.Const(three)))
+		tp.Backward(loss)
+		if err := opt.Step([]*autodiff.Var{w}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	fmt.Printf("w = %.3f after %d steps\n", w.Value.Item(), opt.Iterations())
+	// Output: w = 3.000 after 200 steps
+}
+
+// Clip rejects a step whose gradient holds a NaN, leaving the parameters
+// and the optimizer's state as they were.
+func ExampleClip() {
+	w := autodiff.NewParam(tensor.FromFloat64([]float64{1, 2}, 2), "dense/kernel")
+	w.Grad = tensor.FromFloat64([]float64{0.5, 0}, 2)
+	w.Grad.SetIndex(1, w.Grad.Index(1)/w.Grad.Index(1)) // 0/0 = NaN
+	opt := optimizers.NewSGD(0.1)
+	opt.RejectNonFinite = true
+	err := opt.Step([]*autodiff.Var{w})
+	fmt.Println(err)
+	fmt.Println(w.Value.Float64s(), opt.Iterations())
+	// Output:
+	// optimizers: non-finite gradient: sgd: parameter "dense/kernel" has gradient norm NaN
+	// [1 2] 0
+}
+
+func ExampleByName() {
+	opt, err := optimizers.ByName("rmsprop", 0)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(opt.Name(), opt.LearningRate(), opt.SlotNames())
+	_, err = optimizers.ByName("adagrad", 0)
+	fmt.Println(err)
+	// Output:
+	// rmsprop 0.001 [velocity]
+	// optimizers: unknown optimizer "adagrad" (want one of sgd, adam, rmsprop)
+}
