@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, fn: sgemmKernel8x32AVX512}
+	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512}
 	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2}
 )
 
@@ -35,8 +35,7 @@ func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 // Micro-kernels; see microKernel for the contract.
 
 //go:noescape
-func sgemmKernel8x32AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uintptr)
+func sgemmKernel8x32AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
 
 //go:noescape
-func sgemmKernel6x16AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uintptr)
-
+func sgemmKernel6x16AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)

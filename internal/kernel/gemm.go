@@ -16,17 +16,28 @@ import (
 // with A(r,p) at a + r*rsa + p*ksa, B(p,c) at b + p*ksb + 4c and C(r,c) at
 // c + r*ldc + 4c (byte offsets). Strides on A let it read A in place, in
 // either orientation, or from a packed tile.
-type microKernel func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uintptr)
+//
+// flags bits 8-15 hold the number of rows to write and bits 32-63 a mask of
+// the columns to read from B and write in C. Kernels with edge == false
+// are only given full tiles; the others must not touch memory outside the
+// rows and mask given.
+type microKernel func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
 
 // kfBeta0 tells a micro-kernel not to read C.
 const kfBeta0 = 1
 
+// tileFlags encodes the rows and columns of a tile for a microKernel.
+func tileFlags(rows, cols int) uint64 {
+	return uint64(rows)<<8 | (1<<uint(cols)-1)<<32
+}
+
 // gemmKernel describes a micro-kernel and the blocking that suits it.
 type gemmKernel struct {
 	name   string
-	mr, nr int // register tile
-	kc     int // largest k block
-	nc     int // largest packed block of B columns (multiple of nr)
+	mr, nr int  // register tile
+	kc     int  // largest k block
+	nc     int  // largest packed block of B columns (multiple of nr)
+	edge   bool // fn handles partial tiles itself (see microKernel)
 	fn     microKernel
 }
 
@@ -152,7 +163,7 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 		nc := min(kern.nc, j1-jc)
 		for pc := 0; pc < p.k; pc += p.kc {
 			kc := min(p.kc, p.k-pc)
-			beta, flags := p.beta, uintptr(0)
+			beta, flags := p.beta, uint64(0)
 			if pc > 0 {
 				beta = 1
 			} else if beta == 0 {
@@ -160,7 +171,7 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 			}
 			if !p.directB {
 				packB(buf.b, p.b, p.ldb, p.transB, pc, kc, jc, nc, nr)
-			} else if nc%nr != 0 {
+			} else if nc%nr != 0 && !kern.edge {
 				// The ragged last panel is packed, zero padded.
 				jr := nc - nc%nr
 				packB(buf.b, p.b, p.ldb, false, pc, kc, jc+jr, nc-jr, nr)
@@ -184,22 +195,22 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 					switch {
 					case !p.directB:
 						bp, ksb = &buf.b[jr*kc], uintptr(nr)*4
-					case nrv < nr:
+					case nrv < nr && !kern.edge:
 						bp, ksb = &buf.b[0], uintptr(nr)*4
 					default:
 						bp, ksb = &p.b[pc*p.ldb+jc+jr], uintptr(p.ldb)*4
 					}
 					ci := ir*p.ldc + jc + jr
-					if mrv == mr && nrv == nr {
-						kern.fn(kc, ap, rsa, ksa, bp, ksb, &p.c[ci], uintptr(p.ldc)*4, p.alpha, beta, flags)
+					if (mrv == mr && nrv == nr) || kern.edge {
+						kern.fn(kc, ap, rsa, ksa, bp, ksb, &p.c[ci], uintptr(p.ldc)*4, p.alpha, beta, flags|tileFlags(mrv, nrv))
 						continue
 					}
 					// Edge tile: compute into buf.t, then merge the valid part.
-					kern.fn(kc, ap, rsa, ksa, bp, ksb, &buf.t[0], uintptr(nr)*4, p.alpha, 0, kfBeta0)
+					kern.fn(kc, ap, rsa, ksa, bp, ksb, &buf.t[0], uintptr(nr)*4, p.alpha, 0, kfBeta0|tileFlags(mr, nr))
 					for r := 0; r < mrv; r++ {
 						crow := p.c[ci+r*p.ldc : ci+r*p.ldc+nrv]
 						trow := buf.t[r*nr : r*nr+nrv]
-						if flags == kfBeta0 {
+						if flags&kfBeta0 != 0 {
 							copy(crow, trow)
 							continue
 						}
@@ -355,9 +366,12 @@ func startWorkers(n int) {
 }
 
 // goKernel is the plain Go twin of the assembly micro-kernels, for any
-// mr×nr (at most 8×32). Tests run the driver with it on every platform.
+// mr×nr up to 8×32, honouring the row count and column mask in flags.
+// Tests run the driver with it on every platform.
 func goKernel(mr, nr int) microKernel {
-	return func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uintptr) {
+	return func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64) {
+		rows := min(mr, int(flags>>8&0xff))
+		mask := flags >> 32
 		var acc [8][32]float32
 		for p := 0; p < kc; p++ {
 			ap := unsafe.Add(unsafe.Pointer(a), uintptr(p)*ksa)
@@ -365,12 +379,17 @@ func goKernel(mr, nr int) microKernel {
 			for r := 0; r < mr; r++ {
 				av := *(*float32)(unsafe.Add(ap, uintptr(r)*rsa))
 				for q := 0; q < nr; q++ {
-					acc[r][q] += av * *(*float32)(unsafe.Add(bp, q*4))
+					if mask>>q&1 != 0 {
+						acc[r][q] += av * *(*float32)(unsafe.Add(bp, q*4))
+					}
 				}
 			}
 		}
-		for r := 0; r < mr; r++ {
+		for r := 0; r < rows; r++ {
 			for q := 0; q < nr; q++ {
+				if mask>>q&1 == 0 {
+					continue
+				}
 				cp := (*float32)(unsafe.Add(unsafe.Pointer(c), uintptr(r)*ldc+uintptr(q)*4))
 				if flags&kfBeta0 != 0 {
 					*cp = alpha * acc[r][q]

@@ -50,7 +50,7 @@ func implementations() []namedSgemm {
 		{"Sgemm", Sgemm},
 	}
 	goKernels := []gemmKernel{
-		{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, fn: goKernel(8, 32)},
+		{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)},
 		{name: "go-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: goKernel(6, 16)},
 	}
 	for i := range goKernels {

@@ -36,7 +36,32 @@
 	VMOVUPS hi, 64(DI); \
 	ADDQ R11, DI
 
-// func sgemmKernel8x32AVX512(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uintptr)
+// STORE512M is STORE512 for an edge tile: only the columns in K1:K2 are
+// read or written, and it leaves after the last row (R13 counts them).
+#define STORE512M(lo, hi, done) \
+	VMULPS Z0, lo, lo; \
+	VMULPS Z0, hi, hi; \
+	VMOVUPS.Z (DI), K1, Z2; \
+	VMOVUPS.Z 64(DI), K2, Z3; \
+	VFMADD231PS Z2, Z1, lo; \
+	VFMADD231PS Z3, Z1, hi; \
+	VMOVUPS lo, K1, (DI); \
+	VMOVUPS hi, K2, 64(DI); \
+	ADDQ R11, DI; \
+	DECQ R13; \
+	JZ done
+
+// STORE512MB0 is STORE512M without reading C (beta == 0).
+#define STORE512MB0(lo, hi, done) \
+	VMULPS Z0, lo, lo; \
+	VMULPS Z0, hi, hi; \
+	VMOVUPS lo, K1, (DI); \
+	VMOVUPS hi, K2, 64(DI); \
+	ADDQ R11, DI; \
+	DECQ R13; \
+	JZ done
+
+// func sgemmKernel8x32AVX512(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uint64)
 TEXT ·sgemmKernel8x32AVX512(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI
@@ -48,6 +73,41 @@ TEXT ·sgemmKernel8x32AVX512(SB), NOSPLIT, $0-80
 	MOVQ ldc+56(FP), R11
 	LEAQ (R8)(R8*2), R12
 	LEAQ (SI)(R8*4), DX
+
+	// Column masks from flags bits 32-63 into K1 (0-15) and K2 (16-31);
+	// masked-off B columns load as zero and are never touched in memory.
+	MOVQ flags+72(FP), AX
+	MOVQ AX, R13
+	SHRQ $32, R13
+	KMOVW R13, K1
+	SHRQ $16, R13
+	KMOVW R13, K2
+
+	// Start pulling the C tile in; it is needed only at the end.
+	MOVQ DI, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
+	ADDQ R11, R13
+	PREFETCHT0 (R13)
+	PREFETCHT0 64(R13)
 
 	// Accumulators: row r in Z(16+2r), Z(17+2r).
 	VPXORD Z16, Z16, Z16
@@ -68,9 +128,10 @@ TEXT ·sgemmKernel8x32AVX512(SB), NOSPLIT, $0-80
 	VPXORD Z31, Z31, Z31
 
 loop512:
-	// One k step: B row into Z0, Z1; A column broadcast row by row.
-	VMOVUPS (BX), Z0
-	VMOVUPS 64(BX), Z1
+	// One k step: B row into Z0, Z1 (zero-masked, so no read past an
+	// edge); A column broadcast row by row.
+	VMOVUPS.Z (BX), K1, Z0
+	VMOVUPS.Z 64(BX), K2, Z1
 	FMA2ROWS512((SI), (SI)(R8*1), Z16, Z17, Z18, Z19)
 	FMA2ROWS512((SI)(R8*2), (SI)(R12*1), Z20, Z21, Z22, Z23)
 	FMA2ROWS512((DX), (DX)(R8*1), Z24, Z25, Z26, Z27)
@@ -81,12 +142,21 @@ loop512:
 	DECQ CX
 	JNZ  loop512
 
+	// Edge tile (fewer than 8 rows or a partial mask): masked stores.
 	VBROADCASTSS alpha+64(FP), Z0
-	MOVQ flags+72(FP), AX
+	VBROADCASTSS beta+68(FP), Z1
+	MOVQ AX, R13
+	SHRQ $8, R13
+	ANDQ $0xff, R13
+	MOVQ AX, CX
+	SHRQ $32, CX
+	CMPQ CX, $0xffffffff
+	JNE  edge512
+	CMPQ R13, $8
+	JNE  edge512
+
 	TESTQ $1, AX
 	JNZ  beta0512
-
-	VBROADCASTSS beta+68(FP), Z1
 	STORE512(Z16, Z17)
 	STORE512(Z18, Z19)
 	STORE512(Z20, Z21)
@@ -107,6 +177,36 @@ beta0512:
 	STORE512B0(Z26, Z27)
 	STORE512B0(Z28, Z29)
 	STORE512B0(Z30, Z31)
+	VZEROUPPER
+	RET
+
+edge512:
+	TESTQ $1, AX
+	JNZ  edgeb0512
+
+edgerows512:
+	STORE512M(Z16, Z17, done512)
+	STORE512M(Z18, Z19, done512)
+	STORE512M(Z20, Z21, done512)
+	STORE512M(Z22, Z23, done512)
+	STORE512M(Z24, Z25, done512)
+	STORE512M(Z26, Z27, done512)
+	STORE512M(Z28, Z29, done512)
+	STORE512M(Z30, Z31, done512)
+
+done512:
+	VZEROUPPER
+	RET
+
+edgeb0512:
+	STORE512MB0(Z16, Z17, done512)
+	STORE512MB0(Z18, Z19, done512)
+	STORE512MB0(Z20, Z21, done512)
+	STORE512MB0(Z22, Z23, done512)
+	STORE512MB0(Z24, Z25, done512)
+	STORE512MB0(Z26, Z27, done512)
+	STORE512MB0(Z28, Z29, done512)
+	STORE512MB0(Z30, Z31, done512)
 	VZEROUPPER
 	RET
 
@@ -137,7 +237,7 @@ beta0512:
 	VMOVUPS hi, 32(DI); \
 	ADDQ R11, DI
 
-// func sgemmKernel6x16AVX2(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uintptr)
+// func sgemmKernel6x16AVX2(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uint64)
 TEXT ·sgemmKernel6x16AVX2(SB), NOSPLIT, $0-80
 	MOVQ kc+0(FP), CX
 	MOVQ a+8(FP), SI

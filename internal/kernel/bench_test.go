@@ -1,0 +1,111 @@
+package kernel
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+)
+
+// Run with e.g.
+//
+//	go test -run - -bench Sgemm -benchtime 200ms -cpu 1,2 ./internal/kernel
+//
+// -cpu sets GOMAXPROCS; "asm-par" forces the parallel path even below the
+// size threshold, to show what it would cost or gain.
+
+type benchShape struct {
+	name           string
+	transA, transB bool
+	m, n, k        int
+}
+
+var benchShapes = []benchShape{
+	{"fwd_32x784x64", false, false, 32, 64, 784},
+	{"fwd_128x784x64", false, false, 128, 64, 784},
+	{"fwd_32x64x64", false, false, 32, 64, 64},
+	{"fwd_32x64x10", false, false, 32, 10, 64},
+	{"dW_AtB_784x32x64", true, false, 784, 64, 32},
+	{"dX_ABt_32x64x784", false, true, 32, 784, 64},
+	{"NN_512", false, false, 512, 512, 512},
+	{"TN_512", true, false, 512, 512, 512},
+	{"NT_512", false, true, 512, 512, 512},
+	{"NN_1024", false, false, 1024, 1024, 1024},
+}
+
+func randSlice(n int, rng *rand.Rand) []float32 {
+	s := make([]float32, n)
+	for i := range s {
+		s[i] = float32(rng.NormFloat64())
+	}
+	return s
+}
+
+func BenchmarkSgemm(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 1))
+	for _, sh := range benchShapes {
+		a := randSlice(sh.m*sh.k, rng)
+		bm := randSlice(sh.k*sh.n, rng)
+		c := randSlice(sh.m*sh.n, rng)
+		lda, ldb := sh.k, sh.n
+		if sh.transA {
+			lda = sh.m
+		}
+		if sh.transB {
+			ldb = sh.k
+		}
+		impls := []struct {
+			name  string
+			fn    sgemmFunc
+			force bool
+		}{{"generic", sgemmGeneric, false}}
+		if gemmKernelInUse != nil {
+			impls = append(impls,
+				struct {
+					name  string
+					fn    sgemmFunc
+					force bool
+				}{"asm", Sgemm, false},
+				struct {
+					name  string
+					fn    sgemmFunc
+					force bool
+				}{"asm-par", Sgemm, true})
+		}
+		for _, im := range impls {
+			if im.name == "generic" && sh.m*sh.n*sh.k > 1<<26 {
+				continue // too slow to be worth the wait
+			}
+			b.Run(fmt.Sprintf("%s/%s", sh.name, im.name), func(b *testing.B) {
+				if im.force {
+					old := parMinWork
+					parMinWork = 1
+					defer func() { parMinWork = old }()
+				}
+				b.ReportAllocs()
+				for b.Loop() {
+					im.fn(sh.transA, sh.transB, sh.m, sh.n, sh.k, 1, a, lda, bm, ldb, 0, c, sh.n)
+				}
+				b.ReportMetric(2*float64(sh.m*sh.n*sh.k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+			})
+		}
+	}
+}
+
+// BenchmarkMicroKernel times the micro-kernels alone on L1-resident data.
+func BenchmarkMicroKernel(b *testing.B) {
+	rng := rand.New(rand.NewPCG(2, 2))
+	const kc = 256
+	kernels := append([]*gemmKernel{{name: "go-8x32", mr: 8, nr: 32, fn: goKernel(8, 32)}}, asmGemmKernels...)
+	for _, kern := range kernels {
+		a := randSlice(kern.mr*kc, rng)
+		bp := randSlice(kc*kern.nr, rng)
+		c := randSlice(kern.mr*kern.nr, rng)
+		b.Run(kern.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				kern.fn(kc, &a[0], 4, uintptr(kern.mr)*4, &bp[0], uintptr(kern.nr)*4, &c[0], uintptr(kern.nr)*4, 1, 1, tileFlags(kern.mr, kern.nr))
+			}
+			b.ReportMetric(2*float64(kern.mr*kern.nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
