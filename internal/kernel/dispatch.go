@@ -13,7 +13,6 @@ var (
 	reluImpl     = reluGeneric
 	reluGradImpl = reluGradGeneric
 	adamImpl     = adamGeneric
-	packBT       = packBTGeneric
 )
 
 // asmGemmKernels lists the assembly micro-kernels this CPU can run, for

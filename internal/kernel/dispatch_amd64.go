@@ -9,7 +9,7 @@ import (
 )
 
 var (
-	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512}
+	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX512}
 	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2}
 )
 
@@ -39,3 +39,17 @@ func sgemmKernel8x32AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb
 
 //go:noescape
 func sgemmKernel6x16AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
+
+//go:noescape
+func packBT32AVX512(dst *float32, src *float32, ldb int, kc int, mask uint32)
+
+// packBTAVX512 is packBTGeneric for nr == 32, by gathers.
+func packBTAVX512(d, b []float32, ldb, kc, w, nr int) {
+	if nr != 32 || ldb > (1<<31-1)/32 {
+		packBTGeneric(d, b, ldb, kc, w, nr)
+		return
+	}
+	_ = d[kc*32-1]
+	_ = b[(w-1)*ldb+kc-1]
+	packBT32AVX512(&d[0], &b[0], ldb, kc, uint32(1<<uint(w)-1))
+}

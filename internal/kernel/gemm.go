@@ -39,6 +39,9 @@ type gemmKernel struct {
 	nc     int  // largest packed block of B columns (multiple of nr)
 	edge   bool // fn handles partial tiles itself (see microKernel)
 	fn     microKernel
+	// packBT packs one panel of a transposed B (see packBTGeneric);
+	// nil means packBTGeneric.
+	packBT func(d, b []float32, ldb, kc, w, nr int)
 }
 
 // gemmPlan is one Sgemm call, split into items: blocks of C of mb×nb
@@ -170,11 +173,11 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 				flags = kfBeta0
 			}
 			if !p.directB {
-				packB(buf.b, p.b, p.ldb, p.transB, pc, kc, jc, nc, nr)
+				packB(kern, buf.b, p.b, p.ldb, p.transB, pc, kc, jc, nc)
 			} else if nc%nr != 0 && !kern.edge {
 				// The ragged last panel is packed, zero padded.
 				jr := nc - nc%nr
-				packB(buf.b, p.b, p.ldb, false, pc, kc, jc+jr, nc-jr, nr)
+				packB(kern, buf.b, p.b, p.ldb, false, pc, kc, jc+jr, nc-jr)
 			}
 			for ir := i0; ir < i1; ir += mr {
 				mrv := min(mr, i1-ir)
@@ -226,20 +229,30 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 
 // packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as panels of nr columns,
 // each kc×nr row-major, the last one zero padded.
-func packB(dst, b []float32, ldb int, transB bool, pc, kc, jc, nc, nr int) {
+func packB(kern *gemmKernel, dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
+	nr := kern.nr
 	for jp := 0; jp < nc; jp += nr {
 		w := min(nr, nc-jp)
 		d := dst[jp*kc : jp*kc+kc*nr]
-		if !transB {
+		switch {
+		case transB && kern.packBT != nil:
+			kern.packBT(d, b[(jc+jp)*ldb+pc:], ldb, kc, w, nr)
+		case transB:
+			packBTGeneric(d, b[(jc+jp)*ldb+pc:], ldb, kc, w, nr)
+		case w == 32 && nr == 32:
+			// Whole-panel rows copy as arrays: no call per row.
+			for q := 0; q < kc; q++ {
+				o := (pc+q)*ldb + jc + jp
+				*(*[32]float32)(d[q*32:]) = *(*[32]float32)(b[o:])
+			}
+		default:
 			for q := 0; q < kc; q++ {
 				src := b[(pc+q)*ldb+jc+jp : (pc+q)*ldb+jc+jp+w]
 				row := d[q*nr : q*nr+nr]
 				copy(row, src)
 				clear(row[w:])
 			}
-			continue
 		}
-		packBT(d, b[(jc+jp)*ldb+pc:], ldb, kc, w, nr)
 	}
 }
 

@@ -391,3 +391,32 @@ func TestDgemm(t *testing.T) {
 		}
 	}
 }
+
+// TestPackBT checks each kernel's transposed-B packer against the generic
+// one bit for bit, including the zero padding.
+func TestPackBT(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	for _, kern := range asmGemmKernels {
+		if kern.packBT == nil {
+			continue
+		}
+		for _, kc := range []int{1, 2, 7, 64, 257} {
+			for _, w := range []int{1, 5, 16, 17, 31, kern.nr} {
+				ldb := kc + rng.IntN(5)
+				b := randSlice((w-1)*ldb+kc, rng)
+				got := make([]float32, kc*kern.nr)
+				want := make([]float32, kc*kern.nr)
+				for i := range got {
+					got[i], want[i] = sentinel, sentinel
+				}
+				kern.packBT(got, b, ldb, kc, w, kern.nr)
+				packBTGeneric(want, b, ldb, kc, w, kern.nr)
+				for i := range got {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s packBT kc=%d w=%d ldb=%d: d[%d] got %v, want %v", kern.name, kc, w, ldb, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}

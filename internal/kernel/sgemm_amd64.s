@@ -301,3 +301,61 @@ beta0256:
 	STORE256B0(Y14, Y15)
 	VZEROUPPER
 	RET
+
+// iota16 is 0, 1, ..., 15 as int32s: lane numbers for gather indices.
+DATA iota16<>+0(SB)/4, $0
+DATA iota16<>+4(SB)/4, $1
+DATA iota16<>+8(SB)/4, $2
+DATA iota16<>+12(SB)/4, $3
+DATA iota16<>+16(SB)/4, $4
+DATA iota16<>+20(SB)/4, $5
+DATA iota16<>+24(SB)/4, $6
+DATA iota16<>+28(SB)/4, $7
+DATA iota16<>+32(SB)/4, $8
+DATA iota16<>+36(SB)/4, $9
+DATA iota16<>+40(SB)/4, $10
+DATA iota16<>+44(SB)/4, $11
+DATA iota16<>+48(SB)/4, $12
+DATA iota16<>+52(SB)/4, $13
+DATA iota16<>+56(SB)/4, $14
+DATA iota16<>+60(SB)/4, $15
+GLOBL iota16<>(SB), RODATA|NOPTR, $64
+
+// func packBT32AVX512(dst *float32, src *float32, ldb int, kc int, mask uint32)
+// dst[q*32+c] = src[c*ldb+q] for q < kc and c in mask, else 0.
+TEXT ·packBT32AVX512(SB), NOSPLIT, $0-36
+	MOVQ dst+0(FP), DI
+	MOVQ src+8(FP), SI
+	MOVQ ldb+16(FP), AX
+	MOVQ kc+24(FP), CX
+	MOVL mask+32(FP), DX
+
+	// Gather indices: Z30 = c*ldb for c < 16, Z31 = Z30 + 16*ldb.
+	VPBROADCASTD AX, Z29
+	VMOVDQU32 iota16<>(SB), Z30
+	VPMULLD Z29, Z30, Z30
+	VPSLLD $4, Z29, Z29
+	VPADDD Z29, Z30, Z31
+
+	// Column masks: K3 for columns 0-15, K4 for 16-31.
+	KMOVW DX, K3
+	SHRL $16, DX
+	KMOVW DX, K4
+
+loopbt:
+	// One row q of the panel: two 16-lane gathers down the B rows. A
+	// gather clears its mask, so copy it each time; masked lanes stay 0.
+	VPXORD Z0, Z0, Z0
+	VPXORD Z1, Z1, Z1
+	KMOVW K3, K1
+	KMOVW K4, K2
+	VGATHERDPS (SI)(Z30*4), K1, Z0
+	VGATHERDPS (SI)(Z31*4), K2, Z1
+	VMOVUPS Z0, (DI)
+	VMOVUPS Z1, 64(DI)
+	ADDQ $4, SI
+	ADDQ $128, DI
+	DECQ CX
+	JNZ  loopbt
+	VZEROUPPER
+	RET
