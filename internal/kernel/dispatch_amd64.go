@@ -26,6 +26,14 @@ func init() {
 	}
 	gemmKernelInUse = asmGemmKernels[len(asmGemmKernels)-1]
 	sgemmImpl = sgemmAsm
+	axpyImpl = axpyAVX2
+	scalImpl = scalAVX2
+	dotImpl = dotAVX2
+	sumImpl = sumAVX2
+	addImpl = addAVX2
+	reluImpl = reluAVX2
+	reluGradImpl = reluGradAVX2
+	adamImpl = adamAVX2
 }
 
 func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
@@ -52,4 +60,35 @@ func packBTAVX512(d, b []float32, ldb, kc, w, nr int) {
 	_ = d[kc*32-1]
 	_ = b[(w-1)*ldb+kc-1]
 	packBT32AVX512(&d[0], &b[0], ldb, kc, uint32(1<<uint(w)-1))
+}
+
+// Elementwise loops; callers have checked lengths (the first slice of
+// x, a or dst sets the count, see each Go version).
+
+//go:noescape
+func axpyAVX2(alpha float32, x, y []float32)
+
+//go:noescape
+func scalAVX2(alpha float32, x []float32)
+
+//go:noescape
+func dotAVX2(x, y []float32) float32
+
+//go:noescape
+func sumAVX2(x []float32) float32
+
+//go:noescape
+func addAVX2(dst, a, b []float32)
+
+//go:noescape
+func reluAVX2(dst, x []float32)
+
+//go:noescape
+func reluGradAVX2(dst, dy, y []float32)
+
+//go:noescape
+func adamAsm(w, g, m, v []float32, lr, beta1, beta2, eps, biasC1, biasC2, c1, c2 float32)
+
+func adamAVX2(w, g, m, v []float32, lr, beta1, beta2, eps, biasC1, biasC2 float32) {
+	adamAsm(w, g, m, v, lr, beta1, beta2, eps, biasC1, biasC2, 1-beta1, 1-beta2)
 }
