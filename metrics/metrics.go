@@ -1,0 +1,98 @@
+// Package metrics holds Keras's streaming metrics: accuracies and a
+// weighted running mean.
+//
+// A metric accumulates over the batches of an epoch: Update adds a batch,
+// Result reports the value so far, Reset starts over. As in Keras's
+// stateful metrics, each batch weighs in by its size, so the Result after
+// an epoch is the accuracy over all its samples, not the mean of the batch
+// accuracies (which would overweight a short last batch). The counts are
+// exact integers, where Keras accumulates in float32.
+//
+// Update takes plain tensors of either dtype (prediction and target need
+// not agree), reports mismatched shapes as an error naming both, and
+// allocates nothing.
+package metrics
+
+import (
+	"fmt"
+
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Metric is a streaming evaluation metric.
+type Metric interface {
+	// Name returns the Keras name, the key of the metric in logs:
+	// "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
+	// "binary_accuracy", or a Mean's own name.
+	Name() string
+	// Reset forgets every update.
+	Reset()
+	// Update adds a batch of predictions and their targets. It returns an
+	// error naming both shapes when they do not fit, and then changes
+	// nothing.
+	Update(pred, target *tensor.Tensor) error
+	// Result returns the metric over every update since the last Reset,
+	// or 0 before the first.
+	Result() float64
+}
+
+// ByName returns a new metric with the Keras name name: "accuracy" (or
+// "acc"), "categorical_accuracy", "sparse_categorical_accuracy" or
+// "binary_accuracy".
+func ByName(name string) (Metric, error) {
+	switch name {
+	case "accuracy", "acc":
+		return NewAccuracy(), nil
+	case "categorical_accuracy":
+		return NewCategoricalAccuracy(), nil
+	case "sparse_categorical_accuracy":
+		return NewSparseCategoricalAccuracy(), nil
+	case "binary_accuracy":
+		return NewBinaryAccuracy(), nil
+	}
+	return nil, fmt.Errorf("metrics: unknown metric %q (want one of accuracy, categorical_accuracy, sparse_categorical_accuracy, binary_accuracy)", name)
+}
+
+// Float is the element type of the generic loops.
+type Float interface{ ~float32 | ~float64 }
+
+// tally counts correct decisions out of all decisions.
+type tally struct{ correct, total int64 }
+
+func (t *tally) result() float64 {
+	if t.total == 0 {
+		return 0
+	}
+	return float64(t.correct) / float64(t.total)
+}
+
+func shapeError(name string, pred, target *tensor.Tensor, want string) error {
+	return fmt.Errorf("metrics: %s: prediction shape %s and target shape %s do not fit: %s", name, pred.Shape(), target.Shape(), want)
+}
+
+// sameUpToTrailingOne reports whether a and b are equal, or equal once a
+// trailing axis of size 1 is dropped from the longer one.
+func sameUpToTrailingOne(a, b tensor.Shape) bool {
+	switch {
+	case len(a) == len(b)+1 && a[len(a)-1] == 1:
+		a = a[:len(b)]
+	case len(b) == len(a)+1 && b[len(b)-1] == 1:
+		b = b[:len(a)]
+	}
+	return a.Equal(b)
+}
+
+// argmax returns the index of the largest element of row, the first one on
+// ties, or the first NaN (NumPy's argmax).
+func argmax[T Float](row []T) int {
+	best := 0
+	for j, v := range row {
+		if v != v {
+			return j
+		}
+		if v > row[best] {
+			best = j
+		}
+	}
+	return best
+}
