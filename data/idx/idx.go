@@ -52,7 +52,8 @@ const (
 const (
 	// MaxDims is the largest number of dimensions Read accepts.
 	MaxDims = 8
-	// MaxBytes is the largest payload, in bytes, Read accepts (4 GiB).
+	// MaxBytes is the largest payload, in bytes, Read accepts (4 GiB;
+	// less on 32-bit platforms, where the limit is math.MaxInt).
 	MaxBytes = 1 << 32
 )
 
@@ -105,7 +106,7 @@ var ErrFormat = errors.New("idx: invalid format")
 // FormatError describes malformed IDX input. It matches ErrFormat.
 type FormatError struct {
 	Path   string // file name; empty when reading from an io.Reader
-	Offset int64  // byte offset of Field in the (decompressed) IDX stream
+	Offset int64  // byte offset of Field in the (decompressed) IDX stream; for "gzip", how far decompression got
 	Field  string // what was being read: "magic", "type", "ndims", "dims[1]", "payload", "gzip", ...
 	Want   string // what the format requires
 	Got    string // what the input holds
@@ -297,6 +298,10 @@ func read(r io.Reader, path string) (*Array, error) {
 	zero := false
 	for i := range dims {
 		d := binary.BigEndian.Uint32(dimBuf[4*i:])
+		if uint64(d) > math.MaxInt { // only on 32-bit platforms
+			return nil, &FormatError{Path: path, Offset: int64(4 + 4*i), Field: fmt.Sprintf("dims[%d]", i),
+				Want: "a size that fits an int", Got: strconv.FormatUint(uint64(d), 10)}
+		}
 		dims[i] = int(d)
 		if d == 0 {
 			zero = true
@@ -308,9 +313,9 @@ func read(r io.Reader, path string) (*Array, error) {
 			break
 		}
 		hi, lo := bits.Mul64(nbytes, uint64(d))
-		if hi != 0 || lo > MaxBytes || lo > math.MaxInt {
+		if limit := min(uint64(MaxBytes), uint64(math.MaxInt)); hi != 0 || lo > limit {
 			return nil, &FormatError{Path: path, Offset: int64(4 + 4*i), Field: fmt.Sprintf("dims[%d]", i),
-				Want: fmt.Sprintf("a payload of at most %d bytes", uint64(MaxBytes)),
+				Want: fmt.Sprintf("a payload of at most %d bytes", limit),
 				Got:  fmt.Sprintf("dims %v of %s", dims, t)}
 		}
 		nbytes = lo

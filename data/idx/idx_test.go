@@ -150,6 +150,10 @@ func TestReadErrors(t *testing.T) {
 	corrupt[12] ^= 0xff // inside the deflate data
 	badCRC := bytes.Clone(gz)
 	badCRC[len(badCRC)-8] ^= 0xff
+	overCapField, overCapOffset := "dims[2]", int64(12)
+	if math.MaxInt == math.MaxInt32 { // the payload limit is math.MaxInt
+		overCapField, overCapOffset = "dims[1]", 8
+	}
 	tests := []struct {
 		name   string
 		in     []byte
@@ -164,7 +168,7 @@ func TestReadErrors(t *testing.T) {
 		{"too many dims", header(0x08, 1, 1, 1, 1, 1, 1, 1, 1, 1), "ndims", 3},
 		{"truncated dims", header(0x08, 1, 2)[:9], "dims", 4},
 		{"overflow", header(0x0E, 0xffffffff, 0xffffffff, 0xffffffff), "dims[0]", 4},
-		{"over cap", header(0x08, 1<<16, 1<<16, 2), "dims[2]", 12},
+		{"over cap", header(0x08, 1<<16, 1<<16, 2), overCapField, overCapOffset},
 		{"truncated payload", valid[:len(valid)-1], "payload", 12},
 		{"no payload", header(0x08, 3), "payload", 8},
 		{"trailing bytes", cat(valid, []byte{0}), "end of input", int64(len(valid))},
@@ -276,6 +280,13 @@ func TestReadFile(t *testing.T) {
 }
 
 func TestWriteErrors(t *testing.T) {
+	// On 32-bit platforms every int fits a uint32 dimension, and the size
+	// check that fails is the payload's.
+	maxDim := int(min(uint64(math.MaxUint32), uint64(math.MaxInt)))
+	dimTooBigField := "dims[0]"
+	if math.MaxInt == math.MaxInt32 {
+		dimTooBigField = "payload"
+	}
 	tests := []struct {
 		name  string
 		a     *Array
@@ -286,10 +297,10 @@ func TestWriteErrors(t *testing.T) {
 		{"no dims", &Array{Type: Uint8}, "ndims"},
 		{"too many dims", &Array{Type: Uint8, Dims: make([]int, 9)}, "ndims"},
 		{"negative dim", &Array{Type: Uint8, Dims: []int{2, -1}}, "dims[1]"},
-		{"dim too big", &Array{Type: Uint8, Dims: []int{1 << 32}}, "dims[0]"},
+		{"dim too big", &Array{Type: Uint8, Dims: []int{math.MaxInt}}, dimTooBigField},
 		{"short data", &Array{Type: Int16, Dims: []int{2}, Data: []byte{0, 1, 2}}, "payload"},
 		{"long data", &Array{Type: Uint8, Dims: []int{2}, Data: []byte{0, 1, 2}}, "payload"},
-		{"overflow", &Array{Type: Float64, Dims: []int{1 << 31, 1 << 31, 1 << 31}}, "payload"},
+		{"overflow", &Array{Type: Float64, Dims: []int{maxDim, maxDim, 4}}, "payload"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

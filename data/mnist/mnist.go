@@ -129,14 +129,15 @@ func (s *Set) Slice(i, j int) *Set {
 }
 
 // Load decodes the embedded MNIST dataset: 60,000 training and 10,000 test
-// images of 28×28 pixels in 10 classes. Every call decodes afresh and
-// returns Sets the caller owns.
+// images of 28×28 pixels in 10 classes. Every call decodes afresh (about
+// half a second on two cores) and returns Sets the caller owns, about
+// 220 MB of float32 pixels.
 func Load() (train, test *Set, err error) {
 	return load(func(base string) (*idx.Array, string, error) {
 		name := "files/" + base + ".gz"
 		a, err := idx.ReadFS(files, name)
 		if err != nil {
-			return nil, name, fmt.Errorf("mnist: embedded %w", err)
+			return nil, name, fmt.Errorf("mnist: embedded file: %w", err)
 		}
 		return a, "embedded " + name, nil
 	})
