@@ -49,7 +49,7 @@ func (l BinaryCrossentropy) Compute(tp *autodiff.Tape, pred *autodiff.Var, targe
 	return nn.Neg(tp, nn.Mean(tp, ll, nn.AllAxes))
 }
 
-func oneMinus[T Float](dst, t []T) {
+func oneMinus[T float](dst, t []T) {
 	for i, v := range t {
 		dst[i] = 1 - v
 	}

@@ -122,12 +122,12 @@ func probCE(tp *autodiff.Tape, p *autodiff.Var, t *tensor.Tensor, sparse bool) *
 }
 
 // clipBounds returns ε and 1−ε in T, 1−ε computed in T as Keras does.
-func clipBounds[T Float]() (lo, hi T) {
+func clipBounds[T float]() (lo, hi T) {
 	lo = T(ClipEpsilon)
 	return lo, 1 - lo
 }
 
-func probCEFwd[T Float](p, t []T, n, c int, sparse bool) T {
+func probCEFwd[T float](p, t []T, n, c int, sparse bool) T {
 	lo, hi := clipBounds[T]()
 	var total float64
 	for i := range n {
@@ -171,7 +171,7 @@ func (probCEOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 // interval (0 outside), the chain rule through q = p/s gives
 //
 //	∂L/∂pₖ = (hₖ − Σⱼ hⱼ·qⱼ)/s,   where hⱼ·qⱼ = −tⱼ inside the interval.
-func probCEBwd[T Float](dp, p, t []T, n, c int, sparse bool, g T) {
+func probCEBwd[T float](dp, p, t []T, n, c int, sparse bool, g T) {
 	lo, hi := clipBounds[T]()
 	scale := g / T(n)
 	for i := range n {

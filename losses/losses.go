@@ -80,8 +80,8 @@ func ByName(name string) (Loss, error) {
 		"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error", "mse", "bce"}, ", "))
 }
 
-// Float is the element type of the generic loops.
-type Float interface{ ~float32 | ~float64 }
+// float is the element type of the generic loops.
+type float interface{ ~float32 | ~float64 }
 
 // like returns target with pred's dtype and shape, for elementwise losses.
 // The shapes must be equal or differ by a trailing axis of 1 (pred (n, 1)

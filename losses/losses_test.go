@@ -142,6 +142,7 @@ func TestGradients(t *testing.T) {
 		{"cce/probs/soft", losses.CategoricalCrossentropy{}, gradcheck.Uniform(0.05, 1, 5, 4), soft},
 		{"sparse/logits", losses.SparseCategoricalCrossentropy{FromLogits: true}, gradcheck.Randn(5, 4), labels},
 		{"sparse/probs", losses.SparseCategoricalCrossentropy{}, gradcheck.Uniform(0.05, 1, 5, 4), labels},
+		{"sparse/logits/column", losses.SparseCategoricalCrossentropy{FromLogits: true}, gradcheck.Randn(5, 4), labelsCol},
 		{"sparse/probs/column", losses.SparseCategoricalCrossentropy{}, gradcheck.Uniform(0.05, 1, 5, 4), labelsCol},
 		{"bce/probs", losses.BinaryCrossentropy{}, gradcheck.Uniform(0.05, 0.95, 5, 4), bits},
 		{"bce/probs/soft", losses.BinaryCrossentropy{}, gradcheck.Uniform(0.05, 0.95, 5, 4), soft},

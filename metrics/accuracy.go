@@ -174,7 +174,7 @@ func count(kind int, pred, target *tensor.Tensor, c int, th float64) int64 {
 
 // countT counts the correct decisions of one batch: rows of c predictions
 // (categorical, sparse) or single elements (binary).
-func countT[P, Q Float](kind int, p []P, t []Q, c int, th float64) int64 {
+func countT[P, Q float](kind int, p []P, t []Q, c int, th float64) int64 {
 	var n int64
 	switch kind {
 	case kindCategorical:

@@ -53,8 +53,8 @@ func ByName(name string) (Metric, error) {
 	return nil, fmt.Errorf("metrics: unknown metric %q (want one of accuracy, categorical_accuracy, sparse_categorical_accuracy, binary_accuracy)", name)
 }
 
-// Float is the element type of the generic loops.
-type Float interface{ ~float32 | ~float64 }
+// float is the element type of the generic loops.
+type float interface{ ~float32 | ~float64 }
 
 // tally counts correct decisions out of all decisions.
 type tally struct{ correct, total int64 }
@@ -84,7 +84,7 @@ func sameUpToTrailingOne(a, b tensor.Shape) bool {
 
 // argmax returns the index of the largest element of row, the first one on
 // ties, or the first NaN (NumPy's argmax).
-func argmax[T Float](row []T) int {
+func argmax[T float](row []T) int {
 	best := 0
 	for j, v := range row {
 		if v != v {

@@ -115,7 +115,7 @@ func (o *Adam) Step(params []*autodiff.Var) error {
 // m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + eps). The caller
 // computes c1 = 1−β1 and c2 = 1−β2 in float64: in float32, 1−β2 after
 // rounding β2 = 0.999 would be off by 1.3e-5 relative.
-func adamStep[T Float](w, g, m, v []T, a, r, eps, c1, c2, s, cv T) {
+func adamStep[T float](w, g, m, v []T, a, r, eps, c1, c2, s, cv T) {
 	for i := range w {
 		gi := clipGrad(g[i], s, cv)
 		mi := flushSubnormal(m[i] + (gi-m[i])*c1)

@@ -129,13 +129,13 @@ func ByName(name string, lr float64) (Optimizer, error) {
 	return o, nil
 }
 
-// Float is the element type of the update loops.
-type Float interface{ ~float32 | ~float64 }
+// float is the element type of the update loops.
+type float interface{ ~float32 | ~float64 }
 
 // flushSubnormal is the hook for the subnormal-number problem described in
 // the package documentation: every moment the update loops write passes
 // through it. It returns x unchanged for now.
-func flushSubnormal[T Float](x T) T { return x }
+func flushSubnormal[T float](x T) T { return x }
 
 // maxSlots is the largest number of state tensors an optimizer keeps per
 // parameter (RMSprop: velocity, momentum, average gradient).
@@ -259,7 +259,7 @@ func names(all []string, on ...bool) []string {
 
 // clipGrad returns gradient element g scaled by s and, when cv > 0,
 // clamped to [−cv, cv].
-func clipGrad[T Float](g, s, cv T) T {
+func clipGrad[T float](g, s, cv T) T {
 	g *= s
 	if cv > 0 {
 		g = min(max(g, -cv), cv)
@@ -267,4 +267,4 @@ func clipGrad[T Float](g, s, cv T) T {
 	return g
 }
 
-func sqrt[T Float](x T) T { return T(math.Sqrt(float64(x))) }
+func sqrt[T float](x T) T { return T(math.Sqrt(float64(x))) }

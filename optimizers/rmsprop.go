@@ -127,7 +127,7 @@ func (o *RMSprop) Step(params []*autodiff.Var) error {
 
 // rmsStep updates the state and w from g; b (momentum) and a (average
 // gradient) are nil when unused; c = 1−ρ, computed in float64.
-func rmsStep[T Float](w, g, v, b, a []T, lr, rho, c, mom, eps T, torchEps bool, s, cv T) {
+func rmsStep[T float](w, g, v, b, a []T, lr, rho, c, mom, eps T, torchEps bool, s, cv T) {
 	for i := range w {
 		gi := clipGrad(g[i], s, cv)
 		vi := flushSubnormal(rho*v[i] + c*gi*gi)

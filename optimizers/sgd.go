@@ -92,7 +92,7 @@ func (o *SGD) Step(params []*autodiff.Var) error {
 
 // sgdStep updates w from g; m is nil without momentum. s and cv are the
 // clipping scale and value (see clipGrad).
-func sgdStep[T Float](w, g, m []T, lr, mom T, nesterov bool, s, cv T) {
+func sgdStep[T float](w, g, m []T, lr, mom T, nesterov bool, s, cv T) {
 	if m == nil {
 		for i := range w {
 			w[i] -= lr * clipGrad(g[i], s, cv)
