@@ -1,6 +1,7 @@
 package kernel
 
 import (
+	"flag"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -40,7 +41,45 @@ func randSlice(n int, rng *rand.Rand) []float32 {
 	return s
 }
 
+// Flags to try other blocking without editing the code, e.g.
+// go test -bench Sgemm ./internal/kernel -args -kernel.kc=384
+var (
+	flagKC      = flag.Int("kernel.kc", 0, "benchmarks: k block of the micro-kernel in use (0: default)")
+	flagNC      = flag.Int("kernel.nc", 0, "benchmarks: B column block (0: default)")
+	flagDirectM = flag.Int("kernel.directm", -1, "benchmarks: directBMaxM (-1: default)")
+	flagPackAN  = flag.Int("kernel.packan", -1, "benchmarks: packAMinN (-1: default)")
+	flagParWork = flag.Int("kernel.parwork", -1, "benchmarks: parMinWork (-1: default)")
+	flagUKC     = flag.Int("kernel.ukc", 256, "BenchmarkMicroKernel: k steps per call")
+)
+
+// applyBenchFlags installs the flag overrides and returns a function that
+// restores the defaults.
+func applyBenchFlags() func() {
+	oldKern, oldD, oldP, oldW := gemmKernelInUse, directBMaxM, packAMinN, parMinWork
+	if gemmKernelInUse != nil && (*flagKC > 0 || *flagNC > 0) {
+		k := *gemmKernelInUse
+		if *flagKC > 0 {
+			k.kc = *flagKC
+		}
+		if *flagNC > 0 {
+			k.nc = *flagNC
+		}
+		gemmKernelInUse = &k
+	}
+	if *flagDirectM >= 0 {
+		directBMaxM = *flagDirectM
+	}
+	if *flagPackAN >= 0 {
+		packAMinN = *flagPackAN
+	}
+	if *flagParWork >= 0 {
+		parMinWork = *flagParWork
+	}
+	return func() { gemmKernelInUse, directBMaxM, packAMinN, parMinWork = oldKern, oldD, oldP, oldW }
+}
+
 func BenchmarkSgemm(b *testing.B) {
+	defer applyBenchFlags()()
 	rng := rand.New(rand.NewPCG(1, 1))
 	for _, sh := range benchShapes {
 		a := randSlice(sh.m*sh.k, rng)
@@ -94,7 +133,7 @@ func BenchmarkSgemm(b *testing.B) {
 // BenchmarkMicroKernel times the micro-kernels alone on L1-resident data.
 func BenchmarkMicroKernel(b *testing.B) {
 	rng := rand.New(rand.NewPCG(2, 2))
-	const kc = 256
+	kc := *flagUKC
 	kernels := append([]*gemmKernel{{name: "go-8x32", mr: 8, nr: 32, fn: goKernel(8, 32)}}, asmGemmKernels...)
 	for _, kern := range kernels {
 		a := randSlice(kern.mr*kc, rng)
@@ -107,5 +146,51 @@ func BenchmarkMicroKernel(b *testing.B) {
 			}
 			b.ReportMetric(2*float64(kern.mr*kern.nr*kc)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
 		})
+	}
+}
+
+// BenchmarkElementwise compares the dispatched helpers with the Go ones
+// at a weight-matrix size (784×64) and an activation size (32×64).
+func BenchmarkElementwise(b *testing.B) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	for _, n := range []int{2048, 50176} {
+		x, y, z, w := randSlice(n, rng), randSlice(n, rng), randSlice(n, rng), randSlice(n, rng)
+		for i := range z {
+			z[i] *= z[i]
+		}
+		type op struct {
+			name       string
+			asm, plain func()
+		}
+		var sink float32
+		ops := []op{
+			{"axpy", func() { AxpyUnitary(1e-3, x, y) }, func() { axpyGeneric(1e-3, x, y) }},
+			{"scal", func() { ScalUnitary(1, x) }, func() { scalGeneric(1, x) }},
+			{"dot", func() { sink += DotUnitary(x, y) }, func() { sink += dotGeneric(x, y) }},
+			{"sum", func() { sink += Sum(x) }, func() { sink += sumGeneric(x) }},
+			{"addrow", func() { AddRowTo(w, x, y[:64], 64) }, func() {
+				for i := 0; i < n; i += 64 {
+					addGeneric(w[i:i+64], x[i:i+64], y[:64])
+				}
+			}},
+			{"relu", func() { ReluTo(w, x) }, func() { reluGeneric(w, x) }},
+			{"relugrad", func() { ReluGradTo(w, y, x) }, func() { reluGradGeneric(w, y, x) }},
+			{"adam", func() { AdamUpdate(w, x, y, z, 1e-9, 0.9, 0.999, 1e-7, 0.5, 0.5) }, func() { adamGeneric(w, x, y, z, 1e-9, 0.9, 0.999, 1e-7, 0.5, 0.5) }},
+		}
+		for _, o := range ops {
+			for _, v := range []struct {
+				name string
+				fn   func()
+			}{{"dispatch", o.asm}, {"generic", o.plain}} {
+				b.Run(fmt.Sprintf("%s/n=%d/%s", o.name, n, v.name), func(b *testing.B) {
+					b.ReportAllocs()
+					b.SetBytes(int64(4 * n))
+					for b.Loop() {
+						v.fn()
+					}
+				})
+			}
+		}
+		_ = sink
 	}
 }

@@ -63,19 +63,18 @@ type gemmPlan struct {
 	items   int
 }
 
-// Tuning thresholds.
-const (
+// Tuning thresholds (variables so benchmarks can try others).
+var (
+	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
+	parMinWork = 1 << 21
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
-	directBMaxM = 64
+	directBMaxM = 128
 	// packAMinN: from this many columns per block, full A tiles are packed.
-	packAMinN  = 128
-	maxWorkers = 64
+	packAMinN = 128
 )
 
-// parMinWork is the m*n*k from which Sgemm uses several goroutines (a
-// variable so tests can force the parallel path on small problems).
-var parMinWork = 1 << 21
+const maxWorkers = 64
 
 func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nk := (k + kern.kc - 1) / kern.kc
