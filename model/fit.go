@@ -117,10 +117,10 @@ func (e *NonFiniteError) Error() string {
 }
 
 type fitBuffers struct {
-	perm    []int
-	xb, yb  *tensor.Tensor
-	outs    []*autodiff.Var
-	logs    Logs
+	perm       []int
+	xb, yb     *tensor.Tensor
+	outs       []*autodiff.Var
+	logs       Logs
 	stepParams []*autodiff.Var
 }
 

@@ -37,9 +37,7 @@ func isTerminal(w io.Writer) bool {
 
 func newProgress(w io.Writer, verbose, epoch, epochs, steps int) *progress {
 	p := &progress{w: w, tty: isTerminal(w), verbose: verbose, steps: steps, start: timeNow()}
-	if verbose == 1 {
-		fmt.Fprintf(w, "Epoch %d/%d\n", epoch, epochs)
-	}
+	fmt.Fprintf(w, "Epoch %d/%d\n", epoch, epochs)
 	return p
 }
 
@@ -76,7 +74,9 @@ func (p *progress) line(step int, logs Logs, names []string, final, val bool) {
 		b.WriteByte(' ')
 	}
 	perStep := el / time.Duration(max(step, 1))
-	if final {
+	if final && p.verbose != 1 {
+		fmt.Fprintf(b, "%d/%d - %s - %s/step", step, p.steps, roundDur(el), roundDur(perStep))
+	} else if final {
 		fmt.Fprintf(b, "%s %s/step", roundDur(el), roundDur(perStep))
 	} else {
 		fmt.Fprintf(b, "ETA: %s %s/step", roundDur(perStep*time.Duration(p.steps-step)), roundDur(perStep))

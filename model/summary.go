@@ -29,7 +29,10 @@ func (m *Sequential) Summary(w io.Writer) error {
 	if !m.built {
 		return ErrNotBuilt
 	}
-	const c1, c2, c3 = 33, 24, 15
+	c1, c2, c3 := 33, 24, 15
+	for _, l := range m.Layers {
+		c1 = max(c1, len([]rune(l.Name()))+len(l.Type())+5)
+	}
 	row := func(l, mid, r, a, b, c string) string {
 		return l + pad(a, c1) + mid + pad(b, c2) + mid + padLeft(c, c3) + r + "\n"
 	}
