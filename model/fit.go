@@ -119,9 +119,11 @@ func (e *NonFiniteError) Error() string {
 type fitBuffers struct {
 	perm       []int
 	xb, yb     *tensor.Tensor
+	xv, yv     *tensor.Tensor // views of the batch buffers' first rows
 	outs       []*autodiff.Var
 	logs       Logs
 	stepParams []*autodiff.Var
+	pass       layers.Pass
 }
 
 // Fit trains the model on samples x (samples, features...) with targets y:
@@ -329,9 +331,14 @@ func (m *Sequential) hasBatchNorm() bool {
 // batch gathers the rows idx of x and y into reused buffers.
 func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
 	b := &m.fit
+	xb0, yb0 := b.xb, b.yb
 	b.xb = gatherInto(b.xb, x, idx)
 	b.yb = gatherInto(b.yb, y, idx)
-	return b.xb.Rows(0, len(idx)), b.yb.Rows(0, len(idx))
+	if b.xb == xb0 && b.yb == yb0 && b.xv != nil && b.xv.Dim(0) == len(idx) {
+		return b.xv, b.yv // the same views as last step: no allocation
+	}
+	b.xv, b.yv = b.xb.Rows(0, len(idx)), b.yb.Rows(0, len(idx))
+	return b.xv, b.yv
 }
 
 // gatherInto copies rows idx of src into dst, growing dst (rows only) when
@@ -362,18 +369,19 @@ func gatherInto(dst, src *tensor.Tensor, idx []int) *tensor.Tensor {
 func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64, error) {
 	tp := m.tape
 	tp.Reset()
-	p := layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
 	b := &m.fit
+	b.pass = layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
+	p := &b.pass // a field, not a local: a local would escape to the heap
 	b.outs = b.outs[:0]
 	v := tp.Const(xb)
 	n := len(m.Layers)
 	for i, l := range m.Layers {
 		if i == n-1 && m.fuseLast != 0 {
 			if m.fuseLast == 1 {
-				v = l.(*layers.Dense).ForwardLinear(&p, v)
+				v = l.(*layers.Dense).ForwardLinear(p, v)
 			}
 		} else {
-			v = l.Forward(&p, v)
+			v = l.Forward(p, v)
 		}
 		b.outs = append(b.outs, v)
 	}
@@ -391,11 +399,11 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
 	}
 	tp.Backward(loss)
-	for _, l := range m.Layers {
-		for _, w := range l.Weights() {
-			if w.Param != nil && tp.HasGrad(w.Param) && !w.Param.Grad.AllFinite() {
+	for i, ps := range m.layerParams {
+		for _, p := range ps {
+			if tp.HasGrad(p) && !p.Grad.AllFinite() {
 				m.discard()
-				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: l.Name(), What: "gradient"}
+				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
 			}
 		}
 	}

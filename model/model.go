@@ -62,10 +62,11 @@ type Sequential struct {
 	metrics   []metrics.Metric
 	compiled  bool
 
-	tape   *autodiff.Tape
-	params []*autodiff.Var
-	tapes  sync.Pool // inference tapes, one per concurrent caller
-	fit    fitBuffers
+	tape        *autodiff.Tape
+	params      []*autodiff.Var
+	layerParams [][]*autodiff.Var // parameters of each layer, for per-layer checks
+	tapes       sync.Pool         // inference tapes, one per concurrent caller
+	fit         fitBuffers
 }
 
 // NewSequential returns a model made of ls.
@@ -165,10 +166,12 @@ func (m *Sequential) Build(in ...int) error {
 	m.trainPCG = rand.NewPCG(m.Seed, 0x747261696e) // shuffling and dropout
 	m.trainRng = rand.New(m.trainPCG)
 	m.params = m.params[:0]
-	for _, l := range m.Layers {
+	m.layerParams = make([][]*autodiff.Var, len(m.Layers))
+	for i, l := range m.Layers {
 		for _, w := range l.Weights() {
 			if w.Param != nil {
 				m.params = append(m.params, w.Param)
+				m.layerParams[i] = append(m.layerParams[i], w.Param)
 			}
 		}
 	}
@@ -297,4 +300,32 @@ func catchShape(err *error) {
 		}
 		panic(r)
 	}
+}
+
+// LayerOutputs returns each layer's output in the last training step
+// (for the last layer, the logits when its activation is fused into the
+// loss). Callbacks may read them in OnBatchEnd; they are overwritten by the
+// next step.
+func (m *Sequential) LayerOutputs() []*autodiff.Var { return m.fit.outs }
+
+// Trace runs x through the model in inference mode and returns a copy of
+// every layer's output, for inspecting activations.
+func (m *Sequential) Trace(x *tensor.Tensor) (outs []*tensor.Tensor, err error) {
+	if !m.built {
+		return nil, ErrNotBuilt
+	}
+	if x == nil || x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
+		return nil, fmt.Errorf("model: Trace: x must have shape (samples, %v)", m.inShape)
+	}
+	defer catchShape(&err)
+	tp := m.getTape()
+	defer m.tapes.Put(tp)
+	tp.Reset()
+	p := layers.Pass{Tape: tp}
+	v := tp.Const(x.As(m.DType))
+	for _, l := range m.Layers {
+		v = l.Forward(&p, v)
+		outs = append(outs, v.Value.Clone())
+	}
+	return outs, nil
 }

@@ -129,10 +129,10 @@ func checkShape(op string, shape []int) int {
 	n := 1
 	for _, d := range shape {
 		if d < 0 {
-			Panicf(op, []Shape{shape}, "negative dimension")
+			Panicf(op, []Shape{Shape(shape).Clone()}, "negative dimension") // cloned: shape stays on the caller's stack
 		}
 		if d != 0 && n > math.MaxInt32/d {
-			Panicf(op, []Shape{shape}, "too many elements")
+			Panicf(op, []Shape{Shape(shape).Clone()}, "too many elements")
 		}
 		n *= d
 	}
@@ -167,7 +167,7 @@ func Ones(dt DType, shape ...int) *Tensor {
 // FromFloat32 wraps data (not copied) as a tensor of the given shape.
 func FromFloat32(data []float32, shape ...int) *Tensor {
 	if n := checkShape("tensor.FromFloat32", shape); n != len(data) {
-		Panicf("tensor.FromFloat32", []Shape{shape}, "shape holds %d elements, data has %d", n, len(data))
+		Panicf("tensor.FromFloat32", []Shape{Shape(shape).Clone()}, "shape holds %d elements, data has %d", n, len(data))
 	}
 	return &Tensor{shape: Shape(shape).Clone(), f32: data}
 }
@@ -175,7 +175,7 @@ func FromFloat32(data []float32, shape ...int) *Tensor {
 // FromFloat64 wraps data (not copied) as a tensor of the given shape.
 func FromFloat64(data []float64, shape ...int) *Tensor {
 	if n := checkShape("tensor.FromFloat64", shape); n != len(data) {
-		Panicf("tensor.FromFloat64", []Shape{shape}, "shape holds %d elements, data has %d", n, len(data))
+		Panicf("tensor.FromFloat64", []Shape{Shape(shape).Clone()}, "shape holds %d elements, data has %d", n, len(data))
 	}
 	return &Tensor{shape: Shape(shape).Clone(), f64: data}
 }
@@ -304,7 +304,7 @@ func (t *Tensor) CopyFrom(src *Tensor) {
 // Reshape returns a tensor sharing t's data with a new shape of the same length.
 func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if n := checkShape("tensor.Reshape", shape); n != t.Len() {
-		Panicf("tensor.Reshape", []Shape{t.shape, shape}, "element counts differ")
+		Panicf("tensor.Reshape", []Shape{t.shape, Shape(shape).Clone()}, "element counts differ")
 	}
 	return &Tensor{shape: Shape(shape).Clone(), f32: t.f32, f64: t.f64}
 }

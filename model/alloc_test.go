@@ -1,0 +1,50 @@
+package model
+
+import (
+	"context"
+	"testing"
+
+	"github.com/myelin-go/myelin/data/mnist"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/losses"
+	"github.com/myelin-go/myelin/metrics"
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/optimizers"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// TestTrainStepAllocatesNothing checks that a training step of the founding
+// model — forward, backward, Adam update, batch-norm state, metrics —
+// allocates nothing once warm.
+func TestTrainStepAllocatesNothing(t *testing.T) {
+	train, _, err := mnist.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train = train.Slice(0, 256)
+	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
+	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
+		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
+	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1}); err != nil {
+		t.Fatal(err)
+	}
+	idx := make([]int, 32)
+	for i := range idx {
+		idx[i] = i * 3
+	}
+	step := 0
+	allocs := testing.AllocsPerRun(50, func() {
+		xb, yb := m.batch(x, y, idx)
+		step++
+		if _, err := m.trainStep(xb, yb, 1, step); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("a training step allocates %v times, want 0", allocs)
+	}
+}
