@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -126,7 +127,9 @@ func (denseOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	dz := dy
 	if act != Linear {
 		dz = tp.Alloc(y.DType(), m, n)
-		if is32(dz) {
+		if is32(dz) && act == ActReLU {
+			kernel.ReluGradTo(dz.Float32s(), dy.Float32s(), y.Float32s()) // branch-free: signs are random
+		} else if is32(dz) {
 			actGrad(dz.Float32s(), dy.Float32s(), y.Float32s(), n, act)
 		} else {
 			actGrad(dz.Float64s(), dy.Float64s(), y.Float64s(), n, act)

@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -99,7 +100,11 @@ func (o *Adam) Step(params []*autodiff.Var) error {
 	for i, p := range params {
 		m, v := o.slot(p, 0), o.slot(p, 1)
 		s := o.scale[i]
-		if p.DType() == tensor.Float32 {
+		if p.DType() == tensor.Float32 && o.ClipValue == 0 {
+			// The same arithmetic, vectorized (kernel.AdamStep's doc is adamStep's loop).
+			kernel.AdamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
+				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s))
+		} else if p.DType() == tensor.Float32 {
 			adamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
 				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s), float32(o.ClipValue))
 		} else {

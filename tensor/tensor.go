@@ -10,6 +10,8 @@ package tensor
 
 import (
 	"fmt"
+
+	"github.com/myelin-go/myelin/internal/kernel"
 	"math"
 	"strconv"
 	"strings"
@@ -365,6 +367,14 @@ func Lerp(dst, src *Tensor, w float64) {
 
 // AllFinite reports whether no element is NaN or ±Inf.
 func (t *Tensor) AllFinite() bool {
+	// Fast path: a NaN or Inf makes the vectorized sum non-finite. A
+	// non-finite sum of finite values (overflow) falls through to the
+	// exact loop.
+	if t.f32 != nil {
+		if s := kernel.Sum(t.f32); s-s == 0 {
+			return true
+		}
+	}
 	for _, v := range t.f32 {
 		if v-v != 0 {
 			return false

@@ -1,0 +1,147 @@
+// Package monitor watches a model while it trains: callbacks for Fit that
+// record what batch normalization is said to fix, so that a user can see it.
+//
+//   - Health records, per layer, the gradient norm, the weight norm, the
+//     update-to-weight ratio and the fraction of dead ReLU units, and flags
+//     vanishing and exploding gradients.
+//   - BatchNorm records, per BatchNormalization layer, how far the batch
+//     statistics are from the moving ones, the gap between training-mode and
+//     inference-mode outputs on a held-out batch, and the norms of gamma and
+//     beta.
+//   - Recalibrate recomputes the moving statistics of every batch-norm layer
+//     over the training set; Recalibrator does it at the end of Fit and
+//     reports what it changed in validation accuracy.
+//   - Percentiles records chosen percentiles of chosen units' inputs over a
+//     fixed held-out batch: the quantity of Ioffe and Szegedy's Figure 1(b, c).
+//   - Curves records the running training metrics every few steps, for plots
+//     finer than one point per epoch.
+//
+// Every callback counts steps globally from 1 (across epochs) and samples
+// every Every steps, so its cost can be traded for resolution. None is
+// attached by default: the bare API pays nothing for them.
+package monitor
+
+import (
+	"math"
+	"os"
+	"io"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/model"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// values returns t's elements as float64s, converting float32 ones into buf.
+func values(t *tensor.Tensor, buf []float64) []float64 {
+	if f := t.Float64s(); f != nil {
+		return f
+	}
+	f := t.Float32s()
+	buf = buf[:0]
+	for _, v := range f {
+		buf = append(buf, float64(v))
+	}
+	return buf
+}
+
+// sumSq returns the sum of squares of t's elements, accumulated in float64.
+func sumSq(t *tensor.Tensor) float64 {
+	s := 0.0
+	if f := t.Float32s(); f != nil {
+		for _, v := range f {
+			s += float64(v) * float64(v)
+		}
+		return s
+	}
+	for _, v := range t.Float64s() {
+		s += v * v
+	}
+	return s
+}
+
+// diffSumSq returns the sum of squares of a − b.
+func diffSumSq(a, b *tensor.Tensor) float64 {
+	s := 0.0
+	if fa := a.Float32s(); fa != nil {
+		fb := b.Float32s()
+		for i, v := range fa {
+			d := float64(v) - float64(fb[i])
+			s += d * d
+		}
+		return s
+	}
+	fb := b.Float64s()
+	for i, v := range a.Float64s() {
+		d := v - fb[i]
+		s += d * d
+	}
+	return s
+}
+
+// quantile returns the q-th quantile (q in [0, 1]) of sorted, interpolating
+// linearly between order statistics as NumPy's default does.
+func quantile(sorted []float64, q float64) float64 {
+	n := len(sorted)
+	if n == 0 {
+		return math.NaN()
+	}
+	pos := q * float64(n-1)
+	lo := int(math.Floor(pos))
+	if lo >= n-1 {
+		return sorted[n-1]
+	}
+	f := pos - float64(lo)
+	return sorted[lo] + f*(sorted[lo+1]-sorted[lo])
+}
+
+// forward runs x through m's first upto layers on tp and returns each
+// layer's output. In training mode batch normalization uses the batch's own
+// statistics, but dropout is skipped and nothing is committed: the model is
+// left exactly as it was.
+func forward(m *model.Sequential, tp *autodiff.Tape, x *tensor.Tensor, upto int, training bool) []*autodiff.Var {
+	tp.Reset()
+	p := layers.Pass{Tape: tp, Training: training}
+	v := tp.Const(x.As(m.DType))
+	outs := make([]*autodiff.Var, 0, upto)
+	for _, l := range m.Layers[:upto] {
+		if _, ok := l.(*layers.Dropout); !(ok && training) {
+			v = l.Forward(&p, v)
+		}
+		outs = append(outs, v)
+	}
+	if training {
+		for _, l := range m.Layers[:upto] {
+			if s, ok := l.(layers.Stateful); ok {
+				s.Discard()
+			}
+		}
+	}
+	return outs
+}
+
+// newTape returns a tape that records nothing, for inference passes.
+func newTape() *autodiff.Tape {
+	tp := autodiff.NewTape()
+	tp.NoGrad = true
+	return tp
+}
+
+// isTerminal reports whether w is a terminal, where Fit's progress bar is
+// redrawn in place and a message must first clear the line.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// every returns n, or def when n is not positive.
+func every(n, def int) int {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
