@@ -10,11 +10,11 @@ package tensor
 
 import (
 	"fmt"
-
-	"github.com/myelin-go/myelin/internal/kernel"
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/myelin-go/myelin/internal/kernel"
 )
 
 // DType is the element type of a tensor.
