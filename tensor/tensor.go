@@ -97,6 +97,7 @@ type ShapeError struct {
 	Msg    string  // what was expected
 }
 
+// Error names the op, every shape and what was expected.
 func (e *ShapeError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Op)
