@@ -1,0 +1,149 @@
+package model_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"runtime"
+	"testing"
+
+	"github.com/myelin-go/myelin/model"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// TestDeterministicAcrossGOMAXPROCS trains the founding model under
+// GOMAXPROCS 1, 2, 4 and 8 and requires bit-identical results: every weight,
+// batch-norm statistic and optimizer slot, the loss history, and Predict's
+// outputs.
+//
+// Where parallelism exists: internal/kernel's Sgemm splits C into blocks over
+// up to GOMAXPROCS goroutines once m·n·k ≥ parMinWork (2²¹). At batch 128 the
+// first layer's forward (128·64·784 ≈ 6.4M), its weight gradient
+// (784·64·128) and Predict at batch 1000 all cross it, so with GOMAXPROCS 1
+// they run on one goroutine and with 2..8 on several, with a block layout
+// that depends on the worker count. Any k-split or reduction whose order
+// followed that layout would change the rounding and the hashes here.
+// Batch 50 over 600 samples adds a ragged last batch (50·784·64 is parallel
+// too; the 64×64 and 64×10 layers stay serial at every batch here).
+func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
+	if testing.Short() {
+		t.Skip("trains 12 small models")
+	}
+	cases := []struct {
+		name  string
+		bn    bool
+		batch int
+	}{
+		{"bn/batch=128", true, 128},
+		{"nobn/batch=128", false, 128},
+		{"bn/batch=50", true, 50},
+	}
+	x, y, tx, _ := data(t, 600, 1000)
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var init string
+			var want, wantPred string
+			for _, procs := range []int{1, 2, 4, 8} {
+				runtime.GOMAXPROCS(procs)
+				m := compiled(t, founding(c.bn))
+				m.Seed = 7
+				if err := m.Build(784); err != nil {
+					t.Fatal(err)
+				}
+				if init == "" {
+					init = stateHash(t, m)
+				}
+				h, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 2, BatchSize: c.batch})
+				if err != nil {
+					t.Fatal(err)
+				}
+				got := stateHash(t, m) + historyHash(h)
+				if got == init {
+					t.Fatal("training did not change the weights: the hash cannot detect a difference")
+				}
+				pred, err := m.Predict(context.Background(), tx, model.EvalOptions{BatchSize: 1000})
+				if err != nil {
+					t.Fatal(err)
+				}
+				gotPred := tensorHash(pred)
+				if procs == 1 {
+					want, wantPred = got, gotPred
+					continue
+				}
+				if got != want {
+					t.Errorf("GOMAXPROCS=%d: weights/state/history hash %s, want %s (GOMAXPROCS=1)", procs, got, want)
+				}
+				if gotPred != wantPred {
+					t.Errorf("GOMAXPROCS=%d: Predict hash %s, want %s (GOMAXPROCS=1)", procs, gotPred, wantPred)
+				}
+			}
+		})
+	}
+}
+
+// TestStateHashSeesOneBit checks that stateHash changes when a single bit
+// of a single weight does, so that the determinism test can fail.
+func TestStateHashSeesOneBit(t *testing.T) {
+	m := compiled(t, founding(true))
+	if err := m.Build(784); err != nil {
+		t.Fatal(err)
+	}
+	before := stateHash(t, m)
+	w := m.Layers[len(m.Layers)-1].Weights()[0].Value.Float32s()
+	w[len(w)-1] = math.Float32frombits(math.Float32bits(w[len(w)-1]) ^ 1)
+	if after := stateHash(t, m); after == before {
+		t.Fatalf("hash unchanged (%s) after flipping the last bit of one weight", after)
+	}
+}
+
+// stateHash is the SHA-256 of every weight and state tensor of every layer
+// and of every optimizer slot of every parameter, with their names.
+func stateHash(t *testing.T, m *model.Sequential) string {
+	t.Helper()
+	h := sha256.New()
+	for _, l := range m.Layers {
+		for _, w := range l.Weights() {
+			fmt.Fprintf(h, "%s/%s:", l.Name(), w.Name)
+			writeTensor(h, w.Value)
+		}
+	}
+	opt := m.Optimizer()
+	fmt.Fprintf(h, "iterations=%d:", opt.Iterations())
+	for i, p := range m.Params() {
+		for j, s := range opt.State(p) {
+			fmt.Fprintf(h, "slot %d/%d:", i, j)
+			writeTensor(h, s)
+		}
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))[:16]
+}
+
+// historyHash hashes the per-epoch metrics bit for bit.
+func historyHash(hist *model.History) string {
+	h := sha256.New()
+	for _, name := range []string{"loss", "accuracy"} {
+		for _, v := range hist.Metrics[name] {
+			binary.Write(h, binary.LittleEndian, math.Float64bits(v))
+		}
+	}
+	return fmt.Sprintf("%x", h.Sum(nil))[:16]
+}
+
+func tensorHash(x *tensor.Tensor) string {
+	h := sha256.New()
+	writeTensor(h, x)
+	return fmt.Sprintf("%x", h.Sum(nil))[:16]
+}
+
+func writeTensor(h interface{ Write([]byte) (int, error) }, x *tensor.Tensor) {
+	fmt.Fprintf(h, "%v%v", x.DType(), x.Shape())
+	switch x.DType() {
+	case tensor.Float32:
+		binary.Write(h, binary.LittleEndian, x.Float32s())
+	default:
+		binary.Write(h, binary.LittleEndian, x.Float64s())
+	}
+}
