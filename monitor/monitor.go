@@ -22,9 +22,11 @@
 package monitor
 
 import (
+	"fmt"
+	"io"
 	"math"
 	"os"
-	"io"
+	"strings"
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/layers"
@@ -96,16 +98,19 @@ func quantile(sorted []float64, q float64) float64 {
 }
 
 // forward runs x through m's first upto layers on tp and returns each
-// layer's output. In training mode batch normalization uses the batch's own
-// statistics, but dropout is skipped and nothing is committed: the model is
-// left exactly as it was.
-func forward(m *model.Sequential, tp *autodiff.Tape, x *tensor.Tensor, upto int, training bool) []*autodiff.Var {
+// layer's output, appended to dst[:0]. In training mode batch normalization
+// uses the batch's own statistics, but dropout is skipped and nothing is
+// committed: the model is left exactly as it was. With preact, a last layer
+// that is Dense returns its output before its activation.
+func forward(dst []*autodiff.Var, m *model.Sequential, tp *autodiff.Tape, x *tensor.Tensor, upto int, training, preact bool) []*autodiff.Var {
 	tp.Reset()
 	p := layers.Pass{Tape: tp, Training: training}
-	v := tp.Const(x.As(m.DType))
-	outs := make([]*autodiff.Var, 0, upto)
-	for _, l := range m.Layers[:upto] {
-		if _, ok := l.(*layers.Dropout); !(ok && training) {
+	v := tp.Const(x)
+	outs := dst[:0]
+	for i, l := range m.Layers[:upto] {
+		if d, ok := l.(*layers.Dense); ok && preact && i == upto-1 {
+			v = d.ForwardLinear(&p, v)
+		} else if _, ok := l.(*layers.Dropout); !(ok && training) {
 			v = l.Forward(&p, v)
 		}
 		outs = append(outs, v)
@@ -118,6 +123,24 @@ func forward(m *model.Sequential, tp *autodiff.Tape, x *tensor.Tensor, upto int,
 		}
 	}
 	return outs
+}
+
+// checkBatch validates a held-out batch given to callback what of model m
+// and returns it in m's dtype.
+func checkBatch(what string, m *model.Sequential, x *tensor.Tensor, minRows int) (*tensor.Tensor, error) {
+	if x == nil {
+		return nil, fmt.Errorf("monitor: %s: X is nil", what)
+	}
+	if x.Rank() < 2 || !x.Shape()[1:].Equal(m.InputShape()) {
+		return nil, fmt.Errorf("monitor: %s: X has shape %s; the model takes (samples, %s)", what, x.Shape(), strings.Trim(m.InputShape().String(), "(,)"))
+	}
+	if x.Dim(0) < minRows {
+		return nil, fmt.Errorf("monitor: %s: X has %d samples; want at least %d", what, x.Dim(0), minRows)
+	}
+	if !x.AllFinite() {
+		return nil, fmt.Errorf("monitor: %s: X holds NaN or infinite values", what)
+	}
+	return x.As(m.DType), nil
 }
 
 // newTape returns a tape that records nothing, for inference passes.
