@@ -1,0 +1,128 @@
+//go:build !noasm
+
+#include "textflag.h"
+
+// Both loops: Z0/Y0 and Z1/Y1 hold 1.0 in every lane; accumulators 2..13
+// each get acc += 1*1 per iteration (VFMADD231PS: acc = src1*src2 + acc).
+// The twelve chains are independent, so the FMA units never wait on one
+// another's results; nothing touches memory inside the loop. At the end
+// the accumulators are summed and lane 0 returned.
+
+// func fmaAVX512(iters int) float32
+TEXT ·fmaAVX512(SB), NOSPLIT, $0-12
+	MOVQ iters+0(FP), CX
+	MOVL $0x3f800000, AX       // 1.0f
+	VMOVD AX, X0
+	VPBROADCASTD X0, Z0        // Z0 = 1 in all 16 lanes
+	VMOVAPS Z0, Z1             // Z1 = 1
+	VPXORD Z2, Z2, Z2          // accumulators = 0
+	VPXORD Z3, Z3, Z3
+	VPXORD Z4, Z4, Z4
+	VPXORD Z5, Z5, Z5
+	VPXORD Z6, Z6, Z6
+	VPXORD Z7, Z7, Z7
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+
+loop512:
+	VFMADD231PS Z1, Z0, Z2     // Z2 += Z0*Z1
+	VFMADD231PS Z1, Z0, Z3
+	VFMADD231PS Z1, Z0, Z4
+	VFMADD231PS Z1, Z0, Z5
+	VFMADD231PS Z1, Z0, Z6
+	VFMADD231PS Z1, Z0, Z7
+	VFMADD231PS Z1, Z0, Z8
+	VFMADD231PS Z1, Z0, Z9
+	VFMADD231PS Z1, Z0, Z10
+	VFMADD231PS Z1, Z0, Z11
+	VFMADD231PS Z1, Z0, Z12
+	VFMADD231PS Z1, Z0, Z13
+	DECQ CX
+	JNZ  loop512
+
+	// Sum the accumulators in order 2, 3, ..., 13, as fmaGeneric does.
+	VADDPS Z3, Z2, Z2
+	VADDPS Z4, Z2, Z2
+	VADDPS Z5, Z2, Z2
+	VADDPS Z6, Z2, Z2
+	VADDPS Z7, Z2, Z2
+	VADDPS Z8, Z2, Z2
+	VADDPS Z9, Z2, Z2
+	VADDPS Z10, Z2, Z2
+	VADDPS Z11, Z2, Z2
+	VADDPS Z12, Z2, Z2
+	VADDPS Z13, Z2, Z2
+	// Then the 16 lanes: fold 512 -> 256 -> 128 -> 64 -> 32 bits.
+	VEXTRACTF32X8 $1, Z2, Y3
+	VADDPS Y3, Y2, Y2
+	VEXTRACTF128 $1, Y2, X3
+	VADDPS X3, X2, X2
+	VMOVHLPS X2, X3, X3
+	VADDPS X3, X2, X2
+	VPSHUFD $1, X2, X3
+	VADDSS X3, X2, X2
+	VZEROUPPER
+	MOVSS X2, ret+8(FP)
+	RET
+
+// func fmaAVX2(iters int) float32
+TEXT ·fmaAVX2(SB), NOSPLIT, $0-12
+	MOVQ iters+0(FP), CX
+	MOVL $0x3f800000, AX       // 1.0f
+	VMOVD AX, X0
+	VPBROADCASTD X0, Y0        // Y0 = 1 in all 8 lanes
+	VMOVAPS Y0, Y1             // Y1 = 1
+	VXORPS Y2, Y2, Y2          // accumulators = 0
+	VXORPS Y3, Y3, Y3
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+	VXORPS Y8, Y8, Y8
+	VXORPS Y9, Y9, Y9
+	VXORPS Y10, Y10, Y10
+	VXORPS Y11, Y11, Y11
+	VXORPS Y12, Y12, Y12
+	VXORPS Y13, Y13, Y13
+
+loop256:
+	VFMADD231PS Y1, Y0, Y2     // Y2 += Y0*Y1
+	VFMADD231PS Y1, Y0, Y3
+	VFMADD231PS Y1, Y0, Y4
+	VFMADD231PS Y1, Y0, Y5
+	VFMADD231PS Y1, Y0, Y6
+	VFMADD231PS Y1, Y0, Y7
+	VFMADD231PS Y1, Y0, Y8
+	VFMADD231PS Y1, Y0, Y9
+	VFMADD231PS Y1, Y0, Y10
+	VFMADD231PS Y1, Y0, Y11
+	VFMADD231PS Y1, Y0, Y12
+	VFMADD231PS Y1, Y0, Y13
+	DECQ CX
+	JNZ  loop256
+
+	VADDPS Y3, Y2, Y2
+	VADDPS Y4, Y2, Y2
+	VADDPS Y5, Y2, Y2
+	VADDPS Y6, Y2, Y2
+	VADDPS Y7, Y2, Y2
+	VADDPS Y8, Y2, Y2
+	VADDPS Y9, Y2, Y2
+	VADDPS Y10, Y2, Y2
+	VADDPS Y11, Y2, Y2
+	VADDPS Y12, Y2, Y2
+	VADDPS Y13, Y2, Y2
+	// Fold the 8 lanes: 256 -> 128 -> 64 -> 32 bits.
+	VEXTRACTF128 $1, Y2, X3
+	VADDPS X3, X2, X2
+	VMOVHLPS X2, X3, X3
+	VADDPS X3, X2, X2
+	VPSHUFD $1, X2, X3
+	VADDSS X3, X2, X2
+	VZEROUPPER
+	MOVSS X2, ret+8(FP)
+	RET
