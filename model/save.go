@@ -5,7 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"math"
+	"math/bits"
 	"os"
+	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/losses"
@@ -83,20 +89,58 @@ func (m *Sequential) dtype() tensor.DType {
 	return m.DType
 }
 
+// maxArchElems caps the number of weight elements FromArchitecture will
+// allocate for a model (2^31, 8 GiB of float32), so that a hostile or
+// mistyped JSON cannot ask for more memory than any machine has; a package
+// variable so that fuzz tests can lower it.
+var maxArchElems uint64 = 1 << 31
+
 // FromArchitecture returns a model made from architecture JSON (as written
 // by Architecture or shipped as an --arch file), built when the JSON gives
 // an input shape and compiled when it records a compile configuration.
-// Unknown fields, layer types and names are errors.
+//
+// The JSON is read strictly: unknown fields, duplicate keys, anything after
+// the object, unknown layer types and names are errors, and so is an
+// architecture whose weights would exceed 2^31 elements.
 func FromArchitecture(b []byte) (*Sequential, error) {
+	a, err := parseArch(b)
+	if err != nil {
+		return nil, err
+	}
+	m, err := newFromArch(a)
+	if err != nil {
+		return nil, err
+	}
+	if len(a.Config.InputShape) > 0 {
+		if err := m.buildChecked(a.Config.InputShape, maxArchElems, strconv.FormatUint(maxArchElems, 10)); err != nil {
+			return nil, err
+		}
+	}
+	if err := compileArch(m, a.Config.Compile); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// parseArch decodes architecture JSON strictly.
+func parseArch(b []byte) (*Arch, error) {
+	if err := checkJSON(b); err != nil {
+		return nil, fmt.Errorf("model: architecture JSON: %w", err)
+	}
 	var a Arch
 	d := json.NewDecoder(bytes.NewReader(b))
 	d.DisallowUnknownFields()
 	if err := d.Decode(&a); err != nil {
-		return nil, fmt.Errorf("model: architecture JSON: %w", err)
+		return nil, fmt.Errorf("model: architecture JSON: %w", jsonErr(err, d.InputOffset()))
 	}
 	if a.ClassName != "Sequential" {
 		return nil, fmt.Errorf("model: architecture JSON: class_name %q, want \"Sequential\"", a.ClassName)
 	}
+	return &a, nil
+}
+
+// newFromArch makes the unbuilt, uncompiled model a describes.
+func newFromArch(a *Arch) (*Sequential, error) {
 	m := NewSequential()
 	if a.Config.Name != "" {
 		m.Name = a.Config.Name
@@ -120,33 +164,194 @@ func FromArchitecture(b []byte) (*Sequential, error) {
 		}
 		m.Layers = append(m.Layers, l)
 	}
-	if len(a.Config.InputShape) > 0 {
-		if err := m.Build(a.Config.InputShape...); err != nil {
-			return nil, err
-		}
-	}
-	if c := a.Config.Compile; c != nil {
-		opt, err := optimizers.ByName(c.Optimizer, c.LearningRate)
-		if err != nil {
-			return nil, fmt.Errorf("model: architecture JSON: %w", err)
-		}
-		loss, err := losses.ByName(c.Loss)
-		if err != nil {
-			return nil, fmt.Errorf("model: architecture JSON: %w", err)
-		}
-		var ms []metrics.Metric
-		for _, n := range c.Metrics {
-			mt, err := metrics.ByName(n)
-			if err != nil {
-				return nil, fmt.Errorf("model: architecture JSON: %w", err)
-			}
-			ms = append(ms, mt)
-		}
-		if err := m.Compile(opt, loss, ms...); err != nil {
-			return nil, err
-		}
-	}
 	return m, nil
+}
+
+// compileArch compiles m as c records, if c is not nil.
+func compileArch(m *Sequential, c *CompileConfig) error {
+	if c == nil {
+		return nil
+	}
+	opt, err := optimizers.ByName(c.Optimizer, c.LearningRate)
+	if err != nil {
+		return fmt.Errorf("model: architecture JSON: %w", err)
+	}
+	loss, err := losses.ByName(c.Loss)
+	if err != nil {
+		return fmt.Errorf("model: architecture JSON: %w", err)
+	}
+	var ms []metrics.Metric
+	for _, n := range c.Metrics {
+		mt, err := metrics.ByName(n)
+		if err != nil {
+			return fmt.Errorf("model: architecture JSON: %w", err)
+		}
+		ms = append(ms, mt)
+	}
+	return m.Compile(opt, loss, ms...)
+}
+
+// buildChecked builds m for inputs of shape in after checking that the
+// weights it will allocate number at most limit elements; what describes
+// the limit in the error.
+func (m *Sequential) buildChecked(in []int, limit uint64, what string) error {
+	if n := weightElems(m.Layers, in); n > limit {
+		return fmt.Errorf("model: architecture JSON: the layers need %d weight values for input_shape %v, want at most %s",
+			n, in, what)
+	}
+	return m.Build(in...)
+}
+
+// weightElems returns how many weight elements ls will allocate for inputs
+// of feature shape in: exactly, for the layer types it knows, stopping
+// (so giving a lower bound) at the first layer it does not know or whose
+// Build will fail before allocating. The count saturates at MaxUint64.
+func weightElems(ls []layers.Layer, in []int) uint64 {
+	var total uint64
+	add := func(a, b uint64) uint64 {
+		if s := a + b; s >= a {
+			return s
+		}
+		return math.MaxUint64
+	}
+	mul := func(a, b uint64) uint64 {
+		if hi, lo := bits.Mul64(a, b); hi == 0 {
+			return lo
+		}
+		return math.MaxUint64
+	}
+	for _, d := range in {
+		if d <= 0 {
+			return 0 // Build rejects it before any layer allocates
+		}
+	}
+	shape := slices.Clone(in)
+	for _, l := range ls {
+		switch l := l.(type) {
+		case *layers.Dense:
+			if len(shape) != 1 || l.Units <= 0 {
+				return total
+			}
+			units := uint64(l.Units)
+			total = add(total, mul(uint64(shape[0]), units))
+			if l.UseBias {
+				total = add(total, units)
+			}
+			shape = []int{l.Units}
+		case *layers.BatchNormalization:
+			if len(shape) == 0 {
+				return total
+			}
+			k := uint64(2) // moving mean and variance
+			if l.Scale {
+				k++
+			}
+			if l.Center {
+				k++
+			}
+			total = add(total, mul(k, uint64(shape[len(shape)-1])))
+		case *layers.Activation, *layers.Dropout:
+		default:
+			return total
+		}
+	}
+	return total
+}
+
+// checkJSON checks that b holds exactly one JSON value, with no duplicate
+// key in any object and at most maxJSONDepth levels of nesting. Syntax
+// errors are left for the decoder to report.
+func checkJSON(b []byte) error {
+	c := jsonChecker{b: b, d: json.NewDecoder(bytes.NewReader(b))}
+	c.d.UseNumber()
+	if err := c.value(0); err != nil {
+		return err
+	}
+	off := c.d.InputOffset()
+	if _, err := c.d.Token(); err != io.EOF {
+		return fmt.Errorf("offset %d: want the end of the JSON, got more data", c.skip(off))
+	}
+	return nil
+}
+
+// jsonErr adds the offset to an error of encoding/json, whose messages do
+// not give it; off is the decoder's position when it failed.
+func jsonErr(err error, off int64) error {
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		return fmt.Errorf("offset %d: %w", se.Offset, err)
+	case errors.As(err, &te):
+		return fmt.Errorf("offset %d: %w", te.Offset, err)
+	case err == io.ErrUnexpectedEOF:
+		return fmt.Errorf("offset %d: want complete JSON, got the end of the input", off)
+	}
+	return err
+}
+
+// maxJSONDepth bounds the nesting of architecture JSON, far beyond what a
+// real architecture needs, to keep the checker's recursion shallow.
+const maxJSONDepth = 32
+
+type jsonChecker struct {
+	b []byte
+	d *json.Decoder
+}
+
+// skip returns the offset of the next token at or after off: past
+// whitespace and a separating ':' or ','.
+func (c *jsonChecker) skip(off int64) int64 {
+	for off < int64(len(c.b)) && strings.IndexByte(" \t\r\n:,", c.b[off]) >= 0 {
+		off++
+	}
+	return off
+}
+
+func (c *jsonChecker) token() (json.Token, error) {
+	tok, err := c.d.Token()
+	switch {
+	case err == io.EOF:
+		return nil, fmt.Errorf("offset %d: want a JSON value, got the end of the input", c.d.InputOffset())
+	case err != nil:
+		return nil, jsonErr(err, c.d.InputOffset())
+	}
+	return tok, nil
+}
+
+func (c *jsonChecker) value(depth int) error {
+	off := c.skip(c.d.InputOffset())
+	tok, err := c.token()
+	if err != nil {
+		return err
+	}
+	delim, ok := tok.(json.Delim)
+	if !ok || (delim != '{' && delim != '[') {
+		return nil
+	}
+	if depth == maxJSONDepth {
+		return fmt.Errorf("offset %d: want at most %d levels of nesting, got more", off, maxJSONDepth)
+	}
+	seen := map[string]bool{}
+	for c.d.More() {
+		if delim == '{' {
+			off := c.skip(c.d.InputOffset())
+			tok, err := c.token()
+			if err != nil {
+				return err
+			}
+			key, _ := tok.(string) // object keys are strings
+			if seen[key] {
+				return fmt.Errorf("offset %d: key %q: want unique keys, got a duplicate", off, key)
+			}
+			seen[key] = true
+		}
+		if err := c.value(depth + 1); err != nil {
+			return err
+		}
+	}
+	_, err = c.token() // the closing delimiter
+	return err
 }
 
 // ReadArchitecture reads architecture JSON from a file.
@@ -199,50 +404,115 @@ func (m *Sequential) Save(path string) error {
 	return nil
 }
 
-// LoadError reports a model file that does not fit its architecture.
+// LoadError reports a model file that cannot be loaded: not a safetensors
+// file, not a myelin model, or weights that do not fit its architecture.
 type LoadError struct {
-	Path string // the file
-	Key  string // the tensor or metadata key at fault
-	Err  error
+	Path string // the file; empty for Decode
+	Key  string // the tensor or metadata key at fault ("__metadata__.architecture", "dense/kernel"); empty for the file as a whole
+	Err  error  // what is wrong
 }
 
+// Error names the file, the key when there is one, and the cause.
 func (e *LoadError) Error() string {
-	if e.Key == "" {
-		return fmt.Sprintf("model: %s: %v", e.Path, e.Err)
+	var b strings.Builder
+	b.WriteString("model: ")
+	if e.Path != "" {
+		b.WriteString(e.Path + ": ")
 	}
-	return fmt.Sprintf("model: %s: %s: %v", e.Path, e.Key, e.Err)
+	if e.Key != "" {
+		b.WriteString(e.Key + ": ")
+	}
+	// A cause from this package already says "model: ": say it once.
+	b.WriteString(strings.TrimPrefix(fmt.Sprint(e.Err), "model: "))
+	return b.String()
 }
 
+// Unwrap returns the cause, for errors.Is and errors.As.
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// Load reads a model written by Save.
+// Load reads a model written by Save. A file that cannot be read gives the
+// error from the file system; any other problem a *LoadError naming path.
 func Load(path string) (*Sequential, error) {
-	f, err := safetensors.ReadFile(path)
+	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("model: %w", err)
 	}
-	return FromFile(f, path)
+	return decode(b, path)
+}
+
+// Decode rebuilds a model from the bytes of a model file, checking them as
+// Load does. Every error is a *LoadError.
+func Decode(b []byte) (*Sequential, error) {
+	return decode(b, "")
+}
+
+func decode(b []byte, name string) (*Sequential, error) {
+	f, err := safetensors.Parse(b)
+	if err != nil {
+		return nil, &LoadError{Path: name, Err: err}
+	}
+	return FromFile(f, name)
 }
 
 // FromFile rebuilds a model from a parsed model file; name labels errors.
+// The metadata must say "format": "myelin" and this package's
+// FormatVersion and hold the architecture; the tensors must be exactly the
+// architecture's weights, each of the model's dtype (F32 or F64) and shape,
+// with finite values. Every error is a *LoadError.
 func FromFile(f *safetensors.File, name string) (*Sequential, error) {
-	lerr := func(key string, err error) error { return &LoadError{Path: name, Key: key, Err: err} }
+	lerr := func(key string, format string, args ...any) error {
+		return &LoadError{Path: name, Key: key, Err: fmt.Errorf(format, args...)}
+	}
+	if f == nil {
+		return nil, lerr("", "want a safetensors file, got nil")
+	}
+	got := func(k string) string {
+		if v, ok := f.Metadata[k]; ok {
+			return strconv.Quote(v)
+		}
+		return "none"
+	}
 	if f.Metadata["format"] != "myelin" {
-		return nil, lerr("__metadata__.format", fmt.Errorf("got %q, want \"myelin\" (not a myelin model file)", f.Metadata["format"]))
+		return nil, lerr("__metadata__.format", `want "myelin", got %s (a safetensors file, but not a myelin model file)`, got("format"))
 	}
 	if v := f.Metadata["format_version"]; v != FormatVersion {
-		return nil, lerr("__metadata__.format_version", fmt.Errorf("got %q, this version reads %q", v, FormatVersion))
+		return nil, lerr("__metadata__.format_version", "want %q (the version this package reads), got %s", FormatVersion, got("format_version"))
 	}
-	arch, ok := f.Metadata["architecture"]
+	const archKey = "__metadata__.architecture"
+	archJSON, ok := f.Metadata["architecture"]
 	if !ok {
-		return nil, lerr("__metadata__.architecture", errors.New("missing"))
+		return nil, lerr(archKey, "want the architecture JSON, got none")
 	}
-	m, err := FromArchitecture([]byte(arch))
+	a, err := parseArch([]byte(archJSON))
 	if err != nil {
-		return nil, lerr("__metadata__.architecture", err)
+		return nil, &LoadError{Path: name, Key: archKey, Err: err}
 	}
-	if !m.built {
-		return nil, lerr("__metadata__.architecture", errors.New("no input_shape"))
+	m, err := newFromArch(a)
+	if err != nil {
+		return nil, &LoadError{Path: name, Key: archKey, Err: err}
+	}
+	if len(a.Config.InputShape) == 0 {
+		return nil, lerr(archKey, "want an input_shape, got none")
+	}
+	// The weights must all be in the file, so building should allocate no
+	// more elements than its tensors hold. Allow twice that plus 2^20 so
+	// that a file missing a weight or two is reported by name below, while
+	// an architecture claiming far more than the file holds is refused
+	// before anything is allocated.
+	var have uint64
+	for _, t := range f.Tensors {
+		have += uint64(len(t.Data) / max(t.DType.Size(), 1))
+	}
+	if err := m.buildChecked(a.Config.InputShape, 2*have+1<<20,
+		fmt.Sprintf("about what the file's tensors hold (%d values)", have)); err != nil {
+		return nil, &LoadError{Path: name, Key: archKey, Err: err}
+	}
+	if err := compileArch(m, a.Config.Compile); err != nil {
+		return nil, &LoadError{Path: name, Key: archKey, Err: err}
+	}
+	wantDType := safetensors.DTypeF32
+	if m.DType == tensor.Float64 {
+		wantDType = safetensors.DTypeF64
 	}
 	want := map[string]bool{}
 	for _, l := range m.Layers {
@@ -251,33 +521,46 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 			want[key] = true
 			t, ok := f.Tensor(key)
 			if !ok {
-				return nil, lerr(key, errors.New("missing weight"))
+				return nil, lerr(key, "missing weight: layer %q (%s) needs %s %s, the file has no such tensor", l.Name(), l.Type(), wantDType, w.Value.Shape())
+			}
+			if t.DType != wantDType {
+				return nil, lerr(key, "dtype: want %s (the model's %s), got %s", wantDType, m.DType, t.DType)
 			}
 			if !tensor.Shape(t.Shape).Equal(w.Value.Shape()) {
-				return nil, lerr(key, fmt.Errorf("shape %v, the architecture needs %s", tensor.Shape(t.Shape), w.Value.Shape()))
+				return nil, lerr(key, "shape: want %s (from the architecture), got %s", w.Value.Shape(), tensor.Shape(t.Shape))
 			}
 			if d := w.Value.Float32s(); d != nil {
 				v, err := t.Float32s()
 				if err != nil {
-					return nil, lerr(key, err)
+					return nil, &LoadError{Path: name, Key: key, Err: err}
 				}
 				copy(d, v)
 			} else {
 				v, err := t.Float64s()
 				if err != nil {
-					return nil, lerr(key, err)
+					return nil, &LoadError{Path: name, Key: key, Err: err}
 				}
 				copy(w.Value.Float64s(), v)
 			}
 			if !w.Value.AllFinite() {
-				return nil, lerr(key, errors.New("holds NaN or infinite values"))
+				return nil, lerr(key, "want finite values, got NaN or infinity at element %d", firstNonFinite(w.Value))
 			}
 		}
 	}
 	for _, t := range f.Tensors {
 		if !want[t.Name] {
-			return nil, lerr(t.Name, errors.New("unexpected weight: the architecture has no such layer weight"))
+			return nil, lerr(t.Name, "unexpected weight: the architecture has no such layer weight")
 		}
 	}
 	return m, nil
+}
+
+// firstNonFinite returns the index of t's first NaN or infinite element.
+func firstNonFinite(t *tensor.Tensor) int {
+	for i := range t.Len() {
+		if v := t.Index(i); math.IsNaN(v) || math.IsInf(v, 0) {
+			return i
+		}
+	}
+	return -1
 }
