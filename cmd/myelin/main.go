@@ -91,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 					return 0
 				}
 			}
-			fmt.Fprintf(stderr, "myelin: error: unknown command %q\n", args[1])
+			fmt.Fprintf(stderr, "myelin: error: unknown command %q\n\trun \"myelin help\" for the list of commands\n", args[1])
 			return 2
 		}
 		printMainUsage(stdout)
@@ -101,9 +101,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		if c.name != name {
 			continue
 		}
-		fs, runFn := newFlagSet(c, stderr)
+		fs, runFn := newFlagSet(c, stdout)
+		// A bad flag gets the one-line error below, not the whole usage;
+		// -h asked for the usage, so it goes to stdout.
+		usage := fs.Usage
+		fs.Usage = func() {}
 		if err := fs.Parse(args[1:]); err != nil {
 			if errors.Is(err, flag.ErrHelp) {
+				usage()
 				return 0
 			}
 			fmt.Fprintf(stderr, "myelin: error: %v\n\trun \"myelin help %s\" for usage\n", err, c.name)
