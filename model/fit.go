@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"strings"
 	"time"
@@ -44,6 +45,17 @@ type FitOptions struct {
 	// gradient is NaN or infinite (Keras's TerminateOnNaN); by default
 	// Fit returns a *NonFiniteError. Either way that step is not applied.
 	StopOnNonFinite bool
+	// Resume continues the run that wrote this checkpoint, from the step
+	// after the last one it holds, so that the weights, optimizer and
+	// batch-norm state, and the History, end bit for bit as an
+	// uninterrupted run would. It must come from LoadCheckpoint or
+	// LatestCheckpoint with this model; x and y must be the same data;
+	// BatchSize, NoShuffle, DropIncomplete and ValidationSplit must match
+	// the run's (a zero BatchSize or Epochs takes the checkpoint's), and
+	// InitialEpoch must be 0. Epochs may be larger than the run's, to
+	// train longer. The returned History includes the epochs before the
+	// checkpoint.
+	Resume *Checkpoint
 }
 
 // History holds per-epoch results: "loss", each metric's name, and the
@@ -100,14 +112,21 @@ func (BaseCallback) OnTrainEnd(Logs) error { return nil }
 var ErrStopTraining = errors.New("model: training stopped by a callback")
 
 // NonFiniteError reports a NaN or infinite loss or gradient. The step that
-// produced it was not applied: weights, optimizer and batch-norm state are
-// those of the step before.
+// produced it was not applied: weights, optimizer state, batch-norm moving
+// statistics and the shuffling/dropout generator are those of the step
+// before, so a checkpoint written afterwards holds the last good step.
 type NonFiniteError struct {
-	Epoch, Step int    // 1-based epoch and step within it
-	Layer       string // first layer whose output (for a loss) or gradient is not finite; "" if none is
-	What        string // "loss" or "gradient"
+	Epoch, Step int // 1-based epoch and step within it
+	// Layer is where the non-finite value appeared first: for a loss, the
+	// first layer (from the input) whose output is not finite; for a
+	// gradient, the layer nearest the output whose parameter gradient is
+	// not finite, since backpropagation reaches it first and carries the
+	// NaN on to every layer before it. "" if no layer output is at fault.
+	Layer string
+	What  string // "loss" or "gradient"
 }
 
+// Error says what was non-finite, where, and what to try.
 func (e *NonFiniteError) Error() string {
 	where := ""
 	if e.Layer != "" {
@@ -117,6 +136,8 @@ func (e *NonFiniteError) Error() string {
 }
 
 type fitBuffers struct {
+	run        fitRun
+	pcgBefore  rand.PCG // the generator before the current step, restored when the step is dropped
 	perm       []int
 	xb, yb     *tensor.Tensor
 	xv, yv     *tensor.Tensor // views of the batch buffers' first rows
@@ -145,6 +166,11 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	}
 	if !m.built {
 		if err := m.Build(x.Shape()[1:]...); err != nil {
+			return h, err
+		}
+	}
+	if opt.Resume != nil {
+		if err := resumeOptions(&opt); err != nil {
 			return h, err
 		}
 	}
@@ -200,16 +226,47 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	}
 	defer catchShape(&err)
 
-	for _, c := range opt.Callbacks {
-		if err := c.OnTrainBegin(m); err != nil {
-			return h, m.stopErr(h, err)
-		}
-	}
 	steps := n / opt.BatchSize
 	if !opt.DropIncomplete && n%opt.BatchSize != 0 {
 		steps++
 	}
 	b := &m.fit
+	run := &b.run
+	*run = fitRun{
+		valid: true, x: x, y: y, epochs: opt.Epochs, steps: steps, epoch: opt.InitialEpoch,
+		settings: fitSettings{
+			BatchSize: opt.BatchSize, Samples: n, Shuffle: !opt.NoShuffle, DropIncomplete: opt.DropIncomplete,
+			ValidationSplit: opt.ValidationSplit, ValidationData: opt.ValidationX != nil,
+		},
+		history: h, callbacks: opt.Callbacks,
+	}
+	if vx != nil {
+		run.settings.ValidationSamples = vx.Dim(0)
+	}
+	startEpoch, startStep := opt.InitialEpoch, 0
+	ck := opt.Resume
+	if ck != nil {
+		if err := m.checkResume(ck, run); err != nil {
+			return h, err
+		}
+		startEpoch, startStep = ck.st.Epoch, ck.st.Step
+		h.Epochs = append(h.Epochs, ck.History.Epochs...)
+		for k, v := range ck.History.Metrics {
+			h.Metrics[k] = append([]float64(nil), v...)
+		}
+		run.epoch, run.step = startEpoch, startStep
+	}
+
+	for _, c := range opt.Callbacks {
+		if err := c.OnTrainBegin(m); err != nil {
+			return h, m.stopErr(h, err)
+		}
+	}
+	if ck != nil {
+		if err := restoreCallbacks(ck, opt.Callbacks); err != nil {
+			return h, err
+		}
+	}
 	if len(b.perm) != n {
 		b.perm = make([]int, n)
 	}
@@ -217,12 +274,20 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		b.logs = Logs{}
 	}
 	var epochLogs Logs
-	for epoch := opt.InitialEpoch; epoch < opt.Epochs; epoch++ {
+	for epoch := startEpoch; epoch < opt.Epochs; epoch++ {
 		for _, c := range opt.Callbacks {
 			if err := c.OnEpochBegin(epoch); err != nil {
 				return h, m.stopErr(h, err)
 			}
 		}
+		// A resumed epoch regenerates its permutation from the generator's
+		// state before the shuffle, then takes up the state of its last step.
+		first := 0
+		if ck != nil && epoch == startEpoch && startStep > 0 {
+			first = startStep
+			*m.trainPCG = ck.st.permPCG
+		}
+		run.epoch, run.step, run.permPCG = epoch, first, *m.trainPCG
 		for i := range b.perm {
 			b.perm[i] = i
 		}
@@ -233,11 +298,19 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		if opt.Verbose > 0 {
 			bar = newProgress(out, opt.Verbose, epoch+1, opt.Epochs, steps)
 		}
-		lossSum, seen := 0.0, 0
+		run.lossSum, run.seen = 0, 0
 		for _, mt := range m.metrics {
 			mt.Reset()
 		}
-		for step := range steps {
+		if first > 0 {
+			*m.trainPCG = ck.st.pcg
+			run.lossSum, run.seen = ck.st.LossSum, ck.st.Seen
+			if err := restoreMetrics(m.metrics, ck.st.Metrics); err != nil {
+				return h, err
+			}
+			m.setLogs(run)
+		}
+		for step := first; step < steps; step++ {
 			if err := ctx.Err(); err != nil {
 				h.Stopped = "cancelled"
 				return h, fmt.Errorf("model: Fit: %w (epoch %d, step %d; the model holds the weights of the last complete step)", err, epoch+1, step)
@@ -257,12 +330,10 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 				}
 				return h, err
 			}
-			lossSum += loss * float64(hi-lo)
-			seen += hi - lo
-			b.logs["loss"] = lossSum / float64(seen)
-			for _, mt := range m.metrics {
-				b.logs[mt.Name()] = mt.Result()
-			}
+			run.lossSum += loss * float64(hi-lo)
+			run.seen += hi - lo
+			run.step = step + 1
+			m.setLogs(run)
 			if bar != nil {
 				bar.update(step+1, b.logs, m.metricNames())
 			}
@@ -286,6 +357,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			}
 		}
 		h.add(epoch+1, epochLogs)
+		run.epoch, run.step, run.lossSum, run.seen = epoch+1, 0, 0, 0
 		if bar != nil {
 			bar.done(epochLogs, m.metricNames(), vx != nil)
 		}
@@ -301,6 +373,16 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		}
 	}
 	return h, nil
+}
+
+// setLogs writes the running loss and metrics of the epoch into the
+// reused logs map.
+func (m *Sequential) setLogs(run *fitRun) {
+	logs := m.fit.logs
+	logs["loss"] = run.lossSum / float64(max(run.seen, 1))
+	for _, mt := range m.metrics {
+		logs[mt.Name()] = mt.Result()
+	}
 }
 
 func (m *Sequential) stopErr(h *History, err error) error {
@@ -370,6 +452,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 	tp := m.tape
 	tp.Reset()
 	b := &m.fit
+	b.pcgBefore = *m.trainPCG
 	b.pass = layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
 	p := &b.pass // a field, not a local: a local would escape to the heap
 	b.outs = b.outs[:0]
@@ -399,8 +482,8 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
 	}
 	tp.Backward(loss)
-	for i, ps := range m.layerParams {
-		for _, p := range ps {
+	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
+		for _, p := range m.layerParams[i] {
 			if tp.HasGrad(p) && !p.Grad.AllFinite() {
 				m.discard()
 				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
@@ -442,7 +525,10 @@ func (m *Sequential) stepParams() []*autodiff.Var {
 
 func (b *fitBuffers) paramsBuf() []*autodiff.Var { return b.stepParams[:0] }
 
+// discard drops the step in progress: the batch statistics it computed and
+// what it drew from the generator (dropout masks).
 func (m *Sequential) discard() {
+	*m.trainPCG = m.fit.pcgBefore
 	for _, l := range m.Layers {
 		if s, ok := l.(layers.Stateful); ok {
 			s.Discard()
