@@ -71,6 +71,7 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"jsonsame":  cmdJSONSame,
 	"jsonlen":   cmdJSONLen,
 	"jsonrange": cmdJSONRange,
+	"idxzeros":  cmdIDXZeros,
 	"mnistdir":  cmdMNISTDir,
 	"status":    cmdStatus,
 	"stheader":  cmdSTHeader,
@@ -280,6 +281,31 @@ func cmdMNISTDir(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	write(train.Slice(0, ntrain), mnist.TrainImages, mnist.TrainLabels)
 	write(test.Slice(0, ntest), mnist.TestImages, mnist.TestLabels)
+}
+
+// idxzeros FILE DIM... writes an IDX file of uint8 zeros with the given
+// dimensions, such as images of a size no model here takes.
+func cmdIDXZeros(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 || neg {
+		ts.Fatalf("usage: idxzeros FILE DIM...")
+	}
+	a := &idx.Array{Type: idx.Uint8}
+	n := 1
+	for _, s := range args[1:] {
+		d, err := strconv.Atoi(s)
+		if err != nil {
+			ts.Fatalf("idxzeros: bad dimension %q", s)
+		}
+		a.Dims = append(a.Dims, d)
+		n *= d
+	}
+	a.Data = make([]byte, n)
+	path := ts.MkAbs(args[0])
+	ts.Check(os.MkdirAll(filepath.Dir(path), 0o777))
+	f, err := os.Create(path)
+	ts.Check(err)
+	ts.Check(idx.Write(f, a))
+	ts.Check(f.Close())
 }
 
 // truncate FILE N cuts FILE to its first N bytes.
