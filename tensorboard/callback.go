@@ -34,6 +34,7 @@ type Callback struct {
 	HistogramEvery int
 
 	w       *Writer
+	path    string
 	weights []weight
 	step    int64 // steps seen, across epochs and Fit calls
 	started bool  // initial histograms written
@@ -47,13 +48,9 @@ func NewCallback(dir string) *Callback {
 	return &Callback{Dir: dir, BatchEvery: 100, HistogramEvery: 1}
 }
 
-// Path returns the event file's path once training has begun, "" before.
-func (c *Callback) Path() string {
-	if c.w == nil {
-		return ""
-	}
-	return c.w.Path()
-}
+// Path returns the path of the event file of the latest Fit, "" before
+// the first.
+func (c *Callback) Path() string { return c.path }
 
 // OnTrainBegin opens a new event file.
 func (c *Callback) OnTrainBegin(m *model.Sequential) error {
@@ -67,7 +64,7 @@ func (c *Callback) OnTrainBegin(m *model.Sequential) error {
 	if err != nil {
 		return err
 	}
-	c.w, c.started = w, false
+	c.w, c.path, c.started = w, w.Path(), false
 	c.weights = c.weights[:0]
 	for _, l := range m.Layers {
 		for _, wt := range l.Weights() {

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math"
 	"os"
+	"testing"
 )
 
 // errCRC marks a record whose stored checksum does not match its bytes.
@@ -276,6 +277,20 @@ func decodeHisto(b []byte) (*histo, error) {
 		}
 	}
 	return h, nil
+}
+
+// rawRecords returns the records of an event file, checked.
+func rawRecords(t testing.TB, path string) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := readRecords(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }
 
 // readEvents reads and decodes an event file.
