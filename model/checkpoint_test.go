@@ -258,7 +258,7 @@ type counter struct {
 }
 
 func (c *counter) OnBatchEnd(int, int, model.Logs) error { c.n++; return nil }
-func (c *counter) CheckpointState() ([]byte, error)     { return []byte{byte(c.n)}, nil }
+func (c *counter) CheckpointState() ([]byte, error)      { return []byte{byte(c.n)}, nil }
 func (c *counter) RestoreCheckpointState(b []byte) error {
 	if len(b) != 1 {
 		return errors.New("bad state")
