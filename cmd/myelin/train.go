@@ -17,6 +17,7 @@ import (
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/optimizers"
+	"github.com/myelin-go/myelin/tensorboard"
 )
 
 var trainCmd = &command{
@@ -32,7 +33,8 @@ layers, to compare. --arch trains any Sequential model written as
 architecture JSON instead (see examples/founding.json).
 
 Progress goes to standard output, or to standard error with --json, which
-prints one JSON object with the results on standard output.
+prints one JSON object with the results on standard output. --tensorboard DIR
+also writes the run as TensorBoard event files in DIR (tensorboard --logdir).
 
 Example:
 
@@ -52,6 +54,7 @@ Example:
 		arch := fs.String("arch", "", "train the Sequential model described by architecture JSON `file`")
 		valSplit := fs.Float64("validation-split", 0, "hold out this `fraction` of the training data for validation")
 		verbose := fs.Int("verbose", 1, "progress: 0 none, 1 a bar per epoch, 2 a line per epoch")
+		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
 				return usagef("unexpected arguments %q", e.args)
@@ -109,10 +112,16 @@ Example:
 			if *asJSON {
 				progress = e.stderr
 			}
+			var callbacks []model.Callback
+			if *tbDir != "" {
+				tb := tensorboard.NewCallback(*tbDir)
+				defer tb.Close() // Fit skips OnTrainEnd when it stops early
+				callbacks = append(callbacks, tb)
+			}
 			start := time.Now()
 			h, err := m.Fit(ctx, x, y, model.FitOptions{
 				Epochs: *epochs, BatchSize: *batch, ValidationSplit: *valSplit,
-				Verbose: *verbose, Output: progress,
+				Verbose: *verbose, Output: progress, Callbacks: callbacks,
 			})
 			trainSecs := time.Since(start).Seconds()
 			if err != nil {
