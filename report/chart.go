@@ -22,7 +22,7 @@ import (
 )
 
 // ErrNoData is returned (wrapped) when a chart has no finite point to draw.
-var ErrNoData = errors.New("report: chart has no finite data")
+var ErrNoData = errors.New("report: no finite data to plot")
 
 // Series is one line on a chart: Y[i] against X[i].
 type Series struct {
@@ -216,7 +216,7 @@ func (c Chart) build() (*plot.Plot, *plot.Legend, error) {
 		}
 	}
 	if len(items) == 0 {
-		return nil, nil, fmt.Errorf("report: chart %q: %w", c.Title, ErrNoData)
+		return nil, nil, fmt.Errorf("%w: chart %q", ErrNoData, c.Title)
 	}
 
 	p := plot.New()
