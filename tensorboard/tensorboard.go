@@ -29,13 +29,14 @@
 //
 // # Why no protobuf dependency
 //
-// The writer needs three messages and a dozen fields of them, and encoding
-// them by hand takes a page (proto.go): keys, varints, little-endian
-// doubles and length-prefixed bytes. Protocol buffer field numbers never
-// change once published, so the page does not go stale, whereas the
+// The writer needs four small messages and fifteen fields of them, and
+// encoding them by hand takes a page (proto.go): keys, varints,
+// little-endian doubles and length-prefixed bytes. Published protocol buffer
+// field numbers never change, so the page does not go stale; the
 // alternative is google.golang.org/protobuf plus code generated from
-// TensorFlow's .proto files, kept in step with both. The tests decode the
-// files with a separate decoder written from the wire-format specification.
+// TensorBoard's .proto files, two more things to keep in step. The tests
+// read the files back with a separate decoder written from the wire-format
+// specification, and with protoc where it is installed.
 package tensorboard
 
 import (
