@@ -109,9 +109,17 @@ func (b *BatchNorm) record() {
 	if len(b.bns) == 0 {
 		return
 	}
-	upto := b.bns[len(b.bns)-1] + 1
+	// The layers before the first batch norm compute the same in both
+	// modes (dropout is skipped or is the identity): run them once.
+	first, upto := b.bns[0], b.bns[len(b.bns)-1]+1
 	b.trainOut = forward(b.trainOut, b.m, b.trainTp, b.x, upto, true, false)
-	b.inferOut = forward(b.inferOut, b.m, b.inferTp, b.x, upto, false, false)
+	b.inferTp.Reset()
+	p := layers.Pass{Tape: b.inferTp}
+	in := b.inferTp.Const(b.x)
+	if first > 0 {
+		in = b.trainOut[first-1]
+	}
+	b.inferOut = run(append(b.inferOut[:0], b.trainOut[:first]...), b.m, &p, in, first, upto, false)
 	for _, i := range b.bns {
 		bn := b.m.Layers[i].(*layers.BatchNormalization)
 		in := b.x

@@ -105,24 +105,36 @@ func quantile(sorted []float64, q float64) float64 {
 func forward(dst []*autodiff.Var, m *model.Sequential, tp *autodiff.Tape, x *tensor.Tensor, upto int, training, preact bool) []*autodiff.Var {
 	tp.Reset()
 	p := layers.Pass{Tape: tp, Training: training}
-	v := tp.Const(x)
-	outs := dst[:0]
-	for i, l := range m.Layers[:upto] {
-		if d, ok := l.(*layers.Dense); ok && preact && i == upto-1 {
-			v = d.ForwardLinear(&p, v)
-		} else if _, ok := l.(*layers.Dropout); !(ok && training) {
-			v = l.Forward(&p, v)
-		}
-		outs = append(outs, v)
-	}
+	outs := run(dst[:0], m, &p, tp.Const(x), 0, upto, preact)
 	if training {
-		for _, l := range m.Layers[:upto] {
-			if s, ok := l.(layers.Stateful); ok {
-				s.Discard()
-			}
-		}
+		discard(m)
 	}
 	return outs
+}
+
+// run runs v through layers [from, upto) of m in p's mode, appending each
+// output to dst; in training mode it skips dropout (see forward).
+func run(dst []*autodiff.Var, m *model.Sequential, p *layers.Pass, v *autodiff.Var, from, upto int, preact bool) []*autodiff.Var {
+	for i := from; i < upto; i++ {
+		l := m.Layers[i]
+		if d, ok := l.(*layers.Dense); ok && preact && i == upto-1 {
+			v = d.ForwardLinear(p, v)
+		} else if _, ok := l.(*layers.Dropout); !(ok && p.Training) {
+			v = l.Forward(p, v)
+		}
+		dst = append(dst, v)
+	}
+	return dst
+}
+
+// discard drops the batch statistics that a training-mode pass left
+// pending in m's stateful layers, so that nothing is committed.
+func discard(m *model.Sequential) {
+	for _, l := range m.Layers {
+		if s, ok := l.(layers.Stateful); ok {
+			s.Discard()
+		}
+	}
 }
 
 // checkBatch validates a held-out batch given to callback what of model m
