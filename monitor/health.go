@@ -319,6 +319,27 @@ func (h *Health) Count(layer, flag string) int {
 	return 0
 }
 
+// Layers returns the names of the layers Health watches (those with
+// trainable parameters), in model order, as of the last OnTrainBegin.
+func (h *Health) Layers() []string {
+	names := make([]string, len(h.ls))
+	for i := range h.ls {
+		names[i] = h.ls[i].name
+	}
+	return names
+}
+
+// Series returns the steps and gradient norms recorded for layer.
+func (h *Health) Series(layer string) (steps []int, gradNorms []float64) {
+	for _, r := range h.Records {
+		if r.Layer == layer {
+			steps = append(steps, r.Step)
+			gradNorms = append(gradNorms, r.GradNorm)
+		}
+	}
+	return steps, gradNorms
+}
+
 // Reset forgets the records and counts and restarts the step count.
 func (h *Health) Reset() {
 	h.Records = h.Records[:0]

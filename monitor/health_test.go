@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -233,8 +234,16 @@ func TestHealthNorms(t *testing.T) {
 	if c.steps != 14 || c.seen != 4*4 {
 		t.Errorf("saw %d steps and checked %d records; want 14 and 16", c.steps, c.seen)
 	}
+	names := []string{"dense", "batch_normalization", "dense_1", "dense_2"}
+	if got := h.Layers(); !slices.Equal(got, names) {
+		t.Errorf("Layers() = %v, want %v", got, names)
+	}
+	steps, norms := h.Series("dense_1")
+	if !slices.Equal(steps, []int{3, 6, 9, 12}) || norms[3] != h.Records[14].GradNorm {
+		t.Errorf("Series(dense_1) = %v, %v; want steps [3 6 9 12] ending in %g", steps, norms, h.Records[14].GradNorm)
+	}
 	for i, r := range h.Records {
-		if want := []string{"dense", "batch_normalization", "dense_1", "dense_2"}[i%4]; r.Layer != want {
+		if want := names[i%4]; r.Layer != want {
 			t.Errorf("record %d: layer %s, want %s", i, r.Layer, want)
 		}
 	}

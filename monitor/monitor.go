@@ -3,22 +3,31 @@
 //
 //   - Health records, per layer, the gradient norm, the weight norm, the
 //     update-to-weight ratio and the fraction of dead ReLU units, and flags
-//     vanishing and exploding gradients.
-//   - BatchNorm records, per BatchNormalization layer, how far the batch
-//     statistics are from the moving ones, the gap between training-mode and
-//     inference-mode outputs on a held-out batch, and the norms of gamma and
-//     beta.
+//     vanishing and exploding gradients (thresholds and their reasons are in
+//     its doc); Summary tells the story at the end.
+//   - BatchNorm records, per BatchNormalization layer, how far the moving
+//     statistics are from a held-out batch's, the gap between
+//     training-mode and inference-mode outputs on that batch, and the norms
+//     of gamma and beta.
 //   - Recalibrate recomputes the moving statistics of every batch-norm layer
-//     over the training set; Recalibrator does it at the end of Fit and
-//     reports what it changed in validation accuracy.
-//   - Percentiles records chosen percentiles of chosen units' inputs over a
+//     over a dataset; Recalibrator does it at the end of Fit and reports
+//     what it changed in validation metrics.
+//   - Percentiles records chosen quantiles of chosen units' inputs over a
 //     fixed held-out batch: the quantity of Ioffe and Szegedy's Figure 1(b, c).
 //   - Curves records the running training metrics every few steps, for plots
 //     finer than one point per epoch.
 //
-// Every callback counts steps globally from 1 (across epochs) and samples
-// every Every steps, so its cost can be traded for resolution. None is
-// attached by default: the bare API pays nothing for them.
+// Every callback counts steps globally from 1, across epochs and across
+// later Fit calls with the same callback (so a run trained in chunks reads
+// as one), and samples every Every steps, so its cost can be traded for
+// resolution; Reset starts a callback over. Those that run a held-out batch
+// (Percentiles, BatchNorm) also record Step 0, before the first step. They
+// never change the model: their training-mode passes skip dropout and
+// commit no batch statistics, so a run is bit-identical with or without
+// them. None is attached by default: the bare API pays nothing for them.
+//
+// Records are plain structs in exported slices, read directly by plots and
+// reports.
 package monitor
 
 import (

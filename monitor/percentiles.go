@@ -137,6 +137,24 @@ func (p *Percentiles) OnBatchEnd(_, _ int, _ model.Logs) error {
 	return nil
 }
 
+// Series returns the steps recorded for unit and, for each quantile of Qs,
+// its values at those steps: bands[k][i] is quantile Qs[k] at steps[i].
+func (p *Percentiles) Series(unit int) (steps []int, bands [][]float64) {
+	bands = make([][]float64, len(p.Qs))
+	for _, r := range p.Records {
+		if r.Unit != unit {
+			continue
+		}
+		steps = append(steps, r.Step)
+		for k, v := range r.Values {
+			if k < len(bands) {
+				bands[k] = append(bands[k], v)
+			}
+		}
+	}
+	return steps, bands
+}
+
 // Reset forgets the records and restarts the step count, so that the next
 // Fit records Step 0 again.
 func (p *Percentiles) Reset() {

@@ -3,6 +3,7 @@ package monitor
 import (
 	"context"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 
@@ -96,6 +97,18 @@ func TestPercentilesValues(t *testing.T) {
 				}
 				if r.Unit != units[i%len(units)] {
 					t.Errorf("record %d: unit %d, want %d", i, r.Unit, units[i%len(units)])
+				}
+			}
+			steps, bands := p.Series(units[len(units)-1])
+			if !slices.Equal(steps, []int{0, 4, 8}) || len(bands) != len(qs) {
+				t.Fatalf("Series: steps %v and %d bands, want [0 4 8] and %d", steps, len(bands), len(qs))
+			}
+			for i := range steps {
+				r := p.Records[(i+1)*len(units)-1]
+				for k := range qs {
+					if bands[k][i] != r.Values[k] {
+						t.Errorf("Series band %d at step %d: %g, want %g", k, steps[i], bands[k][i], r.Values[k])
+					}
 				}
 			}
 			outs, err := m.Trace(held)
