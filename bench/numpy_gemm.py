@@ -16,6 +16,7 @@ gradient x^T.dy (784 x 32 . 32 x 64, "TN") and the input gradient dy.W^T
 call overhead is part of the figure (as it is for any NumPy user).
 
 Run:  /usr/bin/python3 bench/numpy_gemm.py --threads 1 [--repeats 7] [--min-time 0.05]
+      [--spec NN:128:784:64,TN:784:128:64]   (bench/compare passes its own list this way)
 --threads sets OPENBLAS_NUM_THREADS before NumPy loads OpenBLAS (default: the
 environment's value, else 1). OPENBLAS_CORETYPE defaults to SkylakeX.
 """
@@ -36,6 +37,8 @@ ap.add_argument("--threads", type=int, default=None, help="OPENBLAS_NUM_THREADS 
 ap.add_argument("--repeats", type=int, default=7, help="timed repeats per shape (median reported)")
 ap.add_argument("--min-time", type=float, default=0.05, help="seconds per repeat (sets calls per repeat)")
 ap.add_argument("--only", default=None, help="comma-separated shape names to run")
+ap.add_argument("--spec", default=None,
+                help="comma-separated OP:M:K:N products to run instead of the built-in list (OP is NN, TN or NT)")
 ap.add_argument("--info", action="store_true", help="also print one line with the BLAS in use")
 args = ap.parse_args()
 source = peerenv.setup_env(args.threads)
@@ -52,6 +55,18 @@ SHAPES = [(f"{s}x{s}*{s}x{s}", "NN", s, s, s) for s in (64, 128, 256, 512, 1024)
     ("784x32*32x64 (AT.B)", "TN", 784, 32, 64),
     ("32x64*64x784 (A.BT)", "NT", 32, 64, 784),
 ]
+
+
+def parse_spec(spec):
+    shapes = []
+    for item in spec.split(","):
+        op, m, k, n = item.strip().split(":")
+        if op not in ("NN", "TN", "NT"):
+            raise SystemExit("numpy_gemm.py: --spec %r: op must be NN, TN or NT" % item)
+        m, k, n = int(m), int(k), int(n)
+        suffix = {"NN": "", "TN": " (AT.B)", "NT": " (A.BT)"}[op]
+        shapes.append((f"{m}x{k}*{k}x{n}{suffix}", op, m, k, n))
+    return shapes
 
 
 def operands(op, m, k, n, rng):
@@ -102,7 +117,7 @@ def main():
               "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "repeats": args.repeats}
     if args.info:
         print(json.dumps(dict(common, blas=peerenv.blas_info())), flush=True)
-    for name, op, m, k, n in SHAPES:
+    for name, op, m, k, n in (parse_spec(args.spec) if args.spec else SHAPES):
         if only and name not in only and name.split(" ")[0] not in only:
             continue
         r = {"shape": name, "op": op, "m": m, "k": k, "n": n}

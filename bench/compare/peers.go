@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"golang.org/x/sys/cpu"
+)
+
+// autoCoretype picks OpenBLAS's best kernels for this CPU: OpenBLAS 0.3.21
+// does not recognise recent CPUs and falls back to slow generic ones
+// (/work/shared/BENCHMARKING.md, trap 2).
+func autoCoretype() string {
+	switch {
+	case cpu.X86.HasAVX512F && cpu.X86.HasAVX512BW && cpu.X86.HasAVX512VL:
+		return "SkylakeX"
+	case cpu.X86.HasAVX2 && cpu.X86.HasFMA:
+		return "Haswell"
+	}
+	return "" // leave OpenBLAS (and bench/peerenv.py's default) alone
+}
+
+// python runs a bench/ script and returns the JSON objects it prints, one
+// per line. env adds to the environment.
+func (b *bench) python(script string, env []string, args ...string) ([]map[string]any, error) {
+	cmd := exec.Command(b.cfg.python, append([]string{filepath.Join(b.cfg.root, "bench", script)}, args...)...)
+	cmd.Dir = b.cfg.root
+	cmd.Env = append(os.Environ(), env...)
+	if b.cfg.coretype != "" {
+		cmd.Env = append(cmd.Env, "OPENBLAS_CORETYPE="+b.cfg.coretype)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return nil, fmt.Errorf("%s %s: %v\n%s", script, strings.Join(args, " "), err, stderr.String())
+	}
+	var res []map[string]any
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var m map[string]any
+		if err := json.Unmarshal(line, &m); err != nil {
+			return nil, fmt.Errorf("%s: output line %q: %v", script, line, err)
+		}
+		res = append(res, m)
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("%s %s printed no JSON\n%s", script, strings.Join(args, " "), stderr.String())
+	}
+	return res, nil
+}
+
+// torch runs bench/torch_model.py under setting s and returns its object.
+func (b *bench) torch(s torchSetting, args ...string) (map[string]any, error) {
+	res, err := b.python("torch_model.py", []string{fmt.Sprintf("OPENBLAS_NUM_THREADS=%d", s.openbl)},
+		append(args, "--threads", fmt.Sprint(s.torch))...)
+	if err != nil {
+		return nil, err
+	}
+	r := res[len(res)-1]
+	b.notePeer(r, "torch "+s.name)
+	return r, nil
+}
+
+// numpyGemm runs bench/numpy_gemm.py on shapes with OpenBLAS on threads
+// threads and adds its GFLOP/s.
+func (b *bench) numpyGemm(threads int, shapes []gemmShape) error {
+	specs := make([]string, len(shapes))
+	for i, s := range shapes {
+		specs[i] = s.key()
+	}
+	res, err := b.python("numpy_gemm.py", nil, "--threads", fmt.Sprint(threads), "--info",
+		"--repeats", fmt.Sprint(b.cfg.gemmReps), "--min-time", fmt.Sprint(b.cfg.gemmMin),
+		"--spec", strings.Join(specs, ","))
+	if err != nil {
+		return err
+	}
+	got := 0
+	for _, r := range res {
+		if _, ok := r["blas"]; ok {
+			b.notePeer(r, fmt.Sprintf("numpy t=%d", threads))
+		}
+		op, ok := r["op"].(string)
+		if !ok {
+			continue
+		}
+		s := gemmShape{op: op, m: int(num(r, "m")), k: int(num(r, "k")), n: int(num(r, "n"))}
+		b.add(fmt.Sprintf("gemm/numpy/t=%d/%s", threads, s.key()), num(r, "gflops"))
+		got++
+	}
+	if got != len(shapes) {
+		return fmt.Errorf("numpy_gemm.py returned %d of %d shapes", got, len(shapes))
+	}
+	return nil
+}
+
+// notePeer records versions and the BLAS in use, and flags a run whose
+// OpenBLAS is missing or not using the kernels asked for.
+func (b *bench) notePeer(r map[string]any, who string) {
+	for _, k := range []string{"torch_version", "numpy_version"} {
+		if v, ok := r[k].(string); ok {
+			b.info[k] = v
+		}
+	}
+	blas, _ := r["blas"].(map[string]any)
+	if blas == nil {
+		return
+	}
+	core, _ := blas["openblas_corename"].(string)
+	if cfgs, ok := blas["openblas_config"].(string); ok {
+		b.info["openblas_config"] = cfgs
+	}
+	if core == "" {
+		b.info["warning_blas"] = fmt.Sprintf("%s: no OpenBLAS loaded (libraries %v): install libopenblas0-pthread", who, blas["blas_libraries"])
+		return
+	}
+	b.info["openblas_corename"] = core
+	if want := b.cfg.coretype; want != "" && !strings.EqualFold(core, want) {
+		b.info["warning_core"] = fmt.Sprintf("%s: OpenBLAS uses core %s, %s was asked for", who, core, want)
+	}
+	if n, ok := blas["openblas_threads_in_use"].(float64); ok {
+		b.info["openblas_threads/"+who] = fmt.Sprint(n)
+	}
+}
+
+// checkPeers fails early when the interpreter cannot import torch and
+// numpy, and records their versions.
+func (b *bench) checkPeers() error {
+	cmd := exec.Command(b.cfg.python, "-c", "import torch, numpy; print(torch.__version__, numpy.__version__)")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s cannot import torch and numpy: %v\n%s", b.cfg.python, err, out)
+	}
+	return nil
+}
+
+// num reads a numeric field of a peer's JSON, NaN when absent.
+func num(r map[string]any, k string) float64 {
+	if v, ok := r[k].(float64); ok {
+		return v
+	}
+	return nan
+}
