@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/myelin-go/myelin/layers"
@@ -47,5 +48,44 @@ func TestMonitorsLeaveTrainingUnchanged(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestStepsAcrossFits checks that steps keep counting across Fit calls
+// with the same callbacks (Step 0 recorded once), that Health's update
+// ratio at the first sample of a later Fit is measured against the weights
+// the previous Fit left, and that Reset starts over.
+func TestStepsAcrossFits(t *testing.T) {
+	x, y := blobs(48, 5, 3, 16)
+	held, _ := blobs(10, 5, 3, 17)
+	m := compiled(t, 5, optimizers.NewAdam(), layers.NewDense(4, nn.ActTanh), layers.NewDense(3, nn.ActSoftmax))
+	p := &Percentiles{X: held, Layer: 0, Units: []int{1}, Every: 2}
+	h := &Health{Every: 4}
+	c := &checker{h: h, t: t}
+	fit := func() {
+		t.Helper()
+		// 3 steps per Fit.
+		if _, err := m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 16, Callbacks: []model.Callback{p, h, c}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fit()
+	fit()
+	var steps []int
+	for _, r := range p.Records {
+		steps = append(steps, r.Step)
+	}
+	if want := []int{0, 2, 4, 6}; !slices.Equal(steps, want) {
+		t.Errorf("Percentiles steps %v, want %v", steps, want)
+	}
+	// Health sampled step 4, the first step of the second Fit; checker
+	// compared its update ratio with its own copy of step 3's weights.
+	if len(h.Records) != 2 || h.Records[0].Step != 4 || c.seen != 2 {
+		t.Errorf("Health records %+v (checked %d), want two at step 4", h.Records, c.seen)
+	}
+	p.Reset()
+	fit()
+	if len(p.Records) != 2 || p.Records[0].Step != 0 || p.Records[1].Step != 2 {
+		t.Errorf("after Reset: %+v, want steps 0 and 2", p.Records)
 	}
 }
