@@ -18,8 +18,8 @@ type trainCheckpoint struct {
 
 	m    *model.Sequential // the resumed model, nil unless --resume
 	arch string            // --arch of the resumed run
-	ck *model.Checkpoint
-	mc *model.ModelCheckpoint
+	ck   *model.Checkpoint
+	mc   *model.ModelCheckpoint
 }
 
 // resumedFlags are the train flags a checkpoint records and a resumed run
