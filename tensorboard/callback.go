@@ -1,7 +1,9 @@
 package tensorboard
 
 import (
+	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 
 	"github.com/myelin-go/myelin/model"
@@ -19,6 +21,10 @@ import (
 //     "batch_normalization/moving_mean", ...) of every weight, parameters
 //     and state, before the first epoch (at step = the initial epoch) and
 //     after every HistogramEvery epochs.
+//
+// A Fit resumed from a checkpoint (model.FitOptions.Resume) writes a new
+// file that carries on the batch step count and skips the initial
+// histograms, through the model.StatefulCallback methods.
 //
 // The file is flushed after each epoch and closed when training ends. Fit
 // does not call OnTrainEnd when it returns early (an error, a cancelled
@@ -71,6 +77,32 @@ func (c *Callback) OnTrainBegin(m *model.Sequential) error {
 			c.weights = append(c.weights, weight{l.Name() + "/" + wt.Name, wt.Value})
 		}
 	}
+	return nil
+}
+
+var _ model.StatefulCallback = (*Callback)(nil)
+
+// callbackState is what a checkpoint keeps of a Callback.
+type callbackState struct {
+	Step int64 `json:"step"` // steps seen
+}
+
+// CheckpointState returns the step count, for a checkpoint.
+func (c *Callback) CheckpointState() ([]byte, error) {
+	return json.Marshal(callbackState{Step: c.step})
+}
+
+// RestoreCheckpointState restores the step count of a checkpoint; the run's
+// earlier file already holds the initial histograms, so they are skipped.
+func (c *Callback) RestoreCheckpointState(state []byte) error {
+	var st callbackState
+	if err := json.Unmarshal(state, &st); err != nil {
+		return fmt.Errorf("tensorboard: Callback: checkpoint state: %w", err)
+	}
+	if st.Step < 0 {
+		return fmt.Errorf("tensorboard: Callback: checkpoint state: negative step %d", st.Step)
+	}
+	c.step, c.started = st.Step, true
 	return nil
 }
 

@@ -218,3 +218,120 @@ func TestCallbackNegative(t *testing.T) {
 		t.Error("Fit with BatchEvery -1: got no error")
 	}
 }
+
+func TestCallbackCheckpointState(t *testing.T) {
+	x, y := tinyData()
+	m := model.NewSequential(layers.NewDense(2, nn.ActSoftmax))
+	if err := m.CompileNames("sgd", "categorical_crossentropy"); err != nil {
+		t.Fatal(err)
+	}
+	cb := tensorboard.NewCallback(t.TempDir())
+	cb.BatchEvery = 1
+	// 40 samples in batches of 8: 5 steps.
+	if _, err := m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 8, Callbacks: []model.Callback{cb}}); err != nil {
+		t.Fatal(err)
+	}
+	state, err := cb.CheckpointState()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// A resumed run: OnTrainBegin, then the restore, then the next epoch.
+	next := tensorboard.NewCallback(t.TempDir())
+	next.BatchEvery = 1
+	if err := next.OnTrainBegin(m); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.RestoreCheckpointState(state); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.OnEpochBegin(1); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.OnBatchEnd(1, 1, model.Logs{"loss": 0.5}); err != nil {
+		t.Fatal(err)
+	}
+	if err := next.Close(); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := readEvents(next.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != 2 || len(evs[1].values) != 1 {
+		t.Fatalf("resumed file holds %d events, want the file version and one scalar (no initial histograms)", len(evs))
+	}
+	if got := evs[1]; got.step != 6 || got.values[0].tag != "batch/loss" || got.values[0].scalar != 0.5 {
+		t.Errorf("resumed batch scalar = %s at step %d = %v, want batch/loss at step 6 = 0.5", got.values[0].tag, got.step, got.values[0].scalar)
+	}
+	for _, bad := range []string{"", "{", `{"step": -1}`} {
+		if err := next.RestoreCheckpointState([]byte(bad)); err == nil {
+			t.Errorf("RestoreCheckpointState(%q): got no error", bad)
+		}
+	}
+}
+
+// A run stopped after one epoch and resumed from its checkpoint reads in
+// TensorBoard as one run: the second file carries on the steps.
+func TestCallbackResume(t *testing.T) {
+	x, y := tinyData()
+	m := model.NewSequential(layers.NewDense(2, nn.ActSoftmax))
+	if err := m.CompileNames("sgd", "categorical_crossentropy"); err != nil {
+		t.Fatal(err)
+	}
+	run, ckDir := t.TempDir(), t.TempDir()
+	fit := func(m *model.Sequential, epochs int, resume *model.Checkpoint) *tensorboard.Callback {
+		t.Helper()
+		tb := tensorboard.NewCallback(run)
+		tb.BatchEvery = 1
+		ck := &model.ModelCheckpoint{Dir: ckDir}
+		// 40 samples in batches of 8: 5 steps an epoch.
+		_, err := m.Fit(context.Background(), x, y, model.FitOptions{
+			Epochs: epochs, BatchSize: 8, Resume: resume, Callbacks: []model.Callback{tb, ck},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tb
+	}
+	first := fit(m, 1, nil)
+	m2, ck, err := model.LatestCheckpoint(ckDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := fit(m2, 2, ck)
+	if first.Path() == second.Path() {
+		t.Fatalf("both Fits wrote %s", first.Path())
+	}
+	for i, tc := range []struct {
+		path       string
+		batchSteps []int64
+		epochSteps []int64
+		histoSteps []int64
+	}{
+		{first.Path(), []int64{1, 2, 3, 4, 5}, []int64{1}, []int64{0, 1}},
+		{second.Path(), []int64{6, 7, 8, 9, 10}, []int64{2}, []int64{2}},
+	} {
+		evs, err := readEvents(tc.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var batch, epoch, histo []int64
+		for _, ev := range evs[1:] {
+			for _, v := range ev.values {
+				switch {
+				case v.tag == "batch/loss":
+					batch = append(batch, ev.step)
+				case v.tag == "epoch/loss":
+					epoch = append(epoch, ev.step)
+				case v.tag == "dense/kernel":
+					histo = append(histo, ev.step)
+				}
+			}
+		}
+		if !slices.Equal(batch, tc.batchSteps) || !slices.Equal(epoch, tc.epochSteps) || !slices.Equal(histo, tc.histoSteps) {
+			t.Errorf("file %d: batch/loss steps %v, epoch/loss %v, dense/kernel %v; want %v, %v, %v",
+				i+1, batch, epoch, histo, tc.batchSteps, tc.epochSteps, tc.histoSteps)
+		}
+	}
+}
