@@ -8,9 +8,10 @@
 // the module for their provenance, checksums and terms.
 //
 // Malformed IDX files give errors matching idx.ErrFormat; files that are
-// valid IDX but do not form a dataset (wrong element type or rank, image and
-// label counts that disagree, train and test images of different sizes)
-// give a *FormatError matching ErrFormat. Every error names the file.
+// valid IDX but do not form a dataset (wrong element type or rank, empty
+// images, image and label counts that disagree, train and test images of
+// different sizes, labels outside a known number of classes) give a
+// *FormatError matching ErrFormat. Every error names the file.
 package mnist
 
 import (
@@ -133,7 +134,7 @@ func (s *Set) Slice(i, j int) *Set {
 // half a second on two cores) and returns Sets the caller owns, about
 // 220 MB of float32 pixels.
 func Load() (train, test *Set, err error) {
-	return load(func(base string) (*idx.Array, string, error) {
+	return load(10, func(base string) (*idx.Array, string, error) {
 		name := "files/" + base + ".gz"
 		a, err := idx.ReadFS(files, name)
 		if err != nil {
@@ -147,9 +148,22 @@ func Load() (train, test *Set, err error) {
 // files train-images-idx3-ubyte, train-labels-idx1-ubyte,
 // t10k-images-idx3-ubyte and t10k-labels-idx1-ubyte, each optionally
 // gzip-compressed with a .gz suffix (the uncompressed file is used when both
-// exist). Images must be uint8 with 3 dimensions, labels uint8 with 1.
+// exist). Images must be uint8 with 3 dimensions of which the last two
+// are not zero, labels uint8 with 1. Classes is inferred from the labels;
+// LoadDirClasses checks them against a known number instead.
 func LoadDir(dir string) (train, test *Set, err error) {
-	return load(func(base string) (*idx.Array, string, error) {
+	return LoadDirClasses(dir, 0)
+}
+
+// LoadDirClasses is LoadDir for a dataset of a known number of classes:
+// every label must lie in [0, classes), and both Sets get Classes =
+// classes. A label outside gives a *FormatError naming the file, the
+// label's index and its value. classes 0 means unknown, as in LoadDir.
+func LoadDirClasses(dir string, classes int) (train, test *Set, err error) {
+	if classes < 0 || classes > 256 {
+		return nil, nil, fmt.Errorf("mnist: LoadDirClasses: classes %d, want 0 (infer) or 1 to 256 (uint8 labels)", classes)
+	}
+	return load(classes, func(base string) (*idx.Array, string, error) {
 		path, err := find(dir, base)
 		if err != nil {
 			return nil, path, err
@@ -189,8 +203,9 @@ func FashionDir() (string, error) {
 
 // load reads the four files through read, which returns the array, the
 // name to use in errors, and an error that already begins with "mnist: ",
-// and assembles the two sets.
-func load(read func(base string) (*idx.Array, string, error)) (train, test *Set, err error) {
+// and assembles the two sets. classes > 0 is the known number of classes;
+// 0 infers it from the labels.
+func load(classes int, read func(base string) (*idx.Array, string, error)) (train, test *Set, err error) {
 	bases := [4]string{TrainImages, TrainLabels, TestImages, TestLabels}
 	var (
 		arrays [4]*idx.Array
@@ -227,10 +242,21 @@ func load(read func(base string) (*idx.Array, string, error)) (train, test *Set,
 			Want: fmt.Sprintf("%d×%d like the training images", train.Rows, train.Cols),
 			Got:  fmt.Sprintf("%d×%d", test.Rows, test.Cols)}
 	}
-	classes := 0
-	for _, s := range sets {
-		for _, l := range s.Labels {
-			classes = max(classes, int(l)+1)
+	if classes > 0 {
+		for k, s := range sets {
+			for i, l := range s.Labels {
+				if int(l) >= classes {
+					return nil, nil, &FormatError{Path: names[2*k+1], Field: "labels",
+						Want: fmt.Sprintf("labels in [0, %d)", classes),
+						Got:  fmt.Sprintf("label %d at index %d", l, i)}
+				}
+			}
+		}
+	} else {
+		for _, s := range sets {
+			for _, l := range s.Labels {
+				classes = max(classes, int(l)+1)
+			}
 		}
 	}
 	train.Classes, test.Classes = classes, classes
@@ -256,6 +282,10 @@ func newSet(images, labels *idx.Array, imagesName, labelsName string) (*Set, err
 		return nil, &FormatError{Path: labelsName, Field: "labels",
 			Want: "uint8 with 1 dimension (N)",
 			Got:  fmt.Sprintf("%v with dimensions %v", labels.Type, labels.Dims)}
+	}
+	if images.Dims[1] == 0 || images.Dims[2] == 0 {
+		return nil, &FormatError{Path: imagesName, Field: "image size",
+			Want: "at least 1×1 pixels", Got: fmt.Sprintf("%d×%d", images.Dims[1], images.Dims[2])}
 	}
 	n := images.Dims[0]
 	if labels.Dims[0] != n {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -293,4 +294,91 @@ func BenchmarkLoad(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+func TestLoadDirClasses(t *testing.T) {
+	dir := tinyDir(t) // training labels 0, 2, 1; test labels 3, 0
+	train, test, err := LoadDirClasses(dir, 5)
+	if err != nil {
+		t.Fatalf("LoadDirClasses(5): %v", err)
+	}
+	if train.Classes != 5 || test.Classes != 5 {
+		t.Errorf("Classes: got %d/%d, want 5/5", train.Classes, test.Classes)
+	}
+	_, _, err = LoadDirClasses(dir, 3)
+	var fe *FormatError
+	if !errors.As(err, &fe) || fe.Field != "labels" || !strings.Contains(fe.Path, TestLabels) ||
+		fe.Want != "labels in [0, 3)" || fe.Got != "label 3 at index 0" {
+		t.Fatalf("LoadDirClasses(3): got %v (%+v), want label 3 at index 0 of %s out of [0, 3)", err, fe, TestLabels)
+	}
+	writeIDX(t, dir, TrainLabels, labels(0, 1, 7))
+	_, _, err = LoadDirClasses(dir, 4)
+	if !errors.As(err, &fe) || !strings.Contains(fe.Path, TrainLabels) || fe.Got != "label 7 at index 2" {
+		t.Fatalf("training label 7: got %v", err)
+	}
+	for _, c := range []int{-1, 257} {
+		if _, _, err := LoadDirClasses(dir, c); err == nil || !strings.Contains(err.Error(), "classes") {
+			t.Errorf("LoadDirClasses(%d): got %v, want an error about classes", c, err)
+		}
+	}
+}
+
+func TestEmptyImages(t *testing.T) {
+	for _, dims := range [][2]int{{0, 3}, {2, 0}} {
+		dir := tinyDir(t)
+		writeIDX(t, dir, TrainImages+".gz", images(3, dims[0], dims[1], 0))
+		_, _, err := LoadDir(dir)
+		var fe *FormatError
+		if !errors.As(err, &fe) || fe.Field != "image size" || !strings.Contains(fe.Path, TrainImages) {
+			t.Errorf("%d×%d images: got %v, want an image size error naming %s", dims[0], dims[1], err, TrainImages)
+		}
+	}
+}
+
+// FuzzLoad assembles a dataset from four arbitrary IDX inputs, as LoadDir
+// does from files: it must return two consistent Sets or an error, never
+// panic. The seed corpus is in testdata/fuzz/FuzzLoad.
+func FuzzLoad(f *testing.F) {
+	enc := func(a *idx.Array) []byte {
+		var buf bytes.Buffer
+		if err := idx.Write(&buf, a); err != nil {
+			f.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	f.Add(enc(images(3, 2, 3, 250)), enc(labels(0, 2, 1)), enc(images(2, 2, 3, 0)), enc(labels(3, 0)), 0)
+	f.Add(enc(images(1, 1, 1, 0)), enc(labels(9)), enc(images(1, 1, 1, 0)), enc(labels(0)), 10)
+	f.Add(enc(images(2, 2, 2, 0)), enc(labels(0)), enc(images(2, 2, 2, 0)), enc(labels(0, 1)), 2)
+	f.Fuzz(func(t *testing.T, ti, tl, vi, vl []byte, classes int) {
+		if classes < 0 || classes > 256 {
+			classes = 0
+		}
+		files := map[string][]byte{TrainImages: ti, TrainLabels: tl, TestImages: vi, TestLabels: vl}
+		train, test, err := load(classes, func(base string) (*idx.Array, string, error) {
+			a, err := idx.Read(bytes.NewReader(files[base]))
+			if err != nil {
+				return nil, base, fmt.Errorf("mnist: %w", err)
+			}
+			return a, base, nil
+		})
+		if err != nil {
+			if train != nil || test != nil {
+				t.Fatalf("Sets and the error %v", err)
+			}
+			return
+		}
+		for _, s := range []*Set{train, test} {
+			if len(s.Images) != s.N*s.Features() || len(s.Labels) != s.N || s.Features() == 0 {
+				t.Fatalf("inconsistent Set: N %d, %d×%d, %d pixels, %d labels", s.N, s.Rows, s.Cols, len(s.Images), len(s.Labels))
+			}
+			for i, l := range s.Labels {
+				if int(l) >= s.Classes {
+					t.Fatalf("label %d at index %d, Classes %d", l, i, s.Classes)
+				}
+			}
+			if oh := s.OneHot(); len(oh) != s.N*s.Classes {
+				t.Fatalf("OneHot: %d values, want %d", len(oh), s.N*s.Classes)
+			}
+		}
+	})
 }
