@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/myelin-go/myelin/data/mnist"
@@ -13,22 +14,54 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
-// BenchmarkTrainStep times one training step of the founding model
-// (forward, backward, Adam, batch-norm state, accuracy) at batch 32 and 128.
-func BenchmarkTrainStep(b *testing.B) {
-	train, _, err := mnist.Load()
+// Run with e.g.
+//
+//	go test -run '^$' -bench . -benchtime 2s -cpu 1,2 ./model
+//
+// bench/compare measures the same operations side by side with PyTorch.
+
+// benchFounding returns the founding model, compiled as myelin train does.
+func benchFounding(b *testing.B) *Sequential {
+	b.Helper()
+	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
+		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
+	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		b.Fatal(err)
+	}
+	if err := m.Build(784); err != nil {
+		b.Fatal(err)
+	}
+	return m
+}
+
+// benchData returns MNIST as (x, one-hot y) for training and test.
+func benchData(b *testing.B) (x, y, tx, ty *tensor.Tensor) {
+	b.Helper()
+	train, test, err := mnist.Load()
 	if err != nil {
 		b.Fatal(err)
 	}
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
-	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
+	x = tensor.FromFloat32(train.Images, train.N, train.Features())
+	y = tensor.FromFloat32(train.OneHot(), train.N, 10)
+	tx = tensor.FromFloat32(test.Images, test.N, test.Features())
+	ty = tensor.FromFloat32(test.OneHot(), test.N, 10)
+	return
+}
+
+// stepFlops is one founding-model training step's matrix arithmetic:
+// forward and weight gradient of the three Dense layers, input gradient of
+// the last two (the first layer's input needs none).
+func stepFlops(batch int) float64 {
+	return 2 * float64(batch) * (2*784*64 + 3*64*64 + 3*64*10)
+}
+
+// BenchmarkTrainStep times one training step of the founding model
+// (forward, backward, Adam, batch-norm state, accuracy) at batch 32 and 128.
+func BenchmarkTrainStep(b *testing.B) {
+	x, y, _, _ := benchData(b)
 	for _, bs := range []int{32, 128} {
 		b.Run(map[int]string{32: "batch=32", 128: "batch=128"}[bs], func(b *testing.B) {
-			m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
-				layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
-			if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
-				b.Fatal(err)
-			}
+			m := benchFounding(b)
 			if _, err := m.Fit(context.Background(), x.Rows(0, 1024), y.Rows(0, 1024), FitOptions{BatchSize: bs}); err != nil {
 				b.Fatal(err)
 			}
@@ -47,6 +80,90 @@ func BenchmarkTrainStep(b *testing.B) {
 				}
 			}
 			b.ReportMetric(float64(bs)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+			b.ReportMetric(stepFlops(bs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+		})
+	}
+}
+
+// BenchmarkFitEpoch times Fit's public path over 6,400 samples: per-epoch
+// shuffle, batch gathering, steps and metrics.
+func BenchmarkFitEpoch(b *testing.B) {
+	x, y, _, _ := benchData(b)
+	x, y = x.Rows(0, 6400), y.Rows(0, 6400)
+	for _, bs := range []int{32, 128} {
+		b.Run(fmt.Sprintf("batch=%d", bs), func(b *testing.B) {
+			m := benchFounding(b)
+			ctx := context.Background()
+			opt := FitOptions{BatchSize: bs}
+			if _, err := m.Fit(ctx, x, y, opt); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Fit(ctx, x, y, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(x.Dim(0))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}
+
+// BenchmarkPredict times inference over MNIST's 10,000 test images in
+// batches of 1000 (softmax included), as bench/torch_model.py --mode infer.
+func BenchmarkPredict(b *testing.B) {
+	_, _, tx, _ := benchData(b)
+	m := benchFounding(b)
+	ctx := context.Background()
+	opt := EvalOptions{BatchSize: 1000}
+	if _, err := m.Predict(ctx, tx, opt); err != nil {
+		b.Fatal(err)
+	}
+	b.SetBytes(int64(4 * tx.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := m.Predict(ctx, tx, opt); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(tx.Dim(0))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+}
+
+// BenchmarkPredictLatency times one single-sample prediction (ns/op is
+// the latency), through the allocation-free PredictInto and through
+// Predict, cycling over 100 test images.
+func BenchmarkPredictLatency(b *testing.B) {
+	_, _, tx, _ := benchData(b)
+	m := benchFounding(b)
+	samples := make([]*tensor.Tensor, 100)
+	for i := range samples {
+		samples[i] = tx.Rows(i, i+1).Clone()
+	}
+	dst := tensor.New(tensor.Float32, 1, 10)
+	ctx := context.Background()
+	calls := []struct {
+		name string
+		fn   func(x *tensor.Tensor) error
+	}{
+		{"PredictInto", func(x *tensor.Tensor) error { return m.PredictInto(dst, x) }},
+		{"Predict", func(x *tensor.Tensor) error {
+			_, err := m.Predict(ctx, x, EvalOptions{BatchSize: 1})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		b.Run(c.name, func(b *testing.B) {
+			if err := c.fn(samples[0]); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			i := 0
+			for b.Loop() {
+				if err := c.fn(samples[i%len(samples)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
 		})
 	}
 }
