@@ -10,6 +10,7 @@
 //	myelin evaluate --model FILE [flags] loss and accuracy on a test set
 //	myelin predict  --model FILE [flags] classify images
 //	myelin summary  --model FILE | --arch FILE
+//	myelin experiment [NAME [flags]]     BN vs no BN: fig1, lr, init, depth, regularization
 //
 // Run `myelin help COMMAND` for a command's flags.
 package main
@@ -40,7 +41,7 @@ type env struct {
 	args           []string // positional arguments left after flags
 }
 
-var commands = []*command{trainCmd, evaluateCmd, predictCmd, summaryCmd}
+var commands = []*command{trainCmd, evaluateCmd, predictCmd, summaryCmd, experimentCmd}
 
 // usageError marks a mistake in how the command was called (exit status 2).
 type usageError struct{ msg string }
@@ -69,7 +70,7 @@ Run "myelin help <command>" for the flags of a command.
 func printMainUsage(w io.Writer) {
 	var b strings.Builder
 	for _, c := range commands {
-		fmt.Fprintf(&b, "\t%-9s %s\n", c.name, c.short)
+		fmt.Fprintf(&b, "\t%-11s %s\n", c.name, c.short)
 	}
 	fmt.Fprintf(w, mainUsage, b.String())
 }
