@@ -82,14 +82,20 @@ def read_idx(path):
     return data.reshape(dims)
 
 
-def load_mnist(d):
+def load_mnist(d, train=True):
+    """Returns (xtr, ytr, xte, yte) as tensors; xtr and ytr are None unless train."""
     def p(name):
         return os.path.join(d, name)
-    xtr = read_idx(p("train-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255.0
-    ytr = read_idx(p("train-labels-idx1-ubyte.gz")).astype(np.int64)
-    xte = read_idx(p("t10k-images-idx3-ubyte.gz")).reshape(-1, 784).astype(np.float32) / 255.0
-    yte = read_idx(p("t10k-labels-idx1-ubyte.gz")).astype(np.int64)
-    return (torch.from_numpy(xtr), torch.from_numpy(ytr), torch.from_numpy(xte), torch.from_numpy(yte))
+
+    def images(name):
+        return torch.from_numpy(read_idx(p(name)).reshape(-1, 784).astype(np.float32) / 255.0)
+
+    def labels(name):
+        return torch.from_numpy(read_idx(p(name)).astype(np.int64))
+
+    xtr = images("train-images-idx3-ubyte.gz") if train else None
+    ytr = labels("train-labels-idx1-ubyte.gz") if train else None
+    return xtr, ytr, images("t10k-images-idx3-ubyte.gz"), labels("t10k-labels-idx1-ubyte.gz")
 
 
 def build_model(init):
@@ -125,7 +131,8 @@ def main():
         torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
-    xtr, ytr, xte, yte = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"))
+    xtr, ytr, xte, yte = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"),
+                                    train=args.mode == "train")  # infer/latency need the test set only
     model = build_model(args.init)
 
     res = {
