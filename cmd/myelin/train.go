@@ -39,7 +39,18 @@ also writes the run as TensorBoard event files in DIR (tensorboard --logdir).
 Example:
 
 	myelin train --epochs 5 --batch-size 32 --out model.safetensors
-	myelin train --no-batchnorm --lr 0.01 --json`,
+	myelin train --no-batchnorm --lr 0.01 --json
+
+With --checkpoint-dir, train saves checkpoints (weights, optimizer and
+batch-norm state, position in the shuffled data, history) at the end of
+each epoch or every --checkpoint-every steps, keeping the last --keep.
+Interrupted with Ctrl-C, it saves the last complete step, prints how to
+continue, and exits with status 1. --resume DIR continues from the latest
+checkpoint in DIR exactly as if never stopped, with the run's flags
+(--epochs may be raised to train longer):
+
+	myelin train --checkpoint-dir ckpt --checkpoint-every 500
+	myelin train --resume ckpt`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 		epochs := fs.Int("epochs", 5, "number of `epochs`")
 		batch := fs.Int("batch-size", 32, "samples per training `step`")
@@ -55,9 +66,13 @@ Example:
 		valSplit := fs.Float64("validation-split", 0, "hold out this `fraction` of the training data for validation")
 		verbose := fs.Int("verbose", 1, "progress: 0 none, 1 a bar per epoch, 2 a line per epoch")
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
+		ckpt := checkpointFlags(fs)
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
 				return usagef("unexpected arguments %q", e.args)
+			}
+			if err := ckpt.prepare(fs, e); err != nil { // --resume sets the run's flags
+				return err
 			}
 			if *epochs < 1 {
 				return usagef("--epochs %d must be at least 1", *epochs)
@@ -102,6 +117,9 @@ Example:
 					return err
 				}
 			}
+			if ckpt.m != nil { // --resume: the checkpoint's model, optimizer state and all
+				m, opt, loss = ckpt.m, ckpt.m.Optimizer(), ckpt.m.Loss()
+			}
 			classes := m.OutputShape()[len(m.OutputShape())-1]
 			sparse := strings.HasPrefix(loss.Name(), "sparse")
 			x, y, err := xy(ds.train, classes, sparse)
@@ -118,15 +136,18 @@ Example:
 				defer tb.Close() // Fit skips OnTrainEnd when it stops early
 				callbacks = append(callbacks, tb)
 			}
+			if mc := ckpt.callback(fs); mc != nil {
+				callbacks = append(callbacks, mc)
+			}
 			start := time.Now()
-			h, err := m.Fit(ctx, x, y, model.FitOptions{
+			h, err := m.Fit(ctx, x, y, model.FitOptions{Resume: ckpt.resumed(),
 				Epochs: *epochs, BatchSize: *batch, ValidationSplit: *valSplit,
 				Verbose: *verbose, Output: progress, Callbacks: callbacks,
 			})
 			trainSecs := time.Since(start).Seconds()
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
-					return fmt.Errorf("interrupted: %v (nothing was saved)", err)
+					return ckpt.interrupted(err)
 				}
 				return err
 			}
