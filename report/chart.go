@@ -229,6 +229,7 @@ func (c Chart) build() (*plot.Plot, *plot.Legend, error) {
 		a.Padding = vg.Points(2)
 	}
 	p.X.Label.Text, p.Y.Label.Text = c.XLabel, c.YLabel
+	p.X.Tick.Marker, p.Y.Tick.Marker = linearTicks{integer: wholeX(items)}, linearTicks{}
 	if c.LogX {
 		p.X.Scale, p.X.Tick.Marker = plot.LogScale{}, logTicks{}
 	}
@@ -292,6 +293,18 @@ func (c Chart) build() (*plot.Plot, *plot.Legend, error) {
 		return p, nil, nil
 	}
 	return p, &legend, nil
+}
+
+// wholeX reports whether every x is a whole number.
+func wholeX(items []item) bool {
+	for _, it := range items {
+		for _, p := range it.xys {
+			if p.X != math.Trunc(p.X) {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // band is the closed outline of the area between lo and hi.

@@ -171,3 +171,37 @@ func TestLogTicks(t *testing.T) {
 		}
 	}
 }
+
+func TestLinearTicks(t *testing.T) {
+	for _, tc := range []struct {
+		min, max float64
+		integer  bool
+		want     []string
+	}{
+		{1, 2, true, []string{"1", "2"}},
+		{1, 4, true, []string{"1", "2", "3", "4"}},
+		{0, 100, true, []string{"0", "20", "40", "60", "80", "100"}},
+		{10, 3300, false, []string{"1000", "2000", "3000"}},
+		{0, 1, false, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}},
+		{0.9, 0.97, false, []string{"0.9", "0.92", "0.94", "0.96"}},
+		{-3, 2.5, false, []string{"-3", "-2", "-1", "0", "1", "2"}},
+		{1, 4, false, []string{"1", "1.5", "2", "2.5", "3", "3.5", "4"}},
+	} {
+		var got []string
+		ticks := (linearTicks{integer: tc.integer}).Ticks(tc.min, tc.max)
+		for _, tk := range ticks {
+			if tk.Value < tc.min-1e-9 || tk.Value > tc.max+1e-9 {
+				t.Errorf("Ticks(%g, %g): tick %g out of range", tc.min, tc.max, tk.Value)
+			}
+			if tk.Label != "" {
+				got = append(got, tk.Label)
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(tc.want, " ") {
+			t.Errorf("Ticks(%g, %g) labels %q, want %q", tc.min, tc.max, got, tc.want)
+		}
+		if len(ticks) <= len(got) && !tc.integer {
+			t.Errorf("Ticks(%g, %g): no minor ticks", tc.min, tc.max)
+		}
+	}
+}

@@ -72,3 +72,49 @@ func (logTicks) Ticks(min, max float64) []plot.Tick {
 	}
 	return ticks
 }
+
+// linearTicks marks a linear axis at 1, 2 or 5 times a power of ten, three
+// to seven labels per axis, with unlabelled minor ticks between, and writes
+// labels with the fewest digits ("1000", "0.3"; gonum's default writes
+// "1000.00" beside "250.00").
+//
+// With integer set (every point has a whole number there, as epochs do)
+// the step is at least 1.
+type linearTicks struct{ integer bool }
+
+func (lt linearTicks) Ticks(min, max float64) []plot.Tick {
+	if !(max > min) || math.IsInf(min, 0) || math.IsInf(max, 0) {
+		return plot.DefaultTicks{}.Ticks(min, max)
+	}
+	raw := (max - min) / 6
+	p := math.Pow10(int(math.Floor(math.Log10(raw))))
+	step, minors := 10*p, 5
+	for _, m := range []struct {
+		f float64
+		n int
+	}{{1, 5}, {2, 4}, {5, 5}} {
+		if m.f*p >= raw {
+			step, minors = m.f*p, m.n
+			break
+		}
+	}
+	if lt.integer && step < 1 {
+		step, minors = 1, 1
+	}
+	minor := step / float64(minors)
+	var ticks []plot.Tick
+	first := math.Ceil(min/minor - 1e-9)
+	for i := first; i*minor <= max+minor*1e-9; i++ {
+		v := i * minor
+		t := plot.Tick{Value: v}
+		if k := math.Round(v / step); math.Abs(v/step-k) < 1e-6 {
+			v = k * step
+			if math.Abs(v) < step*1e-9 {
+				v = 0
+			}
+			t.Value, t.Label = v, strconv.FormatFloat(v, 'g', 10, 64)
+		}
+		ticks = append(ticks, t)
+	}
+	return ticks
+}
