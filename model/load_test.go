@@ -2,14 +2,24 @@ package model_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/binary"
 	"errors"
+	"io"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"testing"
+	"testing/fstest"
 
+	"github.com/myelin-go/myelin/data/csv"
+	"github.com/myelin-go/myelin/data/idx"
+	"github.com/myelin-go/myelin/data/mnist"
+	"github.com/myelin-go/myelin/data/npy"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/nn"
@@ -355,6 +365,219 @@ func TestFromArchitectureStrict(t *testing.T) {
 			}
 			if !strings.HasPrefix(err.Error(), "model: ") {
 				t.Errorf("got %q, want the prefix \"model: \"", err)
+			}
+		})
+	}
+}
+
+// TestNoPanicOnBadInput calls every exported loader and entry point of the
+// model, data and file-format packages with nil, empty, truncated and
+// garbage input: each must return an error (or, for methods without one, a
+// harmless value), never panic.
+func TestNoPanicOnBadInput(t *testing.T) {
+	dir := t.TempDir()
+	rng := rand.New(rand.NewPCG(4, 2))
+	garbage := func(prefix string, n int) []byte {
+		b := []byte(prefix)
+		for range n {
+			b = append(b, byte(rng.Uint32()))
+		}
+		return b
+	}
+	write := func(name string, b []byte) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+
+	// One valid file of each format, to truncate.
+	mf, err := small(t).File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	validModel := encodeFile(t, mf)
+	var idxBuf, npyBuf bytes.Buffer
+	if err := idx.Write(&idxBuf, &idx.Array{Type: idx.Float32, Dims: []int{2, 3}, Data: make([]byte, 24)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := npy.Write(&npyBuf, []int{2, 3}, make([]float32, 6)); err != nil {
+		t.Fatal(err)
+	}
+	validArch, err := small(t).Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	type input struct {
+		name string
+		b    []byte
+		bad  bool // an error is required
+	}
+	inputs := func(valid []byte, magic string) []input {
+		in := []input{{"nil", nil, true}, {"empty", []byte{}, true},
+			{"garbage", garbage("", 1000), true}, {"garbage after magic", garbage(magic, 1000), true},
+			{"long garbage after magic", garbage(magic, 100000), true}}
+		for _, k := range []int{1, 7, 8, 9, 11, len(valid) / 3, len(valid) / 2, len(valid) - 1} {
+			if k < len(valid) {
+				in = append(in, input{"truncated to " + strconv.Itoa(k), valid[:k], true})
+			}
+		}
+		return in
+	}
+	// Each entry point takes bytes (written to a file for path-based ones).
+	type entry struct {
+		name  string
+		fn    func(b []byte) error
+		valid []byte
+		magic string
+		text  bool // a truncated text file may still be valid
+	}
+	readers := func(name string, f func(r io.Reader) error) func([]byte) error {
+		return func(b []byte) error { return f(bytes.NewReader(b)) }
+	}
+	file := func(name string, f func(path string) error) func([]byte) error {
+		return func(b []byte) error { return f(write(name, b)) }
+	}
+	mnistDir := func(classes int) func([]byte) error {
+		return func(b []byte) error {
+			d := filepath.Join(dir, "mnist")
+			os.MkdirAll(d, 0o755)
+			for _, base := range []string{mnist.TrainImages, mnist.TrainLabels, mnist.TestImages, mnist.TestLabels} {
+				if err := os.WriteFile(filepath.Join(d, base), b, 0o644); err != nil {
+					return err
+				}
+			}
+			_, _, err := mnist.LoadDirClasses(d, classes)
+			return err
+		}
+	}
+	gz := func(b []byte) []byte {
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		zw.Write(b)
+		zw.Close()
+		return buf.Bytes()
+	}
+	entries := []entry{
+		{"safetensors.Parse", func(b []byte) error { _, err := safetensors.Parse(b); return err }, validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
+		{"safetensors.Read", readers("", func(r io.Reader) error { _, err := safetensors.Read(r); return err }), validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
+		{"safetensors.ReadFile", file("x.safetensors", func(p string) error { _, err := safetensors.ReadFile(p); return err }), validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
+		{"idx.Read", readers("", func(r io.Reader) error { _, err := idx.Read(r); return err }), idxBuf.Bytes(), "\x00\x00\x0d\x02", false},
+		{"idx.Read gzip", readers("", func(r io.Reader) error { _, err := idx.Read(r); return err }), gz(idxBuf.Bytes()), "\x1f\x8b", false},
+		{"idx.ReadFile", file("x.idx", func(p string) error { _, err := idx.ReadFile(p); return err }), idxBuf.Bytes(), "\x00\x00\x08\x03", false},
+		{"idx.ReadFS", func(b []byte) error {
+			_, err := idx.ReadFS(fstest.MapFS{"a": &fstest.MapFile{Data: b}}, "a")
+			return err
+		}, idxBuf.Bytes(), "\x00\x00\x08\x01", false},
+		{"npy.Read", readers("", func(r io.Reader) error { _, err := npy.Read(r); return err }), npyBuf.Bytes(), "\x93NUMPY\x01\x00\x76\x00{'descr': '<f4', ", false},
+		{"npy.ReadFile", file("x.npy", func(p string) error { _, err := npy.ReadFile(p); return err }), npyBuf.Bytes(), "\x93NUMPY\x02\x00", false},
+		{"csv.Read", readers("", func(r io.Reader) error { _, err := csv.Read(r, csv.Options{}); return err }), []byte("1,2,3\n4,5,6\n"), "1,2,3\n", true},
+		{"csv.Read header label", readers("", func(r io.Reader) error {
+			_, err := csv.Read(r, csv.Options{Header: true, HasLabel: true, LabelColumn: -1})
+			return err
+		}), []byte("a,b,y\n4,5,6\n"), "a,b,y\n", true},
+		{"csv.ReadFile", file("x.csv", func(p string) error { _, err := csv.ReadFile(p, csv.Options{HasLabel: true}); return err }), []byte("1,2\n3,4\n"), "1,2\n", true},
+		{"mnist.LoadDir", mnistDir(0), idxBuf.Bytes(), "\x00\x00\x08\x03", false},
+		{"mnist.LoadDirClasses", mnistDir(10), gz(idxBuf.Bytes()), "\x1f\x8b\x08", false},
+		{"model.Decode", func(b []byte) error { _, err := model.Decode(b); return err }, validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
+		{"model.Load", file("m.safetensors", func(p string) error { _, err := model.Load(p); return err }), validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
+		{"model.FromArchitecture", func(b []byte) error { _, err := model.FromArchitecture(b); return err }, validArch, `{"class_name":"Sequential","config":{"layers":[`, false},
+		{"model.ReadArchitecture", file("a.json", func(p string) error { _, err := model.ReadArchitecture(p); return err }), validArch, `{"class_name":"Sequential",`, false},
+	}
+	call := func(t *testing.T, fn func() error) (err error) {
+		t.Helper()
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("panic: %v\n%s", r, debug.Stack())
+			}
+		}()
+		return fn()
+	}
+	for _, e := range entries {
+		for _, in := range inputs(e.valid, e.magic) {
+			t.Run(e.name+"/"+in.name, func(t *testing.T) {
+				err := call(t, func() error { return e.fn(in.b) })
+				if in.bad && err == nil && !(e.text && strings.HasPrefix(in.name, "truncated")) {
+					t.Fatalf("got no error for %d bytes %q...", len(in.b), in.b[:min(len(in.b), 40)])
+				}
+			})
+		}
+	}
+
+	// Nil readers, writers, files and hand-built values.
+	neg := safetensors.Tensor{Name: "a", DType: safetensors.DTypeF32, Shape: []int{-1}}
+	short := safetensors.Tensor{Name: "a", DType: safetensors.DTypeF32, Shape: []int{2}, Data: []byte{1, 2, 3}}
+	others := []struct {
+		name   string
+		fn     func() error
+		wantOK bool // the call has no error to return; only no panic
+	}{
+		{"safetensors.Read(nil)", func() error { _, err := safetensors.Read(nil); return err }, false},
+		{"safetensors.Write(nil, f)", func() error { return safetensors.Write(nil, mf) }, false},
+		{"safetensors.Write(w, nil)", func() error { return safetensors.Write(io.Discard, nil) }, false},
+		{"safetensors.Write negative shape", func() error {
+			return safetensors.Write(io.Discard, &safetensors.File{Tensors: []safetensors.Tensor{neg}})
+		}, false},
+		{"safetensors.WriteFile(nil)", func() error { return safetensors.WriteFile(filepath.Join(dir, "w.st"), nil) }, false},
+		{"safetensors.ReadFile(dir)", func() error { _, err := safetensors.ReadFile(dir); return err }, false},
+		{"(*safetensors.File)(nil).Tensor", func() error { _, _ = (*safetensors.File)(nil).Tensor("a"); return nil }, true},
+		{"(*safetensors.Tensor)(nil).Float32s", func() error { _, err := (*safetensors.Tensor)(nil).Float32s(); return err }, false},
+		{"(*safetensors.Tensor)(nil).Float64s", func() error { _, err := (*safetensors.Tensor)(nil).Float64s(); return err }, false},
+		{"Tensor negative shape Float32s", func() error { _, err := neg.Float32s(); return err }, false},
+		{"Tensor short data Float64s", func() error { _, err := short.Float64s(); return err }, false},
+		{"idx.Read(nil)", func() error { _, err := idx.Read(nil); return err }, false},
+		{"idx.ReadFile(dir)", func() error { _, err := idx.ReadFile(dir); return err }, false},
+		{"idx.ReadFS missing", func() error { _, err := idx.ReadFS(fstest.MapFS{}, "a"); return err }, false},
+		{"idx.Write(nil, a)", func() error {
+			return idx.Write(nil, &idx.Array{Type: idx.Uint8, Dims: []int{1}, Data: []byte{1}})
+		}, false},
+		{"(*idx.Array)(nil) methods", func() error { _ = (*idx.Array)(nil).Len(); _ = (*idx.Array)(nil).Float32s(); return nil }, true},
+		{"idx.Array bad dims Float32s", func() error {
+			_ = (&idx.Array{Type: idx.Float64, Dims: []int{-3, 1 << 62}, Data: []byte{1, 2, 3}}).Float32s()
+			return nil
+		}, true},
+		{"csv.Read(nil)", func() error { _, err := csv.Read(nil, csv.Options{}); return err }, false},
+		{"csv.Read bad comma", func() error { _, err := csv.Read(strings.NewReader("1"), csv.Options{Comma: '\n'}); return err }, false},
+		{"csv.Read label column out of range", func() error {
+			_, err := csv.Read(strings.NewReader("1,2\n"), csv.Options{HasLabel: true, LabelColumn: math.MinInt})
+			return err
+		}, false},
+		{"csv.ReadFile(dir)", func() error { _, err := csv.ReadFile(dir, csv.Options{}); return err }, false},
+		{"npy.Read(nil)", func() error { _, err := npy.Read(nil); return err }, false},
+		{"npy.Write(nil, ...)", func() error { return npy.Write(nil, []int{1}, []float32{1}) }, false},
+		{"npy.Write negative shape", func() error { return npy.Write(io.Discard, []int{-1, -1}, []float32{1}) }, false},
+		{"(*npy.Array)(nil).Float32s", func() error { _, err := (*npy.Array)(nil).Float32s(); return err }, false},
+		{"(*npy.Array)(nil).Float64s", func() error { _ = (*npy.Array)(nil).Len(); _, err := (*npy.Array)(nil).Float64s(); return err }, false},
+		{"npy.Array fortran huge shape", func() error {
+			_, err := (&npy.Array{DType: "<f4", FortranOrder: true, Shape: []int{1 << 40, 1 << 40}, Data: make([]byte, 4)}).Float32s()
+			return err
+		}, false},
+		{"mnist.LoadDir missing", func() error { _, _, err := mnist.LoadDir(filepath.Join(dir, "absent")); return err }, false},
+		{"mnist.LoadDirClasses(-1)", func() error { _, _, err := mnist.LoadDirClasses(dir, -1); return err }, false},
+		{"(*mnist.Set)(nil) methods", func() error {
+			var s *mnist.Set
+			_, _, _, _ = s.Features(), s.OneHot(), s.SparseLabels(), s.Slice(-1, 5)
+			return nil
+		}, true},
+		{"mnist.Set inconsistent", func() error {
+			s := &mnist.Set{Images: make([]float32, 3), Labels: []uint8{200, 1}, N: 9, Rows: -2, Cols: 3, Classes: 4}
+			_, _, _, _ = s.Features(), s.OneHot(), s.SparseLabels(), s.Slice(1, 8)
+			s.Rows = 2
+			_, _, _ = s.OneHot(), s.SparseLabels(), s.Slice(-5, 50)
+			return nil
+		}, true},
+		{"model.FromFile(nil)", func() error { _, err := model.FromFile(nil, "x"); return err }, false},
+		{"model.FromFile(empty)", func() error { _, err := model.FromFile(&safetensors.File{}, "x"); return err }, false},
+		{"model.Load(dir)", func() error { _, err := model.Load(dir); return err }, false},
+		{"model.ReadArchitecture missing", func() error { _, err := model.ReadArchitecture(filepath.Join(dir, "absent.json")); return err }, false},
+	}
+	for _, o := range others {
+		t.Run(o.name, func(t *testing.T) {
+			err := call(t, o.fn)
+			if !o.wantOK && err == nil {
+				t.Fatal("got no error")
 			}
 		})
 	}

@@ -66,6 +66,9 @@ func Parse(b []byte) (*File, error) {
 // gives a *FormatError wrapping ErrFormat; errors from r are returned
 // wrapped.
 func Read(r io.Reader) (*File, error) {
+	if r == nil {
+		return nil, errors.New("safetensors: Read: nil io.Reader")
+	}
 	var lenBuf [8]byte
 	if k, err := io.ReadFull(r, lenBuf[:]); err != nil {
 		if err == io.EOF || err == io.ErrUnexpectedEOF {

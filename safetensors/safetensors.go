@@ -99,6 +99,9 @@ type File struct {
 // Tensor returns the tensor called name and true, or nil and false if f
 // has none. The pointer refers into f.Tensors.
 func (f *File) Tensor(name string) (*Tensor, bool) {
+	if f == nil {
+		return nil, false
+	}
 	for i := range f.Tensors {
 		if f.Tensors[i].Name == name {
 			return &f.Tensors[i], true
@@ -193,6 +196,9 @@ func (t *Tensor) Float64s() ([]float64, error) {
 // checkFloat checks that t is a floating-point tensor whose data matches its
 // shape, and returns its number of elements. to names the target type.
 func (t *Tensor) checkFloat(to string) (int, error) {
+	if t == nil {
+		return 0, &FormatError{Offset: -1, Field: "tensor", Want: "a *Tensor to convert to " + to, Got: "nil"}
+	}
 	switch t.DType {
 	case DTypeF32, DTypeF64, DTypeF16, DTypeBF16:
 	default:

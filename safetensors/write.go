@@ -25,6 +25,9 @@ import (
 // shape times its dtype's size; a metadata string is not UTF-8; or the
 // header would exceed MaxHeaderSize. Errors from w are returned wrapped.
 func Write(w io.Writer, f *File) error {
+	if w == nil {
+		return errors.New("safetensors: Write: nil io.Writer")
+	}
 	order, hdr, err := encodeHeader(f)
 	if err != nil {
 		return err

@@ -91,6 +91,9 @@ func (e *ParseError) Unwrap() error { return ErrFormat }
 
 // Read reads a numeric table from r.
 func Read(r io.Reader, opt Options) (*Table, error) {
+	if r == nil {
+		return nil, errors.New("csv: Read: nil io.Reader")
+	}
 	return read(r, "", opt)
 }
 

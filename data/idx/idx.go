@@ -132,7 +132,7 @@ func (e *FormatError) Unwrap() error { return ErrFormat }
 // an Array without dimensions, and -1 when the product overflows an int or
 // a dimension is negative.
 func (a *Array) Len() int {
-	if len(a.Dims) == 0 {
+	if a == nil || len(a.Dims) == 0 {
 		return 0
 	}
 	for _, d := range a.Dims {
@@ -161,6 +161,9 @@ func (a *Array) Len() int {
 // whole elements present in Data are converted, and an unknown Type gives
 // nil.
 func (a *Array) Float32s() []float32 {
+	if a == nil {
+		return nil
+	}
 	size := a.Type.Size()
 	if size == 0 {
 		return nil
@@ -204,6 +207,9 @@ func (a *Array) Float32s() []float32 {
 // bytes 0x1f 0x8b is decompressed first. The whole input must be consumed
 // by the array: trailing bytes are an error.
 func Read(r io.Reader) (*Array, error) {
+	if r == nil {
+		return nil, errors.New("idx: Read: nil io.Reader")
+	}
 	return read(r, "")
 }
 
@@ -416,6 +422,9 @@ func readError(path string, err error) error {
 func Write(w io.Writer, a *Array) error {
 	if a == nil {
 		return &FormatError{Field: "array", Want: "an *Array", Got: "nil"}
+	}
+	if w == nil {
+		return errors.New("idx: Write: nil io.Writer")
 	}
 	if a.Type.Size() == 0 {
 		return &FormatError{Offset: 2, Field: "type", Want: "a known type", Got: a.Type.String()}

@@ -73,13 +73,25 @@ func (e *FormatError) Error() string {
 func (e *FormatError) Unwrap() error { return ErrFormat }
 
 // Features returns the number of pixels per image, Rows*Cols.
-func (s *Set) Features() int { return s.Rows * s.Cols }
+func (s *Set) Features() int {
+	if s == nil {
+		return 0
+	}
+	return s.Rows * s.Cols
+}
 
 // size returns how many whole samples s really holds: N, or less for a
 // hand-built Set whose slices are shorter than N says.
 func (s *Set) size() int {
+	if s == nil {
+		return 0
+	}
+	f := s.Features()
+	if f < 0 || s.Rows < 0 || s.Cols < 0 {
+		return 0 // no whole sample fits a negative size
+	}
 	n := max(0, min(s.N, len(s.Labels)))
-	if f := s.Features(); f > 0 {
+	if f > 0 {
 		n = min(n, len(s.Images)/f)
 	}
 	return n
@@ -89,6 +101,9 @@ func (s *Set) size() int {
 // 1 in column Labels[i] of row i. A label outside [0, Classes) (possible
 // only in a hand-built Set) gives an all-zero row.
 func (s *Set) OneHot() []float32 {
+	if s == nil {
+		return []float32{}
+	}
 	n, c := s.size(), max(s.Classes, 0)
 	out := make([]float32, n*c)
 	for i, l := range s.Labels[:n] {
@@ -102,6 +117,9 @@ func (s *Set) OneHot() []float32 {
 // SparseLabels returns the N labels as float32 class indices, the form
 // sparse categorical losses take.
 func (s *Set) SparseLabels() []float32 {
+	if s == nil {
+		return []float32{}
+	}
 	n := s.size()
 	out := make([]float32, n)
 	for i, l := range s.Labels[:n] {
@@ -115,10 +133,13 @@ func (s *Set) SparseLabels() []float32 {
 // never panics. The returned slices have no spare capacity: appending to
 // them copies rather than overwriting s's later samples.
 func (s *Set) Slice(i, j int) *Set {
+	if s == nil {
+		return &Set{Images: []float32{}, Labels: []uint8{}}
+	}
 	n := s.size()
 	i = min(max(i, 0), n)
 	j = min(max(j, i), n)
-	f := s.Features()
+	f := max(s.Features(), 0)
 	return &Set{
 		Images:  s.Images[i*f : j*f : j*f],
 		Labels:  s.Labels[i:j:j],

@@ -142,6 +142,9 @@ func parseDType(s string) (dtype, string) {
 // Read reads one .npy array from r. The array must end the input: trailing
 // bytes are an error.
 func Read(r io.Reader) (*Array, error) {
+	if r == nil {
+		return nil, errors.New("npy: Read: nil io.Reader")
+	}
 	return read(r, "")
 }
 
@@ -290,6 +293,9 @@ func readN(r io.Reader, n int) ([]byte, error) {
 // Len returns the number of elements, the product of Shape (1 for a 0-d
 // array), or -1 when a dimension is negative or the product overflows.
 func (a *Array) Len() int {
+	if a == nil {
+		return -1
+	}
 	n, ok := dataSize(a.Shape, 1)
 	if !ok {
 		return -1
@@ -300,6 +306,9 @@ func (a *Array) Len() int {
 // check validates a (which may have been built by hand) and returns its
 // dtype and element count.
 func (a *Array) check() (dtype, int, error) {
+	if a == nil {
+		return dtype{}, 0, &FormatError{Offset: -1, Field: "array", Want: "an *Array", Got: "nil"}
+	}
 	d, want := parseDType(a.DType)
 	if want != "" {
 		return dtype{}, 0, &FormatError{Offset: -1, Field: "descr", Want: want, Got: strconv.Quote(a.DType)}
@@ -444,6 +453,9 @@ func (a *Array) Float32s() ([]float32, error) {
 // is negative, there are more than MaxDims, or len(data) is not the product
 // of shape.
 func Write(w io.Writer, shape []int, data []float32) error {
+	if w == nil {
+		return errors.New("npy: Write: nil io.Writer")
+	}
 	if len(shape) > MaxDims {
 		return &FormatError{Offset: -1, Field: "shape", Want: fmt.Sprintf("at most %d dimensions", MaxDims), Got: strconv.Itoa(len(shape))}
 	}
