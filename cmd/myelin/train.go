@@ -35,6 +35,8 @@ architecture JSON instead (see examples/founding.json).
 Progress goes to standard output, or to standard error with --json, which
 prints one JSON object with the results on standard output. --tensorboard DIR
 also writes the run as TensorBoard event files in DIR (tensorboard --logdir).
+--report DIR watches gradient health (and batch norm, when the model has it)
+and writes plots, CSV files and an index.html that opens from disk.
 
 Example:
 
@@ -66,6 +68,7 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 		valSplit := fs.Float64("validation-split", 0, "hold out this `fraction` of the training data for validation")
 		verbose := fs.Int("verbose", 1, "progress: 0 none, 1 a bar per epoch, 2 a line per epoch")
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
+		reportDir := fs.String("report", "", "write plots, CSV files and a self-contained index.html of the run to `dir`")
 		ckpt := checkpointFlags(fs)
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
@@ -136,6 +139,8 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 				defer tb.Close() // Fit skips OnTrainEnd when it stops early
 				callbacks = append(callbacks, tb)
 			}
+			rep := newTrainReport(*reportDir, m, ds.test, progress, *verbose) // nil without --report
+			callbacks = append(callbacks, rep.callbacks()...)
 			if mc := ckpt.callback(fs); mc != nil {
 				callbacks = append(callbacks, mc)
 			}
@@ -163,6 +168,9 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 				if err := m.Save(*out); err != nil {
 					return err
 				}
+			}
+			if err := rep.write(progress, fs, m, h, res, trainSecs); err != nil {
+				return err
 			}
 			acc := res["accuracy"]
 			if *asJSON {
