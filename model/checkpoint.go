@@ -53,7 +53,8 @@ const CheckpointVersion = "1"
 const checkpointFormat = "myelin-checkpoint"
 
 // Checkpoint is a training run's saved position, as LoadCheckpoint read it.
-// Pass it to Fit in FitOptions.Resume to continue the run.
+// Pass it to Fit in FitOptions.Resume, with the model it was loaded into,
+// to continue the run; it can be resumed from once.
 type Checkpoint struct {
 	Path       string // the file it was read from
 	Epoch      int    // 0-based epoch in progress (the next one when Step is 0)
@@ -68,8 +69,9 @@ type Checkpoint struct {
 	// directory that could not be used, each with the reason.
 	Skipped []string
 
-	m  *Sequential
-	st ckState
+	m    *Sequential
+	st   ckState
+	used bool // a Fit has resumed from it
 }
 
 // ckState is the "state" metadata.
@@ -451,6 +453,9 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	if ck.m != m {
 		return errors.New("model: Fit: Resume: the checkpoint was loaded into another model; use the model LoadCheckpoint returned")
 	}
+	if ck.used {
+		return errors.New("model: Fit: Resume: the checkpoint was already resumed from; load it again")
+	}
 	st, got := &ck.st, run.settings
 	want := st.Settings
 	var diffs []string
@@ -476,6 +481,7 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	if len(diffs) > 0 {
 		return fmt.Errorf("model: Fit: Resume: %s: %s", ck.Path, strings.Join(diffs, "; "))
 	}
+	ck.used = true // the model moves on from here
 	return nil
 }
 
@@ -492,8 +498,8 @@ func resumeOptions(opt *FitOptions) error {
 	if opt.Epochs == 0 {
 		opt.Epochs = ck.st.Epochs
 	}
-	if opt.Epochs < ck.st.Epoch {
-		return fmt.Errorf("model: Fit: Epochs %d is before the checkpoint's epoch %d", opt.Epochs, ck.st.Epoch+1)
+	if opt.Epochs < ck.st.Epoch || opt.Epochs == ck.st.Epoch && ck.st.Step > 0 {
+		return fmt.Errorf("model: Fit: Epochs %d ends before the checkpoint's position (epoch %d, step %d)", opt.Epochs, ck.st.Epoch+1, ck.st.Step)
 	}
 	opt.InitialEpoch = ck.st.Epoch
 	return nil

@@ -7,7 +7,11 @@
 // at this door, and any other panic is a bug and is not hidden.
 //
 // A model is deterministic: the same Seed and settings give bit-identical
-// weights and metrics, run after run. Predict and Evaluate may be called
+// weights and metrics, run after run. Checkpoints keep that promise across
+// interruptions: ModelCheckpoint (or SaveCheckpoint, from a callback or
+// after Fit returns) saves the run's exact position, and a Fit given
+// FitOptions.Resume with the model and Checkpoint that LoadCheckpoint or
+// LatestCheckpoint returned ends bit for bit as if never stopped. Predict and Evaluate may be called
 // from several goroutines at once; Fit must not run concurrently with
 // anything else on the same model.
 package model

@@ -291,4 +291,15 @@ func TestResumeMismatch(t *testing.T) {
 	if _, err := compiled(t, founding(true)).Fit(context.Background(), x, y, model.FitOptions{Resume: ck}); err == nil {
 		t.Fatal("Resume with a checkpoint of another model: no error")
 	}
+	// And only once: the model has moved on after the first.
+	m3, ck, err := model.LoadCheckpoint(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m3.Fit(context.Background(), x, y, model.FitOptions{Resume: ck}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m3.Fit(context.Background(), x, y, model.FitOptions{Resume: ck}); err == nil || !strings.Contains(err.Error(), "already resumed") {
+		t.Fatalf("second Resume from one checkpoint: got %v", err)
+	}
 }
