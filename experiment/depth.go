@@ -177,7 +177,7 @@ func depthResult(opt Options, d *DepthData) *Result {
 	r.Notes = append(r.Notes, "‖∇‖ columns: at the start of training; \"at end\": layer 1 / output over the last records. monitor.Health flags a layer vanishing below 1e-4 of the output layer.")
 
 	byLayer := report.Chart{Name: "gradnorm-by-layer", Title: "gradient norm by layer at the start of training",
-		XLabel: "Dense layer (1 = next to the input; the last is the softmax layer)", YLabel: "‖∇‖", LogY: true}
+		XLabel: "Dense layer (1 = next to the input; the last is the softmax layer)", YLabel: "gradient norm (L2, kernel and bias)", LogY: true}
 	for i, n := range d.Nets {
 		s := report.Series{Name: fmt.Sprintf("%s, depth %d", netName(n.BatchNorm), n.Depth), Dashed: !n.BatchNorm, Color: i/2 + 1}
 		for k, g := range n.Start {
@@ -190,7 +190,7 @@ func depthResult(opt Options, d *DepthData) *Result {
 	for _, n := range d.Nets[len(d.Nets)-2:] { // the deepest pair
 		c := report.Chart{Name: "gradnorm-steps-" + netName(n.BatchNorm),
 			Title:  fmt.Sprintf("gradient norms over training, depth %d, %s", n.Depth, netName(n.BatchNorm)),
-			XLabel: "training steps", YLabel: "‖∇‖", LogY: true}
+			XLabel: "training steps", YLabel: "gradient norm (L2, kernel and bias)", LogY: true}
 		for _, k := range pickLayers(n.Depth) {
 			label := fmt.Sprintf("layer %d", k+1)
 			if k == n.Depth {

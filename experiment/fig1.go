@@ -220,7 +220,7 @@ func fig1Result(opt Options, d *Fig1Data) *Result {
 			{"training", fmt.Sprintf("plain SGD, lr %g, batches of %d, %s steps, seed %d", fig1LR, fig1Batch, fmtInt(d.Steps), opt.Seed)},
 			{"batch norm", "momentum 0.9 (PyTorch's 0.1), ε 1e-5, unbiased moving variance"},
 			{"data", fmt.Sprintf("%s training images; accuracy on %s test images, inference mode", fmtInt(opt.Data.Train.N), fmtInt(opt.Data.Test.N))},
-			{"percentiles", fmt.Sprintf("15/50/85th of last-hidden-layer sigmoid input, unit %d, over %s held-out test images", d.Units[0], fmtInt(min(fig1Probe, opt.Data.Test.N)))},
+			{"percentiles", fmt.Sprintf("15/50/85th of the input of last-hidden-layer sigmoid %d over the first %s test images (monitor.Percentiles; BN uses that batch's statistics)", d.Units[0], fmtInt(min(fig1Probe, opt.Data.Test.N)))},
 		},
 		Data: d,
 	}
