@@ -28,7 +28,7 @@ const (
 
 var depthDepths = []int{5, 10, 20}
 
-// DepthData is the raw outcome of Depth.
+// DepthData is the raw Outcome of Depth.
 type DepthData struct {
 	Steps  int        `json:"steps"`
 	Width  int        `json:"width"`
@@ -41,7 +41,7 @@ type DepthData struct {
 type DepthNet struct {
 	Depth        int     `json:"depth"` // hidden layers
 	BatchNorm    bool    `json:"batchnorm"`
-	Outcome      outcome `json:"outcome"`
+	Outcome      Outcome `json:"outcome"`
 	TestAccuracy float64 `json:"test_accuracy"`
 	// Steps are the recorded steps; GradNorms[i][k] is the gradient norm
 	// (kernel and bias together) of Dense layer k (0 the first hidden

@@ -293,20 +293,20 @@ func (b *budget) OnBatchEnd(_, _ int, logs model.Logs) error {
 	return nil
 }
 
-// outcome is how a training run ended.
-type outcome struct {
+// Outcome is how a training run ended.
+type Outcome struct {
 	Steps    int    `json:"steps"`              // steps applied
 	Diverged string `json:"diverged,omitempty"` // why it stopped early: a NaN or infinite loss or gradient
 }
 
 // train fits m on (x, y) for steps mini-batches of size batch, calling
 // record at the steps at selects. A loss or gradient that turns NaN or
-// infinite ends the run early (that step is not applied); the outcome says so.
+// infinite ends the run early (that step is not applied); the Outcome says so.
 func train(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, steps, batch int,
-	at func(int) bool, record func(int, model.Logs) error, more ...model.Callback) (outcome, error) {
+	at func(int) bool, record func(int, model.Logs) error, more ...model.Callback) (Outcome, error) {
 	n := x.Dim(0)
 	if batch > n {
-		return outcome{}, fmt.Errorf("experiment: batch of %d is larger than the %d training samples", batch, n)
+		return Outcome{}, fmt.Errorf("experiment: batch of %d is larger than the %d training samples", batch, n)
 	}
 	perEpoch := n / batch
 	b := &budget{steps: steps, at: at, record: record}
@@ -318,9 +318,9 @@ func train(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, steps,
 		Callbacks:       append(more, b), // b last: its stop skips the callbacks after it
 	})
 	if err != nil {
-		return outcome{Steps: b.done}, err
+		return Outcome{Steps: b.done}, err
 	}
-	o := outcome{Steps: b.done}
+	o := Outcome{Steps: b.done}
 	if b.done < steps && h.Stopped != "" {
 		o.Diverged = h.Stopped
 	}

@@ -86,7 +86,7 @@ func TestFig1(t *testing.T) {
 	}
 	for _, n := range d.Nets {
 		if n.Outcome.Steps != steps || n.Outcome.Diverged != "" {
-			t.Errorf("%s: outcome %+v, want %d steps, not diverged", n.Name, n.Outcome, steps)
+			t.Errorf("%s: Outcome %+v, want %d steps, not diverged", n.Name, n.Outcome, steps)
 		}
 		if first, last := n.Accuracy[0].Step, n.Accuracy[len(n.Accuracy)-1].Step; first != 0 || last != steps {
 			t.Errorf("%s: accuracy recorded from step %d to %d, want 0 to %d", n.Name, first, last, steps)

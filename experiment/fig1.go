@@ -49,7 +49,7 @@ var Fig1References = []Fig1Reference{
 	{50000, 0.974, 0.978},
 }
 
-// Fig1Data is the raw outcome of Fig1.
+// Fig1Data is the raw Outcome of Fig1.
 type Fig1Data struct {
 	Steps int `json:"steps"`
 	// Units are the indices of the last-hidden-layer units whose sigmoid
@@ -63,7 +63,7 @@ type Fig1Data struct {
 type Fig1Net struct {
 	Name      string  `json:"name"`
 	BatchNorm bool    `json:"batchnorm"`
-	Outcome   outcome `json:"outcome"`
+	Outcome   Outcome `json:"outcome"`
 	// Accuracy is measured on the whole test set in inference mode.
 	Accuracy []Fig1Accuracy `json:"accuracy"`
 	// Inputs are the quantiles of the recorded sigmoids' inputs over the

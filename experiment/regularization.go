@@ -26,7 +26,7 @@ const (
 // regVariants are the networks compared, in order.
 var regVariants = []string{"plain", "batchnorm", "dropout"}
 
-// RegularizationData is the raw outcome of Regularization.
+// RegularizationData is the raw Outcome of Regularization.
 type RegularizationData struct {
 	Steps        int          `json:"steps"`
 	TrainSamples int          `json:"train_samples"`
@@ -36,7 +36,7 @@ type RegularizationData struct {
 // RegularNet is one network's curves.
 type RegularNet struct {
 	Name    string       `json:"name"`
-	Outcome outcome      `json:"outcome"`
+	Outcome Outcome      `json:"outcome"`
 	Points  []RegularFit `json:"points"`
 }
 

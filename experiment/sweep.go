@@ -30,7 +30,7 @@ var (
 	sweepScales = []float64{0.01, 0.03, 0.1, 0.3, 1, 3, 10}
 )
 
-// SweepData is the raw outcome of LearningRate or Initialization: for each
+// SweepData is the raw Outcome of LearningRate or Initialization: for each
 // network, one run per value of the knob.
 type SweepData struct {
 	Knob   string     `json:"knob"` // "learning_rate" or "init_scale"
@@ -50,7 +50,7 @@ type SweepNet struct {
 // weights before the step that turned the loss or a gradient non-finite.
 type SweepRun struct {
 	Value        float64 `json:"value"`
-	Outcome      outcome `json:"outcome"`
+	Outcome      Outcome `json:"outcome"`
 	TestAccuracy Float   `json:"test_accuracy"`
 	TestLoss     Float   `json:"test_loss"`
 	TrainLoss    Float   `json:"train_loss"` // mean over the last epoch's steps so far
