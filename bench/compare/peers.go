@@ -3,15 +3,20 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/cpu"
 )
+
+// peerTimeout ends a peer run that hangs.
+const peerTimeout = 10 * time.Minute
 
 // autoCoretype picks OpenBLAS's best kernels for this CPU: OpenBLAS 0.3.21
 // does not recognise recent CPUs and falls back to slow generic ones
@@ -29,7 +34,10 @@ func autoCoretype() string {
 // python runs a bench/ script and returns the JSON objects it prints, one
 // per line. env adds to the environment.
 func (b *bench) python(script string, env []string, args ...string) ([]map[string]any, error) {
-	cmd := exec.Command(b.cfg.python, append([]string{filepath.Join(b.cfg.root, "bench", script)}, args...)...)
+	// A guard, not a measurement: no peer run should take minutes.
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, b.cfg.python, append([]string{filepath.Join(b.cfg.root, "bench", script)}, args...)...)
 	cmd.Dir = b.cfg.root
 	cmd.Env = append(os.Environ(), env...)
 	if b.cfg.coretype != "" {

@@ -79,21 +79,12 @@ func (b *bench) machine(p printer) {
 
 // pair is one myelin figure against one peer figure.
 type pair struct {
-	label        string
-	mine, peer   float64
-	peerSetting  string
-	higherBetter bool
+	label       string
+	mine, peer  float64
+	peerSetting string
 }
 
 func (q pair) ratio() float64 { return q.mine / q.peer }
-
-// better is how many times better myelin is (>1) or worse (<1).
-func (q pair) better() float64 {
-	if q.higherBetter {
-		return q.mine / q.peer
-	}
-	return q.peer / q.mine
-}
 
 // rows builds, for one measure, the three comparisons: myelin on 1 thread
 // against PyTorch 1×1, on 2 against PyTorch's best 2-thread setting, and on
@@ -107,7 +98,7 @@ func (b *bench) rows(myKey, torchPattern string, higher bool) []pair {
 		if !ok {
 			pv, name = nan, "—"
 		}
-		out = append(out, pair{label, mine, pv, name, higher})
+		out = append(out, pair{label, mine, pv, name})
 	}
 	mk("1 thread", 1, torchSettings[:1])
 	mk("2 threads", 2, torchSettings[1:])
@@ -302,7 +293,7 @@ func (b *bench) criteria(p printer) {
 	p("| single-sample latency ≤ ⅕ of PyTorch's (PredictInto) | %s | %s |\n", ratio(q.ratio()), verdict(q.ratio() <= 0.2, !math.IsNaN(q.ratio())))
 	q = b.rows("infer/myelin/t=%d", "infer/torch/%s", true)[2]
 	p("| batch inference ≥ PyTorch's speed | %s | %s |\n", times(q.ratio()), verdict(q.ratio() >= 1, !math.IsNaN(q.ratio())))
-	p("| zero allocations per training step; identical bits for GOMAXPROCS 1, 2, 4, 8 | tests, not timings: `go test ./model -run 'AllocatesNothing|DeterministicAcrossGOMAXPROCS'` | — |\n\n")
+	p("| zero allocations per training step; identical bits for GOMAXPROCS 1, 2, 4, 8 | tests, not timings: `go test ./model -run AllocatesNothing` and `-run DeterministicAcrossGOMAXPROCS` | — |\n\n")
 }
 
 func (b *bench) notes(p printer) {
