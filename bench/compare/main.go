@@ -17,7 +17,7 @@
 //
 // Usage:
 //
-//	go run ./bench/compare                    # the full run (about 5-8 minutes)
+//	go run ./bench/compare                    # the full run (estimated 4-8 minutes on a quiet machine)
 //	go run ./bench/compare --quick            # seconds to a minute: checks the pipeline, figures meaningless
 //	go run ./bench/compare --out BENCHMARKS.md
 //
