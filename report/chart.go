@@ -243,6 +243,9 @@ func (c Chart) build() (*plot.Plot, *plot.Legend, error) {
 
 	legend := plot.NewLegend()
 	legend.TextStyle.Font = font.From(sans, 9)
+	if n := countNamed(items); n > 20 { // keep a long legend within the height
+		legend.TextStyle.Font = font.From(sans, vg.Length(max(5, 9*20/float64(n))))
+	}
 	legend.Top, legend.Left = true, true
 	legend.ThumbnailWidth = vg.Points(24)
 	legend.Padding = vg.Points(3)
@@ -293,6 +296,16 @@ func (c Chart) build() (*plot.Plot, *plot.Legend, error) {
 		return p, nil, nil
 	}
 	return p, &legend, nil
+}
+
+func countNamed(items []item) int {
+	n := 0
+	for _, it := range items {
+		if it.name != "" {
+			n++
+		}
+	}
+	return n
 }
 
 // wholeX reports whether every x is a whole number.
