@@ -46,7 +46,7 @@ func newTrainReport(dir string, m *model.Sequential, test *mnist.Set, progress i
 		r.health.Output = progress
 	}
 	for _, l := range m.Layers {
-		if l.Type() == "BatchNormalization" {
+		if l.Type() == "BatchNormalization" && test.N >= 2 { // the monitor needs two samples
 			n := min(reportHeldOut, test.N)
 			r.bn = &monitor.BatchNorm{X: tensor.FromFloat32(test.Images[:n*test.Features()], n, test.Features())}
 			break
