@@ -12,7 +12,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -573,33 +572,18 @@ func strictJSON(s string, v any) error {
 	return nil
 }
 
-// Metric state. A metric that implements encoding.BinaryMarshaler and
-// encoding.BinaryUnmarshaler saves itself. The metrics of package metrics
-// do not (yet): their counts are read by reflection and restored by
-// feeding the metric a batch built to give exactly those counts, then
-// checked; a metric whose state cannot be restored exactly is an error.
+// Metric state: a metric saves its running counts through
+// encoding.BinaryMarshaler and BinaryUnmarshaler, as every metric of
+// package metrics does; one that does not can be checkpointed only at
+// epoch ends, where no running state is needed.
 
 func metricStateOf(mt metrics.Metric) ([]byte, error) {
-	if bm, ok := mt.(encoding.BinaryMarshaler); ok {
-		if _, ok := mt.(encoding.BinaryUnmarshaler); ok {
-			return bm.MarshalBinary()
-		}
+	bm, ok1 := mt.(encoding.BinaryMarshaler)
+	_, ok2 := mt.(encoding.BinaryUnmarshaler)
+	if !ok1 || !ok2 {
+		return nil, fmt.Errorf("model: checkpoint: metric %q (%T) cannot save its running state; implement encoding.BinaryMarshaler and BinaryUnmarshaler, or checkpoint at epoch ends only", mt.Name(), mt)
 	}
-	switch mt.(type) {
-	case *metrics.Accuracy, *metrics.CategoricalAccuracy, *metrics.SparseCategoricalAccuracy, *metrics.BinaryAccuracy:
-		c, okc := intField(mt, "correct")
-		t, okt := intField(mt, "total")
-		if okc && okt {
-			return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, uint64(c)), uint64(t)), nil
-		}
-	case *metrics.Mean:
-		s, oks := floatField(mt, "total")
-		w, okw := floatField(mt, "weight")
-		if oks && okw {
-			return binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, math.Float64bits(s)), math.Float64bits(w)), nil
-		}
-	}
-	return nil, fmt.Errorf("model: checkpoint: metric %q (%T) cannot save its running state; implement encoding.BinaryMarshaler and BinaryUnmarshaler, or checkpoint at epoch ends only", mt.Name(), mt)
+	return bm.MarshalBinary()
 }
 
 func restoreMetrics(ms []metrics.Metric, saved []metricState) error {
@@ -611,102 +595,15 @@ func restoreMetrics(ms []metrics.Metric, saved []metricState) error {
 		if s.Name != mt.Name() {
 			return fmt.Errorf("model: Fit: Resume: metric %d is %q, the checkpoint has %q", i, mt.Name(), s.Name)
 		}
-		if err := restoreMetric(mt, s.State); err != nil {
+		bu, ok := mt.(encoding.BinaryUnmarshaler)
+		if !ok {
+			return fmt.Errorf("model: Fit: Resume: metric %q (%T) cannot restore its running state", mt.Name(), mt)
+		}
+		if err := bu.UnmarshalBinary(s.State); err != nil {
 			return fmt.Errorf("model: Fit: Resume: metric %q: %w", mt.Name(), err)
 		}
 	}
 	return nil
-}
-
-func restoreMetric(mt metrics.Metric, b []byte) error {
-	if bu, ok := mt.(encoding.BinaryUnmarshaler); ok {
-		if _, ok := mt.(encoding.BinaryMarshaler); ok {
-			return bu.UnmarshalBinary(b)
-		}
-	}
-	if len(b) != 16 {
-		return fmt.Errorf("state of %d bytes, want 16", len(b))
-	}
-	mt.Reset()
-	u, v := binary.LittleEndian.Uint64(b), binary.LittleEndian.Uint64(b[8:])
-	if _, ok := mt.(*metrics.Mean); ok {
-		s, w := math.Float64frombits(u), math.Float64frombits(v)
-		mm := mt.(*metrics.Mean)
-		if w != 0 {
-			mm.Add(s, 1)
-			mm.Add(0, w-1)
-		}
-		if gs, _ := floatField(mt, "total"); gs != s {
-			return fmt.Errorf("cannot restore a total of %g exactly", s)
-		}
-		if gw, _ := floatField(mt, "weight"); gw != w {
-			return fmt.Errorf("cannot restore a weight of %g exactly", w)
-		}
-		return nil
-	}
-	c, t := int(u), int(v)
-	if c < 0 || t < c || t > 1<<40 {
-		return fmt.Errorf("counts %d of %d out of range", c, t)
-	}
-	if t > 0 {
-		var pred, target *tensor.Tensor
-		switch m := mt.(type) {
-		case *metrics.SparseCategoricalAccuracy:
-			p, y := make([]float32, 2*t), make([]float32, t)
-			for i := range t {
-				p[2*i] = 1
-				if i >= c {
-					y[i] = 1
-				}
-			}
-			pred, target = tensor.FromFloat32(p, t, 2), tensor.FromFloat32(y, t)
-		case *metrics.BinaryAccuracy:
-			p, y := make([]float64, t), make([]float64, t)
-			for i := range t {
-				p[i] = m.Threshold + 1
-				if i < c {
-					y[i] = 1
-				}
-			}
-			pred, target = tensor.FromFloat64(p, t), tensor.FromFloat64(y, t)
-		default: // Accuracy, CategoricalAccuracy: read as categorical
-			p, y := make([]float32, 2*t), make([]float32, 2*t)
-			for i := range t {
-				p[2*i] = 1
-				if i < c {
-					y[2*i] = 1
-				} else {
-					y[2*i+1] = 1
-				}
-			}
-			pred, target = tensor.FromFloat32(p, t, 2), tensor.FromFloat32(y, t, 2)
-		}
-		if err := mt.Update(pred, target); err != nil {
-			return err
-		}
-	}
-	gc, _ := intField(mt, "correct")
-	gt, _ := intField(mt, "total")
-	if gc != int64(c) || gt != int64(t) {
-		return fmt.Errorf("restored %d of %d, want %d of %d", gc, gt, c, t)
-	}
-	return nil
-}
-
-func intField(v any, name string) (int64, bool) {
-	f := reflect.ValueOf(v).Elem().FieldByName(name)
-	if !f.IsValid() || f.Kind() != reflect.Int64 {
-		return 0, false
-	}
-	return f.Int(), true
-}
-
-func floatField(v any, name string) (float64, bool) {
-	f := reflect.ValueOf(v).Elem().FieldByName(name)
-	if !f.IsValid() || f.Kind() != reflect.Float64 {
-		return 0, false
-	}
-	return f.Float(), true
 }
 
 // CheckpointName returns the file name ModelCheckpoint gives the

@@ -125,7 +125,7 @@ func TestMetricStateRoundTrip(t *testing.T) {
 			}
 			b := tc.mk()
 			b.Update(tc.pred, tc.target) // restoring replaces whatever was there
-			if err := restoreMetric(b, st); err != nil {
+			if err := restoreMetrics([]metrics.Metric{b}, []metricState{{Name: b.Name(), State: st}}); err != nil {
 				t.Fatal(err)
 			}
 			for i := range 3 {

@@ -277,7 +277,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	for epoch := startEpoch; epoch < opt.Epochs; epoch++ {
 		for _, c := range opt.Callbacks {
 			if err := c.OnEpochBegin(epoch); err != nil {
-				return h, m.stopErr(h, err)
+				return h, m.stopEarly(h, err, opt.Callbacks, epochLogs)
 			}
 		}
 		// A resumed epoch regenerates its permutation from the generator's
@@ -322,11 +322,12 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			if err != nil {
 				var nf *NonFiniteError
 				if errors.As(err, &nf) && opt.StopOnNonFinite {
-					h.Stopped = err.Error()
 					if bar != nil {
 						bar.abort()
 					}
-					return h, nil
+					err := m.stopEarly(h, ErrStopTraining, opt.Callbacks, b.logs)
+					h.Stopped = nf.Error()
+					return h, err
 				}
 				return h, err
 			}
@@ -337,10 +338,8 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			if bar != nil {
 				bar.update(step+1, b.logs, m.metricNames())
 			}
-			for _, c := range opt.Callbacks {
-				if err := c.OnBatchEnd(epoch, step+1, b.logs); err != nil {
-					return h, m.stopErr(h, err)
-				}
+			if err := eachCallback(opt.Callbacks, func(c Callback) error { return c.OnBatchEnd(epoch, step+1, b.logs) }); err != nil {
+				return h, m.stopEarly(h, err, opt.Callbacks, b.logs)
 			}
 		}
 		epochLogs = Logs{}
@@ -361,10 +360,8 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		if bar != nil {
 			bar.done(epochLogs, m.metricNames(), vx != nil)
 		}
-		for _, c := range opt.Callbacks {
-			if err := c.OnEpochEnd(epoch, epochLogs); err != nil {
-				return h, m.stopErr(h, err)
-			}
+		if err := eachCallback(opt.Callbacks, func(c Callback) error { return c.OnEpochEnd(epoch, epochLogs) }); err != nil {
+			return h, m.stopEarly(h, err, opt.Callbacks, epochLogs)
 		}
 	}
 	for _, c := range opt.Callbacks {
@@ -383,6 +380,42 @@ func (m *Sequential) setLogs(run *fitRun) {
 	for _, mt := range m.metrics {
 		logs[mt.Name()] = mt.Result()
 	}
+}
+
+// eachCallback calls f for every callback in order. An ErrStopTraining is
+// remembered while the rest still run, as Keras finishes the list after a
+// callback sets stop_training; any other error returns at once.
+func eachCallback(cbs []Callback, f func(Callback) error) error {
+	var stop error
+	for _, c := range cbs {
+		if err := f(c); err != nil {
+			if !errors.Is(err, ErrStopTraining) {
+				return err
+			}
+			stop = err
+		}
+	}
+	return stop
+}
+
+// stopEarly ends training after a callback returned err. For
+// ErrStopTraining it is a clean stop: as in Keras, every callback's
+// OnTrainEnd still runs (with a copy of logs), so that callbacks that
+// summarize or close files do so. Any other error is returned as it is.
+func (m *Sequential) stopEarly(h *History, err error, cbs []Callback, logs Logs) error {
+	if err = m.stopErr(h, err); err != nil {
+		return err
+	}
+	end := Logs{}
+	for k, v := range logs {
+		end[k] = v
+	}
+	for _, c := range cbs {
+		if err := c.OnTrainEnd(end); err != nil && !errors.Is(err, ErrStopTraining) {
+			return err
+		}
+	}
+	return nil
 }
 
 func (m *Sequential) stopErr(h *History, err error) error {

@@ -1,0 +1,89 @@
+package model_test
+
+import (
+	"context"
+	"errors"
+	"math"
+	"testing"
+
+	"github.com/myelin-go/myelin/model"
+)
+
+// recorder counts the calls Fit makes and stops training at a chosen point.
+type recorder struct {
+	stopAtStep  int   // OnBatchEnd returns stopWith at this global step
+	stopWith    error // ErrStopTraining or another error
+	steps, ends int
+	endLogs     model.Logs
+}
+
+func (r *recorder) OnTrainBegin(*model.Sequential) error { return nil }
+func (r *recorder) OnEpochBegin(int) error               { return nil }
+func (r *recorder) OnEpochEnd(int, model.Logs) error     { return nil }
+
+func (r *recorder) OnBatchEnd(_, _ int, _ model.Logs) error {
+	r.steps++
+	if r.steps == r.stopAtStep {
+		return r.stopWith
+	}
+	return nil
+}
+
+func (r *recorder) OnTrainEnd(logs model.Logs) error {
+	r.ends++
+	r.endLogs = logs
+	return nil
+}
+
+func TestOnTrainEndRunsOnCleanStop(t *testing.T) {
+	x, y, _, _ := data(t, 320, 10)
+	boom := errors.New("boom")
+	for _, c := range []struct {
+		name     string
+		stopWith error
+		wantErr  error
+		wantEnds int
+	}{
+		{"runs to the end", nil, nil, 1},
+		{"ErrStopTraining", model.ErrStopTraining, nil, 1},
+		{"another error", boom, boom, 0},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			m := compiled(t, founding(true))
+			stopper := &recorder{stopAtStep: 4, stopWith: c.stopWith}
+			other := &recorder{}
+			h, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 2, Callbacks: []model.Callback{stopper, other}})
+			if !errors.Is(err, c.wantErr) {
+				t.Fatalf("Fit error %v, want %v", err, c.wantErr)
+			}
+			if stopper.ends != c.wantEnds || other.ends != c.wantEnds {
+				t.Errorf("OnTrainEnd called %d and %d times, want %d for each callback", stopper.ends, other.ends, c.wantEnds)
+			}
+			if c.wantEnds == 1 && !(other.endLogs["loss"] > 0) {
+				t.Errorf("OnTrainEnd logs %v: want the running loss", other.endLogs)
+			}
+			if c.stopWith == model.ErrStopTraining && (h.Stopped == "" || other.steps != 4) {
+				t.Errorf("stopped %q after %d steps, want a reason after 4", h.Stopped, other.steps)
+			}
+		})
+	}
+}
+
+func TestOnTrainEndRunsWhenStoppedOnNonFinite(t *testing.T) {
+	x, y, _, _ := data(t, 128, 10)
+	bad := x.Clone()
+	bad.SetIndex(40*784, math.NaN()) // second batch
+	m := compiled(t, founding(true))
+	r := &recorder{}
+	h, err := m.Fit(context.Background(), bad, y, model.FitOptions{NoShuffle: true, StopOnNonFinite: true, Callbacks: []model.Callback{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ends != 1 || r.steps != 1 {
+		t.Errorf("after a non-finite second step: %d steps and %d OnTrainEnd calls, want 1 and 1", r.steps, r.ends)
+	}
+	var nf *model.NonFiniteError
+	if h.Stopped == "" || errors.As(err, &nf) {
+		t.Errorf("Stopped %q, err %v", h.Stopped, err)
+	}
+}
