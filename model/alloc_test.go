@@ -48,3 +48,22 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatalf("a training step allocates %v times, want 0", allocs)
 	}
 }
+
+// TestPredictIntoAllocatesNothing checks the serving path: a warm
+// PredictInto, single sample or batch, allocates nothing.
+func TestPredictIntoAllocatesNothing(t *testing.T) {
+	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
+		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
+	if err := m.Build(784); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 100} {
+		x, dst := tensor.New(tensor.Float32, n, 784), tensor.New(tensor.Float32, n, 10)
+		if err := m.PredictInto(dst, x); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(100, func() { m.PredictInto(dst, x) }); a != 0 {
+			t.Errorf("PredictInto of %d samples: %v allocations per call, want 0", n, a)
+		}
+	}
+}

@@ -26,13 +26,24 @@ func (o EvalOptions) batch() (int, error) {
 	return o.BatchSize, nil
 }
 
-func (m *Sequential) getTape() *autodiff.Tape {
-	if tp, ok := m.tapes.Get().(*autodiff.Tape); ok {
-		return tp
+// inference is what one inference call needs, pooled: a no-grad tape and
+// the Pass that points at it (kept beside the tape so that it does not
+// escape to the heap on every call).
+type inference struct {
+	tape *autodiff.Tape
+	pass layers.Pass
+}
+
+// getInference returns a pooled inference context, its tape reset.
+func (m *Sequential) getInference() *inference {
+	in, ok := m.tapes.Get().(*inference)
+	if !ok {
+		tp := autodiff.NewTape()
+		tp.NoGrad = true
+		in = &inference{tape: tp, pass: layers.Pass{Tape: tp}}
 	}
-	tp := autodiff.NewTape()
-	tp.NoGrad = true
-	return tp
+	in.tape.Reset()
+	return in
 }
 
 // Evaluate returns the loss and the compiled metrics on (x, y), computed in
@@ -68,9 +79,9 @@ func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt Eval
 		c.Reset()
 		ms[i] = c
 	}
-	tp := m.getTape()
-	defer m.tapes.Put(tp)
-	p := layers.Pass{Tape: tp}
+	in := m.getInference()
+	defer m.tapes.Put(in)
+	tp, p := in.tape, &in.pass
 	lossSum := 0.0
 	for lo := 0; lo < n; lo += bs {
 		if err := ctx.Err(); err != nil {
@@ -79,7 +90,7 @@ func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt Eval
 		hi := min(lo+bs, n)
 		tp.Reset()
 		xb, yb := x.Rows(lo, hi), y.Rows(lo, hi)
-		out := m.forward(&p, tp.Const(xb), true)
+		out := m.forward(p, tp.Const(xb), true)
 		loss := m.lossOf(tp, out, yb)
 		lossSum += loss.Value.Item() * float64(hi-lo)
 		pred := out
@@ -120,16 +131,16 @@ func (m *Sequential) Predict(ctx context.Context, x *tensor.Tensor, opt EvalOpti
 	defer catchShape(&err)
 	n := x.Dim(0)
 	out = tensor.New(m.DType, append(tensor.Shape{n}, m.outShape...)...)
-	tp := m.getTape()
-	defer m.tapes.Put(tp)
-	p := layers.Pass{Tape: tp}
+	in := m.getInference()
+	defer m.tapes.Put(in)
+	tp, p := in.tape, &in.pass
 	for lo := 0; lo < n; lo += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("model: Predict: %w", err)
 		}
 		hi := min(lo+bs, n)
 		tp.Reset()
-		y := m.forward(&p, tp.Const(x.Rows(lo, hi)), false)
+		y := m.forward(p, tp.Const(x.Rows(lo, hi)), false)
 		out.Rows(lo, hi).CopyFrom(y.Value)
 	}
 	return out, nil
@@ -149,11 +160,10 @@ func (m *Sequential) PredictInto(dst, x *tensor.Tensor) (err error) {
 		return fmt.Errorf("model: PredictInto: dst must be %s of shape (%d, %v)", m.DType, x.Dim(0), m.outShape)
 	}
 	defer catchShape(&err)
-	tp := m.getTape()
-	defer m.tapes.Put(tp)
-	tp.Reset()
-	p := layers.Pass{Tape: tp}
-	y := m.forward(&p, tp.Const(x), false)
+	in := m.getInference()
+	defer m.tapes.Put(in)
+	tp, p := in.tape, &in.pass
+	y := m.forward(p, tp.Const(x), false)
 	dst.CopyFrom(y.Value)
 	return nil
 }

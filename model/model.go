@@ -322,13 +322,12 @@ func (m *Sequential) Trace(x *tensor.Tensor) (outs []*tensor.Tensor, err error) 
 		return nil, fmt.Errorf("model: Trace: x must have shape (samples, %v)", m.inShape)
 	}
 	defer catchShape(&err)
-	tp := m.getTape()
-	defer m.tapes.Put(tp)
-	tp.Reset()
-	p := layers.Pass{Tape: tp}
+	in := m.getInference()
+	defer m.tapes.Put(in)
+	tp, p := in.tape, &in.pass
 	v := tp.Const(x.As(m.DType))
 	for _, l := range m.Layers {
-		v = l.Forward(&p, v)
+		v = l.Forward(p, v)
 		outs = append(outs, v.Value.Clone())
 	}
 	return outs, nil

@@ -43,19 +43,6 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
-// values returns t's elements as float64s, converting float32 ones into buf.
-func values(t *tensor.Tensor, buf []float64) []float64 {
-	if f := t.Float64s(); f != nil {
-		return f
-	}
-	f := t.Float32s()
-	buf = buf[:0]
-	for _, v := range f {
-		buf = append(buf, float64(v))
-	}
-	return buf
-}
-
 // sumSq returns the sum of squares of t's elements, accumulated in float64.
 func sumSq(t *tensor.Tensor) float64 {
 	s := 0.0

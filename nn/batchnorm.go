@@ -82,7 +82,7 @@ func valF64(v *autodiff.Var) []float64 {
 func bnFwd[T Float](y, xhat, mean, variance, invstd, x, gamma, beta []T, c int, eps T) {
 	m := len(x) / c
 	var accBuf [256]float64
-	acc := accBuf[:0]
+	var acc []float64
 	if c <= len(accBuf) {
 		acc = accBuf[:c]
 	} else {

@@ -93,10 +93,8 @@ func Dense(tp *autodiff.Tape, x, w, b *autodiff.Var, act Activation) *autodiff.V
 func biasAct[T Float](y, b []T, n int, act Activation) {
 	for i := 0; i < len(y); i += n {
 		r := y[i : i+n]
-		if b != nil {
-			for j, v := range b {
-				r[j] += v
-			}
+		for j, v := range b {
+			r[j] += v
 		}
 		switch act {
 		case ActReLU:

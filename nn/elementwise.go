@@ -177,8 +177,6 @@ const (
 	uAbs
 )
 
-var unaryNames = [...]string{"nn.ReLU", "nn.Sigmoid", "nn.Tanh", "nn.Exp", "nn.Log", "nn.Sqrt", "nn.Square", "nn.Softplus", "nn.Neg", "nn.Scale", "nn.Clip", "nn.Abs"}
-
 type unaryOp struct{}
 
 func (unaryOp) Name() string { return "nn.unary" }

@@ -84,12 +84,12 @@ func (tc gemmCase) String() string {
 }
 
 type gemmData struct {
-	a, b, c0       []float32 // c0: C before the call, with guard bands
-	lda, ldb, ldc  int
-	want, bound    []float64 // per element of C (m×n)
-	aRows, bRows   int
-	aCols, bCols   int
-	cStart, cGuard int
+	a, b, c0      []float32 // c0: C before the call, with guard bands
+	lda, ldb, ldc int
+	want, bound   []float64 // per element of C (m×n)
+	aRows, bRows  int
+	aCols, bCols  int
+	cStart        int
 }
 
 const guard = 19
