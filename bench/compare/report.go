@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/myelin-go/myelin/bench/internal/fmapeak"
-	"golang.org/x/sys/cpu"
+	"github.com/myelin-go/myelin/internal/kernel"
 )
 
 var nan = math.NaN()
@@ -62,7 +62,7 @@ func (b *bench) machine(p printer) {
 	p("| CPU | %s, %d logical CPUs |\n", cpuModel(), runtime.NumCPU())
 	p("| Go | %s %s/%s |\n", runtime.Version(), runtime.GOOS, runtime.GOARCH)
 	p("| myelin commit | %s |\n", gitCommit(b.cfg.root))
-	p("| myelin GEMM kernel | %s |\n", kernelName())
+	p("| myelin GEMM kernel | %s |\n", kernel.GemmKernel())
 	p("| FMA peak loop | bench/internal/fmapeak, %s, %d FLOP per iteration |\n", fmapeak.Impl(), fmapeak.FlopsPerIter())
 	p("| PyTorch | %s |\n", b.infoOr("torch_version", "—"))
 	p("| NumPy | %s |\n", b.infoOr("numpy_version", "—"))
@@ -352,18 +352,6 @@ func gitCommit(root string) string {
 		c += " (with uncommitted changes)"
 	}
 	return c
-}
-
-// kernelName repeats internal/kernel's dispatch rule (dispatch_amd64.go),
-// which it does not export.
-func kernelName() string {
-	switch {
-	case !asmBuilt || os.Getenv("MYELIN_NOASM") == "1" || !(cpu.X86.HasAVX2 && cpu.X86.HasFMA):
-		return "plain Go (noasm build, MYELIN_NOASM=1 or no AVX2)"
-	case cpu.X86.HasAVX512F:
-		return "AVX-512 8×32 micro-kernel"
-	}
-	return "AVX2+FMA 6×16 micro-kernel"
 }
 
 func plural(n int, unit string) string {

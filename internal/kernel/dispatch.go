@@ -21,3 +21,13 @@ var (
 	asmGemmKernels  []*gemmKernel
 	gemmKernelInUse *gemmKernel
 )
+
+// GemmKernel names the micro-kernel Sgemm uses, e.g. "avx512-8x32", or
+// "generic" for the plain Go loops (noasm builds, MYELIN_NOASM=1, or a CPU
+// without AVX2 and FMA). Benchmarks print it beside their figures.
+func GemmKernel() string {
+	if gemmKernelInUse == nil {
+		return "generic"
+	}
+	return gemmKernelInUse.name
+}
