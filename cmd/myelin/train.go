@@ -136,7 +136,7 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			var callbacks []model.Callback
 			if *tbDir != "" {
 				tb := tensorboard.NewCallback(*tbDir)
-				defer tb.Close() // Fit skips OnTrainEnd when it stops early
+				defer tb.Close() // Fit skips OnTrainEnd when it fails
 				callbacks = append(callbacks, tb)
 			}
 			rep := newTrainReport(*reportDir, m, ds.test, progress, *verbose) // nil without --report
@@ -144,6 +144,8 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			if mc := ckpt.callback(fs); mc != nil {
 				callbacks = append(callbacks, mc)
 			}
+			seen := &sampleCounter{batch: *batch, n: x.Dim(0) - int(float64(x.Dim(0))*(*valSplit))}
+			callbacks = append(callbacks, seen)
 			start := time.Now()
 			h, err := m.Fit(ctx, x, y, model.FitOptions{Resume: ckpt.resumed(),
 				Epochs: *epochs, BatchSize: *batch, ValidationSplit: *valSplit,
@@ -178,7 +180,7 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 				return writeJSON(e.stdout, map[string]any{
 					"data": ds.name, "model": *out, "epochs": len(h.Epochs), "batch_size": *batch,
 					"optimizer": opt.Name(), "learning_rate": opt.LearningRate(), "batchnorm": !*noBN, "seed": *seed,
-					"train_seconds": trainSecs, "samples_per_second": float64(x.Dim(0)*len(h.Epochs)) / trainSecs,
+					"train_seconds": trainSecs, "samples_per_second": float64(seen.samples) / trainSecs,
 					"test_loss": res["loss"], "test_accuracy": acc, "test": res,
 					"history": h.Metrics, "stopped": h.Stopped,
 					"params": map[string]int{"trainable": tr, "non_trainable": nt, "total": tr + nt},
@@ -216,3 +218,17 @@ func writeJSON(w io.Writer, v any) error {
 }
 
 var _ = os.Stdout
+
+// sampleCounter counts the samples this run trained on (not those of
+// epochs done before a resume), for samples_per_second.
+type sampleCounter struct {
+	model.BaseCallback
+	batch, n int // batch size and training samples per epoch
+	samples  int
+}
+
+// OnBatchEnd adds the samples of batch step (the last one of an epoch may be short).
+func (c *sampleCounter) OnBatchEnd(_, step int, _ model.Logs) error {
+	c.samples += max(0, min(c.batch, c.n-(step-1)*c.batch))
+	return nil
+}
