@@ -71,12 +71,31 @@ var scriptCmds = map[string]func(ts *testscript.TestScript, neg bool, args []str
 	"jsonsame":  cmdJSONSame,
 	"jsonlen":   cmdJSONLen,
 	"jsonrange": cmdJSONRange,
+	"envmatch":  cmdEnvMatch,
 	"idxzeros":  cmdIDXZeros,
 	"mnistdir":  cmdMNISTDir,
 	"status":    cmdStatus,
 	"stheader":  cmdSTHeader,
 	"truncate":  cmdTruncate,
 	"waitmatch": cmdWaitMatch,
+}
+
+// envmatch VAR FILE REGEXP sets $VAR to the first group of REGEXP's last
+// match in FILE, such as the epoch a run was interrupted in.
+func cmdEnvMatch(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) != 3 || neg {
+		ts.Fatalf("usage: envmatch VAR FILE REGEXP")
+	}
+	re, err := regexp.Compile("(?m)" + args[2])
+	ts.Check(err)
+	if re.NumSubexp() < 1 {
+		ts.Fatalf("envmatch: %q has no group", args[2])
+	}
+	ms := re.FindAllStringSubmatch(ts.ReadFile(args[1]), -1)
+	if len(ms) == 0 {
+		ts.Fatalf("envmatch: no match for %q in %s", args[2], args[1])
+	}
+	ts.Setenv(args[0], ms[len(ms)-1][1])
 }
 
 // status N PROG ARGS... runs PROG like exec and checks that its exit
