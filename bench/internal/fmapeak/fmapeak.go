@@ -79,7 +79,7 @@ func Measure(threads int, d time.Duration, rounds int) (float64, error) {
 	for {
 		t0 := time.Now()
 		Run(iters)
-		if el := time.Since(t0); el >= d/8 || iters >= 1<<40 {
+		if el := time.Since(t0); el >= d/8 || iters >= 1<<30 {
 			iters = int(float64(iters) * float64(d) / float64(max(el, time.Microsecond)))
 			break
 		}
