@@ -349,6 +349,8 @@ func TestFromArchitectureStrict(t *testing.T) {
 		{"trailing garbage", ok + ` x`, "offset"},
 		{"duplicate top-level key", `{"class_name":"Sequential","class_name":"Sequential"}`, `key "class_name": want unique keys`},
 		{"duplicate layer key", strings.Replace(ok, `"units":2`, `"units":2,"units":3`, 1), `key "units"`},
+		{"duplicate key in another case", strings.Replace(ok, `"units":2`, `"units":2,"Units":3`, 1), `key "Units": want unique keys, got a duplicate of "units" (keys match regardless of case)`},
+		{"duplicate key by Unicode folding", strings.Replace(ok, `"class_name":"Sequential"`, `"class_name":"Sequential","claſs_name":"Sequential"`, 1), `got a duplicate of "class_name"`},
 		{"no layers", `{"class_name":"Sequential","config":{"layers":[]}}`, "no layers"},
 		{"negative units", strings.Replace(ok, `"units":2`, `"units":-2`, 1), "units -2 must be positive"},
 		{"units beyond the limit", strings.Replace(ok, `"units":2`, `"units":4000000000`, 1), "want at most 2147483648"},

@@ -259,8 +259,8 @@ func weightElems(ls []layers.Layer, in []int) uint64 {
 }
 
 // checkJSON checks that b holds exactly one JSON value, with no duplicate
-// key in any object and at most maxJSONDepth levels of nesting. Syntax
-// errors are left for the decoder to report.
+// key in any object (comparing keys without regard to case, as
+// encoding/json matches them) and at most maxJSONDepth levels of nesting.
 func checkJSON(b []byte) error {
 	c := jsonChecker{b: b, d: json.NewDecoder(bytes.NewReader(b))}
 	c.d.UseNumber()
@@ -332,7 +332,7 @@ func (c *jsonChecker) value(depth int) error {
 	if depth == maxJSONDepth {
 		return fmt.Errorf("offset %d: want at most %d levels of nesting, got more", off, maxJSONDepth)
 	}
-	seen := map[string]bool{}
+	seen := map[string]string{} // folded key → key as written
 	for c.d.More() {
 		if delim == '{' {
 			off := c.skip(c.d.InputOffset())
@@ -341,10 +341,17 @@ func (c *jsonChecker) value(depth int) error {
 				return err
 			}
 			key, _ := tok.(string) // object keys are strings
-			if seen[key] {
-				return fmt.Errorf("offset %d: key %q: want unique keys, got a duplicate", off, key)
+			// encoding/json matches field names regardless of case, so
+			// "units" and "Units" would both set Units: one must go.
+			fold := strings.ToLower(strings.ToUpper(key))
+			if prev, dup := seen[fold]; dup {
+				also := ""
+				if prev != key {
+					also = fmt.Sprintf(" of %q (keys match regardless of case)", prev)
+				}
+				return fmt.Errorf("offset %d: key %q: want unique keys, got a duplicate%s", off, key, also)
 			}
-			seen[key] = true
+			seen[fold] = key
 		}
 		if err := c.value(depth + 1); err != nil {
 			return err
