@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"math"
 	"os"
@@ -29,6 +30,8 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){"myelin": main})
 }
 
+var updateScripts = flag.Bool("update-scripts", false, "rewrite the golden files inside testdata/script/*.txtar that cmp compares against")
+
 // TestScript runs the scripts in testdata/script. Besides testscript's
 // built-ins they have the commands of scriptCmds, the conditions of
 // scriptCond, and $REPO, the module root, to copy files such as
@@ -46,8 +49,9 @@ func TestScript(t *testing.T) {
 			e.Setenv("REPO", root)
 			return nil
 		},
-		Cmds:      scriptCmds,
-		Condition: scriptCond,
+		Cmds:          scriptCmds,
+		Condition:     scriptCond,
+		UpdateScripts: *updateScripts,
 	})
 }
 
