@@ -18,8 +18,10 @@
 // Every run is deterministic: the model's seed fixes the initial weights, the
 // order of the mini-batches and dropout, and a network with BN draws the same
 // initial Dense weights and batches as the one without (BatchNormalization
-// consumes no random numbers). Test accuracy is always measured in inference
-// mode, batch normalization using its moving statistics.
+// consumes no random numbers). Dropout draws its masks from the stream that
+// shuffles, so a network with dropout sees the same first epoch and then
+// another order. Test accuracy is always measured in inference mode, batch
+// normalization using its moving statistics.
 //
 // The defaults are sized to run in a few minutes on two cores; each
 // experiment documents its full settings (Experiment.Full).
@@ -336,7 +338,7 @@ func evaluate(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor) (ac
 	return res["accuracy"], res["loss"], nil
 }
 
-// steps returns the sorted, distinct steps in [0, max] among every multiple of
+// schedule returns the sorted, distinct steps in [0, max] among every multiple of
 // fine and extra, always including max.
 func schedule(max, fine int, extra ...int) []int {
 	var s []int
