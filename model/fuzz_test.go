@@ -2,6 +2,7 @@ package model
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"math"
 	"testing"
@@ -151,6 +152,73 @@ func FuzzFromArchitecture(f *testing.F) {
 		arch2, err := m2.Architecture()
 		if err != nil || !bytes.Equal(arch, arch2) {
 			t.Fatalf("architecture changed in a round trip (%v):\n%s\n%s", err, arch, arch2)
+		}
+	})
+}
+
+// FuzzLoadCheckpoint feeds arbitrary bytes to CheckpointFromFile, the path
+// LoadCheckpoint takes after parsing the file: it must return a model and
+// a Checkpoint or a *LoadError, never panic, and an accepted model holds
+// only finite weights. The weight limit is lowered as in
+// FuzzFromArchitecture. The seed corpus is in
+// testdata/fuzz/FuzzLoadCheckpoint.
+func FuzzLoadCheckpoint(f *testing.F) {
+	for _, m := range fuzzModels(f) {
+		if m.Optimizer() == nil {
+			continue
+		}
+		x := tensor.New(m.DType, 8, 4)
+		for i := range x.Len() {
+			x.SetIndex(i, float64(i%5)-2)
+		}
+		y := tensor.New(m.DType, append(tensor.Shape{8}, m.outShape...)...)
+		for i := range 8 {
+			y.SetIndex(i*y.Dim(1), 1)
+		}
+		if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, BatchSize: 4}); err != nil {
+			f.Fatal(err)
+		}
+		cf, err := m.CheckpointFile(map[string]string{"note": "seed"})
+		if err != nil {
+			f.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if err := safetensors.Write(&buf, cf); err != nil {
+			f.Fatal(err)
+		}
+		b := buf.Bytes()
+		sf, err := safetensors.Parse(bytes.Clone(b))
+		if err != nil {
+			f.Fatal(err)
+		}
+		if _, _, err := CheckpointFromFile(sf, "seed"); err != nil {
+			f.Fatalf("seed checkpoint rejected: %v", err)
+		}
+		f.Add(b)
+		f.Add(b[:len(b)-3])
+	}
+	defer func(old uint64) { maxArchElems = old }(maxArchElems)
+	maxArchElems = 1 << 16
+	f.Fuzz(func(t *testing.T, b []byte) {
+		sf, err := safetensors.Parse(b)
+		if err != nil {
+			return // FuzzParse covers the container
+		}
+		m, ck, err := CheckpointFromFile(sf, "fuzz")
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				t.Fatalf("error %v (%T) is not a *LoadError", err, err)
+			}
+			if m != nil || ck != nil {
+				t.Fatalf("a result and the error %v", err)
+			}
+			return
+		}
+		for i, v := range weightValues(m) {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				t.Fatalf("accepted a checkpoint whose weight value %d is %g", i, v)
+			}
 		}
 	})
 }
