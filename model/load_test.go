@@ -486,6 +486,16 @@ func TestNoPanicOnBadInput(t *testing.T) {
 		{"model.Decode", func(b []byte) error { _, err := model.Decode(b); return err }, validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
 		{"model.Load", file("m.safetensors", func(p string) error { _, err := model.Load(p); return err }), validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
 		{"model.FromArchitecture", func(b []byte) error { _, err := model.FromArchitecture(b); return err }, validArch, `{"class_name":"Sequential","config":{"layers":[`, false},
+		{"model.LoadCheckpoint", file("c.safetensors", func(p string) error { _, _, err := model.LoadCheckpoint(p); return err }), validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
+		{"model.LatestCheckpoint", func(b []byte) error {
+			d := filepath.Join(dir, "ckpts")
+			os.MkdirAll(d, 0o755)
+			if err := os.WriteFile(filepath.Join(d, model.CheckpointName(1)), b, 0o644); err != nil {
+				return err
+			}
+			_, _, err := model.LatestCheckpoint(d)
+			return err
+		}, validModel, "\x10\x00\x00\x00\x00\x00\x00\x00{", false},
 		{"model.ReadArchitecture", file("a.json", func(p string) error { _, err := model.ReadArchitecture(p); return err }), validArch, `{"class_name":"Sequential",`, false},
 	}
 	call := func(t *testing.T, fn func() error) (err error) {
