@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
 
@@ -40,6 +41,11 @@ Example:
 			}
 			if *images != "" && *index != "" {
 				return usagef("give --images or --index, not both")
+			}
+			if *index != "" { // the syntax now; the range once the test set is loaded
+				if _, _, err := parseRange(*index, math.MaxInt); err != nil {
+					return usagef("--index: %v", err)
+				}
 			}
 			m, err := model.Load(*path)
 			if err != nil {

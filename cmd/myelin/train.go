@@ -7,7 +7,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
 
@@ -102,9 +101,17 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 				m = foundingModel(ds.train.Classes, !*noBN)
 			}
 			m.Seed = *seed
-			opt, err := optimizers.ByName(*optName, *lr)
-			if err != nil {
-				return usagef("%v", err)
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+			// An --arch file's compile section chooses the optimizer and its
+			// learning rate unless --optimizer or --lr say otherwise.
+			opt := m.Optimizer()
+			if opt == nil || set["optimizer"] {
+				if opt, err = optimizers.ByName(*optName, *lr); err != nil {
+					return usagef("%v", err)
+				}
+			} else if *lr > 0 {
+				opt.SetLearningRate(*lr)
 			}
 			loss := m.Loss()
 			ms := m.Metrics()
@@ -217,7 +224,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-var _ = os.Stdout
 
 // sampleCounter counts the samples this run trained on (not those of
 // epochs done before a resume), for samples_per_second.

@@ -118,7 +118,7 @@ func (c *trainCheckpoint) callback(fs *flag.FlagSet) model.Callback {
 // last complete step and says how to resume.
 func (c *trainCheckpoint) interrupted(err error) error {
 	if c.mc == nil {
-		return fmt.Errorf("interrupted: %v (nothing was saved)", err)
+		return fmt.Errorf("interrupted: %v (nothing was saved; with --checkpoint-dir DIR a run can be resumed)", err)
 	}
 	resume := "myelin train --resume " + shellQuote(*c.dir)
 	path, serr := c.mc.Save()
