@@ -224,7 +224,6 @@ func writeJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-
 // sampleCounter counts the samples this run trained on (not those of
 // epochs done before a resume), for samples_per_second.
 type sampleCounter struct {
