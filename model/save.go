@@ -437,7 +437,8 @@ func (e *LoadError) Error() string {
 // Unwrap returns the cause, for errors.Is and errors.As.
 func (e *LoadError) Unwrap() error { return e.Err }
 
-// Load reads a model written by Save. A file that cannot be read gives the
+// Load reads a model written by Save, or the model held by a checkpoint
+// (SaveCheckpoint, ModelCheckpoint). A file that cannot be read gives the
 // error from the file system; any other problem a *LoadError naming path.
 func Load(path string) (*Sequential, error) {
 	b, err := os.ReadFile(path)
@@ -457,6 +458,18 @@ func decode(b []byte, name string) (*Sequential, error) {
 	f, err := safetensors.Parse(b)
 	if err != nil {
 		return nil, &LoadError{Path: name, Err: err}
+	}
+	if f.Metadata["format"] == checkpointFormat {
+		// A checkpoint holds a whole model: evaluate or inspect it as one.
+		m, _, err := CheckpointFromFile(f, name)
+		if err != nil {
+			var le *LoadError
+			if !errors.As(err, &le) {
+				err = &LoadError{Path: name, Err: err}
+			}
+			return nil, err
+		}
+		return m, nil
 	}
 	return FromFile(f, name)
 }

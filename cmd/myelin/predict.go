@@ -4,7 +4,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"math"
 	"strconv"
 	"strings"
 
@@ -43,7 +42,7 @@ Example:
 				return usagef("give --images or --index, not both")
 			}
 			if *index != "" { // the syntax now; the range once the test set is loaded
-				if _, _, err := parseRange(*index, math.MaxInt); err != nil {
+				if _, _, err := rangeSyntax(*index); err != nil {
 					return usagef("--index: %v", err)
 				}
 			}
@@ -139,6 +138,18 @@ Example:
 
 // parseRange reads "I" or "I:J" as [i, j) within [0, n).
 func parseRange(s string, n int) (int, int, error) {
+	i, j, err := rangeSyntax(s)
+	if err != nil {
+		return 0, 0, err
+	}
+	if i < 0 || j > n || i >= j {
+		return 0, 0, fmt.Errorf("range [%d, %d) outside the %d test images", i, j, n)
+	}
+	return i, j, nil
+}
+
+// rangeSyntax reads "I" as [I, I+1) and "I:J" as [I, J), unchecked.
+func rangeSyntax(s string) (int, int, error) {
 	a, b, isRange := strings.Cut(s, ":")
 	i, err := strconv.Atoi(a)
 	if err != nil {
@@ -149,9 +160,6 @@ func parseRange(s string, n int) (int, int, error) {
 		if j, err = strconv.Atoi(b); err != nil {
 			return 0, 0, fmt.Errorf("%q is not an index or I:J range", s)
 		}
-	}
-	if i < 0 || j > n || i >= j {
-		return 0, 0, fmt.Errorf("range [%d, %d) outside the %d test images", i, j, n)
 	}
 	return i, j, nil
 }
