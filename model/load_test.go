@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -590,6 +591,32 @@ func TestNoPanicOnBadInput(t *testing.T) {
 			err := call(t, o.fn)
 			if !o.wantOK && err == nil {
 				t.Fatal("got no error")
+			}
+		})
+	}
+}
+
+// TestDecodeBoundsAllocation checks that a tiny model or checkpoint file
+// whose architecture asks for gigabytes of weights is refused before they
+// are allocated (FromArchitecture alone would accept 1.8·10⁹ values).
+func TestDecodeBoundsAllocation(t *testing.T) {
+	arch := `{"class_name":"Sequential","config":{"input_shape":[5],"layers":[{"class_name":"Dense","config":{"units":300000000}}]}}`
+	for _, format := range []string{"myelin", "myelin-checkpoint"} {
+		t.Run(format, func(t *testing.T) {
+			b := encodeFile(t, &safetensors.File{
+				Metadata: map[string]string{"format": format, "format_version": "1", "architecture": arch},
+				Tensors:  []safetensors.Tensor{safetensors.F32("dense/bias", []int{1}, []float32{0})},
+			})
+			var before, after runtime.MemStats
+			runtime.ReadMemStats(&before)
+			_, err := model.Decode(b)
+			runtime.ReadMemStats(&after)
+			var le *model.LoadError
+			if !errors.As(err, &le) || le.Key != "__metadata__.architecture" || !strings.Contains(err.Error(), "need 1800000000 weight values") {
+				t.Fatalf("got %v, want a *LoadError about the architecture's 1800000000 weight values", err)
+			}
+			if grew := after.TotalAlloc - before.TotalAlloc; grew > 64<<20 {
+				t.Errorf("Decode allocated %d bytes for a %d-byte file", grew, len(b))
 			}
 		})
 	}

@@ -461,6 +461,13 @@ func decode(b []byte, name string) (*Sequential, error) {
 	}
 	if f.Metadata["format"] == checkpointFormat {
 		// A checkpoint holds a whole model: evaluate or inspect it as one.
+		// Its architecture is first held to what the file holds, as in
+		// FromFile: CheckpointFromFile builds from it unchecked.
+		if arch, ok := f.Metadata["architecture"]; ok {
+			if _, _, err := archWithin(f, arch); err != nil {
+				return nil, &LoadError{Path: name, Key: "__metadata__.architecture", Err: err}
+			}
+		}
 		m, _, err := CheckpointFromFile(f, name)
 		if err != nil {
 			var le *LoadError
@@ -503,28 +510,14 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 	if !ok {
 		return nil, lerr(archKey, "want the architecture JSON, got none")
 	}
-	a, err := parseArch([]byte(archJSON))
-	if err != nil {
-		return nil, &LoadError{Path: name, Key: archKey, Err: err}
-	}
-	m, err := newFromArch(a)
+	a, m, err := archWithin(f, archJSON)
 	if err != nil {
 		return nil, &LoadError{Path: name, Key: archKey, Err: err}
 	}
 	if len(a.Config.InputShape) == 0 {
 		return nil, lerr(archKey, "want an input_shape, got none")
 	}
-	// The weights must all be in the file, so building should allocate no
-	// more elements than its tensors hold. Allow twice that plus 2^20 so
-	// that a file missing a weight or two is reported by name below, while
-	// an architecture claiming far more than the file holds is refused
-	// before anything is allocated.
-	var have uint64
-	for _, t := range f.Tensors {
-		have += uint64(len(t.Data) / max(t.DType.Size(), 1))
-	}
-	if err := m.buildChecked(a.Config.InputShape, 2*have+1<<20,
-		fmt.Sprintf("about what the file's tensors hold (%d values)", have)); err != nil {
+	if err := m.Build(a.Config.InputShape...); err != nil {
 		return nil, &LoadError{Path: name, Key: archKey, Err: err}
 	}
 	if err := compileArch(m, a.Config.Compile); err != nil {
@@ -573,6 +566,32 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 		}
 	}
 	return m, nil
+}
+
+// archWithin parses the architecture JSON of model or checkpoint file f
+// and returns it with the unbuilt model it describes. Since every weight
+// must be in the file, building should allocate no more values than f's
+// tensors hold: archWithin refuses, before anything is allocated, an
+// architecture whose weights need more than twice that plus 2^20 values.
+// The slack lets a file missing a weight or two be reported by name.
+func archWithin(f *safetensors.File, archJSON string) (*Arch, *Sequential, error) {
+	a, err := parseArch([]byte(archJSON))
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := newFromArch(a)
+	if err != nil {
+		return nil, nil, err
+	}
+	var have uint64
+	for _, t := range f.Tensors {
+		have += uint64(len(t.Data) / max(t.DType.Size(), 1))
+	}
+	if n := weightElems(m.Layers, a.Config.InputShape); n > 2*have+1<<20 {
+		return nil, nil, fmt.Errorf("model: architecture JSON: the layers need %d weight values for input_shape %v, want at most about what the file's tensors hold (%d values)",
+			n, a.Config.InputShape, have)
+	}
+	return a, m, nil
 }
 
 // firstNonFinite returns the index of t's first NaN or infinite element.
