@@ -76,6 +76,9 @@ func FuzzLoad(f *testing.F) {
 		f.Add(b[:len(b)-1])
 		f.Add(b[:len(b)/2])
 	}
+	for _, b := range fuzzCheckpoints(f) { // Decode reads checkpoints too
+		f.Add(b)
+	}
 	f.Add([]byte{})
 	f.Add([]byte("\x02\x00\x00\x00\x00\x00\x00\x00{}"))
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -156,13 +159,10 @@ func FuzzFromArchitecture(f *testing.F) {
 	})
 }
 
-// FuzzLoadCheckpoint feeds arbitrary bytes to CheckpointFromFile, the path
-// LoadCheckpoint takes after parsing the file: it must return a model and
-// a Checkpoint or a *LoadError, never panic, and an accepted model holds
-// only finite weights. The weight limit is lowered as in
-// FuzzFromArchitecture. The seed corpus is in
-// testdata/fuzz/FuzzLoadCheckpoint.
-func FuzzLoadCheckpoint(f *testing.F) {
+// fuzzCheckpoints returns checkpoint files of the compiled fuzzModels,
+// each after a short Fit, checked to load.
+func fuzzCheckpoints(f *testing.F) [][]byte {
+	var out [][]byte
 	for _, m := range fuzzModels(f) {
 		if m.Optimizer() == nil {
 			continue
@@ -194,6 +194,19 @@ func FuzzLoadCheckpoint(f *testing.F) {
 		if _, _, err := CheckpointFromFile(sf, "seed"); err != nil {
 			f.Fatalf("seed checkpoint rejected: %v", err)
 		}
+		out = append(out, b)
+	}
+	return out
+}
+
+// FuzzLoadCheckpoint feeds arbitrary bytes to CheckpointFromFile, the path
+// LoadCheckpoint takes after parsing the file: it must return a model and
+// a Checkpoint or a *LoadError, never panic, and an accepted model holds
+// only finite weights. The weight limit is lowered as in
+// FuzzFromArchitecture. The seed corpus is in
+// testdata/fuzz/FuzzLoadCheckpoint.
+func FuzzLoadCheckpoint(f *testing.F) {
+	for _, b := range fuzzCheckpoints(f) {
 		f.Add(b)
 		f.Add(b[:len(b)-3])
 	}
