@@ -50,6 +50,9 @@ func (m *Sequential) getInference() *inference {
 // inference mode (batch norm uses its moving statistics). Keys are "loss"
 // and each metric's name. It is safe to call from several goroutines.
 func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt EvalOptions) (res map[string]float64, err error) {
+	if ctx == nil {
+		return nil, errNilContext("Evaluate")
+	}
 	if !m.compiled {
 		return nil, ErrNotCompiled
 	}
@@ -113,6 +116,9 @@ func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt Eval
 // Predict returns the model's outputs for x, (samples, outputs...), in
 // inference mode. It is safe to call from several goroutines.
 func (m *Sequential) Predict(ctx context.Context, x *tensor.Tensor, opt EvalOptions) (out *tensor.Tensor, err error) {
+	if ctx == nil {
+		return nil, errNilContext("Predict")
+	}
 	if !m.built {
 		return nil, ErrNotBuilt
 	}

@@ -155,6 +155,9 @@ type fitBuffers struct {
 // error, the model left as after its last complete step.
 func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOptions) (h *History, err error) {
 	h = &History{Metrics: map[string][]float64{}}
+	if ctx == nil {
+		return h, errNilContext("Fit")
+	}
 	if !m.compiled {
 		return h, ErrNotCompiled
 	}

@@ -453,10 +453,6 @@ func TestCancelDuringValidation(t *testing.T) {
 // layer, a nil writer and a layer too large to allocate: each must return
 // an error, not panic.
 func TestMisuseNoPanic(t *testing.T) {
-	t.Skip("needs fixes outside this file (model.go, fit.go, evaluate.go, summary.go): " +
-		"Fit, Evaluate and Predict must reject a nil ctx with an error; Add must refuse a nil layer and Build must report one by index; " +
-		"Summary must reject a nil io.Writer; Build must turn tensor.New's *tensor.ShapeError (too many elements) into an error " +
-		"(defer catchShape(&err)). Remove this Skip once they are in.")
 	x, y := blobs(20, 1)
 	var nilCtx context.Context
 	cases := []struct {

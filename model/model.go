@@ -80,6 +80,9 @@ func NewSequential(ls ...layers.Layer) *Sequential {
 
 // Add appends a layer; it must come before Build.
 func (m *Sequential) Add(l layers.Layer) error {
+	if l == nil {
+		return errors.New("model: Add: the layer is nil")
+	}
 	if m.built {
 		return fmt.Errorf("model: Add %s after Build", l.Type())
 	}
@@ -103,7 +106,13 @@ func snake(s string) string { return strings.ToLower(snakeRE.ReplaceAllString(s,
 // Build creates every layer's weights for samples of feature shape in
 // (784 for flattened MNIST), naming unnamed layers Keras's way (dense,
 // dense_1, batch_normalization, ...).
-func (m *Sequential) Build(in ...int) error {
+func (m *Sequential) Build(in ...int) (err error) {
+	defer catchShape(&err) // a layer too large for a tensor
+	for i, l := range m.Layers {
+		if l == nil {
+			return fmt.Errorf("model: Build: layer %d is nil", i)
+		}
+	}
 	if m.built {
 		if !tensor.Shape(in).Equal(m.inShape) {
 			return fmt.Errorf("model: already built for inputs %s, not %s", m.inShape, tensor.Shape(in))
@@ -293,6 +302,11 @@ func (m *Sequential) forward(p *layers.Pass, x *autodiff.Var, logits bool) *auto
 		x = l.Forward(p, x)
 	}
 	return x
+}
+
+// errNilContext is the error for a nil context.Context given to op.
+func errNilContext(op string) error {
+	return fmt.Errorf("model: %s: nil context (pass context.Background() or a context that can be cancelled)", op)
 }
 
 // catchShape turns a *tensor.ShapeError panic into *err; others re-panic.

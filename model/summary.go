@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -26,6 +27,9 @@ func (m *Sequential) ParamCounts() (trainable, nonTrainable int) {
 // Summary writes Keras's table of layers, output shapes and parameter
 // counts, then the totals with their size in memory.
 func (m *Sequential) Summary(w io.Writer) error {
+	if w == nil {
+		return errors.New("model: Summary: the writer is nil")
+	}
 	if !m.built {
 		return ErrNotBuilt
 	}
