@@ -300,6 +300,9 @@ func LoadCheckpoint(path string) (*Sequential, *Checkpoint, error) {
 // CheckpointFromFile is LoadCheckpoint on a parsed file; name labels errors.
 func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpoint, error) {
 	lerr := func(key string, err error) error { return &LoadError{Path: name, Key: key, Err: err} }
+	if f == nil {
+		return nil, nil, lerr("", errors.New("want a safetensors file, got nil"))
+	}
 	md := f.Metadata
 	if md["format"] != checkpointFormat {
 		return nil, nil, lerr("__metadata__.format", fmt.Errorf("got %q, want %q (not a myelin checkpoint)", md["format"], checkpointFormat))
@@ -307,12 +310,24 @@ func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpo
 	if v := md["format_version"]; v != CheckpointVersion {
 		return nil, nil, lerr("__metadata__.format_version", fmt.Errorf("got %q, this version reads %q", v, CheckpointVersion))
 	}
-	m, err := FromArchitecture([]byte(md["architecture"]))
+	// The architecture is held to what the file holds before anything is
+	// allocated (see archWithin), as for a model file.
+	a, m, err := archWithin(f, md["architecture"])
 	if err != nil {
 		return nil, nil, lerr("__metadata__.architecture", err)
 	}
-	if !m.built || !m.compiled {
+	if len(a.Config.InputShape) == 0 || a.Config.Compile == nil {
 		return nil, nil, lerr("__metadata__.architecture", errors.New("no input_shape or compile configuration"))
+	}
+	if err := m.Build(a.Config.InputShape...); err != nil {
+		return nil, nil, lerr("__metadata__.architecture", err)
+	}
+	if err := compileArch(m, a.Config.Compile); err != nil {
+		return nil, nil, lerr("__metadata__.architecture", err)
+	}
+	wantDType := safetensors.DTypeF32
+	if m.DType == tensor.Float64 {
+		wantDType = safetensors.DTypeF64
 	}
 	var ost optState
 	if err := strictJSON(md["optimizer"], &ost); err != nil {
@@ -354,6 +369,9 @@ func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpo
 		}
 		if !tensor.Shape(t.Shape).Equal(dst.Shape()) {
 			return lerr(key, fmt.Errorf("shape %v, the model needs %s", tensor.Shape(t.Shape), dst.Shape()))
+		}
+		if t.DType != wantDType {
+			return lerr(key, fmt.Errorf("dtype %s, the model's %s needs %s", t.DType, m.DType, wantDType))
 		}
 		if d := dst.Float32s(); d != nil {
 			v, err := t.Float32s()

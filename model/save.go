@@ -461,13 +461,6 @@ func decode(b []byte, name string) (*Sequential, error) {
 	}
 	if f.Metadata["format"] == checkpointFormat {
 		// A checkpoint holds a whole model: evaluate or inspect it as one.
-		// Its architecture is first held to what the file holds, as in
-		// FromFile: CheckpointFromFile builds from it unchecked.
-		if arch, ok := f.Metadata["architecture"]; ok {
-			if _, _, err := archWithin(f, arch); err != nil {
-				return nil, &LoadError{Path: name, Key: "__metadata__.architecture", Err: err}
-			}
-		}
 		m, _, err := CheckpointFromFile(f, name)
 		if err != nil {
 			var le *LoadError
