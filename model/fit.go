@@ -21,7 +21,7 @@ import (
 type FitOptions struct {
 	Epochs       int // last epoch index (Keras's epochs); 0 means 1
 	InitialEpoch int // epoch to start from, for resuming
-	BatchSize    int // 0 means 32
+	BatchSize    int // 0 means 32, or all the samples when there are fewer
 	// NoShuffle keeps the sample order; otherwise each epoch is shuffled
 	// with the model's seeded generator.
 	NoShuffle bool
@@ -180,7 +180,8 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if opt.Epochs == 0 {
 		opt.Epochs = 1
 	}
-	if opt.BatchSize == 0 {
+	defaultBatch := opt.BatchSize == 0
+	if defaultBatch {
 		opt.BatchSize = 32
 	}
 	if opt.Epochs < 0 || opt.InitialEpoch < 0 || opt.InitialEpoch > opt.Epochs {
@@ -216,6 +217,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	n := x.Dim(0)
 	if n == 0 {
 		return h, errors.New("model: Fit: no training samples")
+	}
+	if defaultBatch && n < opt.BatchSize {
+		opt.BatchSize = n // Keras: one batch of all the samples
 	}
 	if opt.BatchSize > n {
 		return h, fmt.Errorf("model: Fit: batch size %d is larger than the %d training samples", opt.BatchSize, n)
