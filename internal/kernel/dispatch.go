@@ -16,10 +16,12 @@ var (
 )
 
 // asmGemmKernels lists the assembly micro-kernels this CPU can run, for
-// tests and benchmarks; gemmKernelInUse is the one Sgemm uses, nil if none.
+// tests and benchmarks; gemmKernelInUse is the one Sgemm uses, nil if none,
+// and gemmSmallKernel the one it uses for m <= smallMMax (see pickKernel).
 var (
 	asmGemmKernels  []*gemmKernel
 	gemmKernelInUse *gemmKernel
+	gemmSmallKernel *gemmKernel
 )
 
 // GemmKernel names the micro-kernel Sgemm uses, e.g. "avx512-8x32", or

@@ -11,20 +11,26 @@ import (
 var (
 	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX512}
 	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2}
+	// The small-m kernels keep kc at 256 so that a row of C gets the same
+	// bits whichever kernel computes it (same k blocks, same FMA order).
+	avx512SmallKernel = gemmKernel{name: "avx512-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: sgemmKernel1x64AVX512}
+	avx2SmallKernel   = gemmKernel{name: "avx2-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: sgemmKernel1x32AVX2}
 )
 
 func init() {
 	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
+	hasAVX512 := cpu.X86.HasAVX512F && cpu.X86.HasBMI2 && hasAVX2
 	if hasAVX2 {
-		asmGemmKernels = append(asmGemmKernels, &avx2Kernel)
+		asmGemmKernels = append(asmGemmKernels, &avx2SmallKernel, &avx2Kernel)
 	}
-	if cpu.X86.HasAVX512F && hasAVX2 {
-		asmGemmKernels = append(asmGemmKernels, &avx512Kernel)
+	if hasAVX512 {
+		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel)
 	}
 	if os.Getenv("MYELIN_NOASM") == "1" || !hasAVX2 {
 		return
 	}
 	gemmKernelInUse = asmGemmKernels[len(asmGemmKernels)-1]
+	gemmSmallKernel = asmGemmKernels[len(asmGemmKernels)-2]
 	sgemmImpl = sgemmAsm
 	axpyImpl = axpyAVX2
 	scalImpl = scalAVX2
@@ -37,13 +43,19 @@ func init() {
 }
 
 func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmBlocked(gemmKernelInUse, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmBlocked(pickKernel(gemmKernelInUse, gemmSmallKernel, m), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Micro-kernels; see microKernel for the contract.
 
 //go:noescape
 func sgemmKernel8x32AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
+
+//go:noescape
+func sgemmKernel1x64AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
+
+//go:noescape
+func sgemmKernel1x32AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
 
 //go:noescape
 func sgemmKernel6x16AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)

@@ -17,18 +17,20 @@ import (
 // c + r*ldc + 4c (byte offsets). Strides on A let it read A in place, in
 // either orientation, or from a packed tile.
 //
-// flags bits 8-15 hold the number of rows to write and bits 32-63 a mask of
-// the columns to read from B and write in C. Kernels with edge == false
-// are only given full tiles; the others must not touch memory outside the
-// rows and mask given.
+// flags bits 8-15 hold the number of rows to write, bits 16-23 the number
+// of columns to read from B and write in C, and bits 32-63 the same columns
+// as a mask (of the first 32 only: kernels with nr > 32 use the count).
+// Kernels with edge == false are only given full tiles; the others must not
+// touch memory outside the rows and columns given.
 type microKernel func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
 
 // kfBeta0 tells a micro-kernel not to read C.
 const kfBeta0 = 1
 
-// tileFlags encodes the rows and columns of a tile for a microKernel.
+// tileFlags encodes the rows and columns of a tile for a microKernel
+// (cols <= 64).
 func tileFlags(rows, cols int) uint64 {
-	return uint64(rows)<<8 | (1<<uint(cols)-1)<<32
+	return uint64(rows)<<8 | uint64(cols)<<16 | (1<<uint(min(cols, 32))-1)<<32
 }
 
 // gemmKernel describes a micro-kernel and the blocking that suits it.
@@ -72,7 +74,21 @@ var (
 	directBMaxM = 128
 	// packAMinN: from this many columns per block, full A tiles are packed.
 	packAMinN = 128
+	// smallMMax: up to this many rows of C, the one-row kernel is used;
+	// an 8-row tile would spend most of its FMAs on absent rows.
+	smallMMax = 4
 )
+
+// pickKernel returns small for m <= smallMMax when there is one, else big.
+// With the same kc both sum each element over the same k blocks in the same
+// order; where both also handle edges themselves (AVX-512) a row of C gets
+// the same bits from either (TestSmallKernelSameBits).
+func pickKernel(big, small *gemmKernel, m int) *gemmKernel {
+	if small != nil && m <= smallMMax {
+		return small
+	}
+	return big
+}
 
 const maxWorkers = 64
 
@@ -378,30 +394,26 @@ func startWorkers(n int) {
 }
 
 // goKernel is the plain Go twin of the assembly micro-kernels, for any
-// mr×nr up to 8×32, honouring the row count and column mask in flags.
-// Tests run the driver with it on every platform.
+// mr×nr up to 8×64, honouring the row and column counts in flags: it
+// reads only those rows of A and columns of B. Tests run the driver with
+// it on every platform.
 func goKernel(mr, nr int) microKernel {
 	return func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64) {
 		rows := min(mr, int(flags>>8&0xff))
-		mask := flags >> 32
-		var acc [8][32]float32
+		cols := min(nr, int(flags>>16&0xff))
+		var acc [8][64]float32
 		for p := 0; p < kc; p++ {
 			ap := unsafe.Add(unsafe.Pointer(a), uintptr(p)*ksa)
 			bp := unsafe.Add(unsafe.Pointer(b), uintptr(p)*ksb)
-			for r := 0; r < mr; r++ {
+			for r := 0; r < rows; r++ {
 				av := *(*float32)(unsafe.Add(ap, uintptr(r)*rsa))
-				for q := 0; q < nr; q++ {
-					if mask>>q&1 != 0 {
-						acc[r][q] += av * *(*float32)(unsafe.Add(bp, q*4))
-					}
+				for q := 0; q < cols; q++ {
+					acc[r][q] += av * *(*float32)(unsafe.Add(bp, q*4))
 				}
 			}
 		}
 		for r := 0; r < rows; r++ {
-			for q := 0; q < nr; q++ {
-				if mask>>q&1 == 0 {
-					continue
-				}
+			for q := 0; q < cols; q++ {
 				cp := (*float32)(unsafe.Add(unsafe.Pointer(c), uintptr(r)*ldc+uintptr(q)*4))
 				if flags&kfBeta0 != 0 {
 					*cp = alpha * acc[r][q]

@@ -52,6 +52,8 @@ func implementations() []namedSgemm {
 	goKernels := []gemmKernel{
 		{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)},
 		{name: "go-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: goKernel(6, 16)},
+		{name: "go-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: goKernel(1, 64)},
+		{name: "go-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: goKernel(1, 32)},
 	}
 	for i := range goKernels {
 		impls = append(impls, namedSgemm{goKernels[i].name, blockedWith(&goKernels[i])})
@@ -414,6 +416,74 @@ func TestPackBT(t *testing.T) {
 				for i := range got {
 					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
 						t.Fatalf("%s packBT kc=%d w=%d ldb=%d: d[%d] got %v, want %v", kern.name, kc, w, ldb, i, got[i], want[i])
+					}
+				}
+			}
+		}
+	}
+}
+
+// TestSgemmSmallM sweeps the shapes the small-m kernels get: m up to a
+// little past smallMMax, n and k over 1..67 and past a 64-column tile,
+// every transpose, misaligned starts and padded strides.
+func TestSgemmSmallM(t *testing.T) {
+	rng := rand.New(rand.NewPCG(13, 14))
+	impls := implementations()
+	ks := []int{1, 2, 7, 64, 65}
+	if !testing.Short() {
+		ks = append(ks, 257, 784)
+	}
+	for m := 1; m <= smallMMax+1; m++ {
+		for n := 1; n <= 67; n += 1 + n/8 {
+			for ki, k := range ks {
+				for _, tr := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+					tc := gemmCase{
+						transA: tr[0], transB: tr[1], m: m, n: n, k: k, alpha: 1.5, beta: float32(ki % 2),
+						padA: (n + ki) % 3, padB: n % 5, padC: m % 2 * 3,
+						offA: (m + n) % 4, offB: (n + k) % 3, offC: (m + k) % 5, nanC: ki%2 == 0,
+					}
+					d := makeGemm(tc, rng)
+					for _, im := range impls {
+						d.check(t, im.name, im.fn, tc)
+					}
+				}
+			}
+		}
+	}
+	for _, n := range []int{127, 128, 129, 511, 512, 513, 600} {
+		tc := gemmCase{m: 1, n: n, k: 300, alpha: 0.5, beta: 2, offA: 1, offB: 3, offC: 2}
+		d := makeGemm(tc, rng)
+		for _, im := range impls {
+			d.check(t, im.name, im.fn, tc)
+		}
+	}
+}
+
+// TestSmallKernelSameBits checks that a kernel pair that handles its own
+// edges gives each row of C the same bits whichever of the two computes
+// it, so Predict on one sample matches the same sample inside a batch.
+func TestSmallKernelSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 16))
+	pairs := [][2]*gemmKernel{{
+		{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)},
+		{name: "go-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: goKernel(1, 64)},
+	}}
+	if gemmKernelInUse != nil && gemmSmallKernel != nil && gemmKernelInUse.edge && gemmSmallKernel.edge {
+		pairs = append(pairs, [2]*gemmKernel{gemmKernelInUse, gemmSmallKernel})
+	}
+	sizes := [][3]int{{9, 64, 784}, {5, 10, 64}, {3, 100, 600}, {17, 64, 64}, {2, 1, 3}}
+	for _, pr := range pairs {
+		for _, sz := range sizes {
+			for _, tr := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+				tc := gemmCase{transA: tr[0], transB: tr[1], m: sz[0], n: sz[1], k: sz[2], alpha: 1.25, beta: 0.5}
+				d := makeGemm(tc, rng)
+				big := append([]float32(nil), d.c0...)
+				small := append([]float32(nil), d.c0...)
+				blockedWith(pr[0])(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, big[d.cStart:], d.ldc)
+				blockedWith(pr[1])(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, small[d.cStart:], d.ldc)
+				for i := range big {
+					if math.Float32bits(big[i]) != math.Float32bits(small[i]) {
+						t.Fatalf("%s vs %s %v: c[%d] got %v, want %v", pr[1].name, pr[0].name, tc, i-d.cStart, small[i], big[i])
 					}
 				}
 			}

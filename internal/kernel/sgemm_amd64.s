@@ -210,6 +210,135 @@ edgeb0512:
 	VZEROUPPER
 	RET
 
+// func sgemmKernel1x64AVX512(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uint64)
+// One row of C, up to 64 columns (the small-m kernel): four accumulators,
+// one per 16 columns, so four independent FMA chains per k step and no
+// work for absent rows. rsa and ldc are unused (one row).
+TEXT ·sgemmKernel1x64AVX512(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ksa+24(FP), R9
+	MOVQ b+32(FP), BX
+	MOVQ ksb+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ flags+72(FP), AX
+
+	// Column count (flags bits 16-23) to a 64-bit mask, split 16 bits
+	// each into K1 (columns 0-15) .. K4 (48-63). BZHI keeps all 64 bits
+	// when the count is 64.
+	MOVQ AX, R13
+	SHRQ $16, R13
+	ANDQ $0xff, R13
+	MOVQ $-1, R12
+	BZHIQ R13, R12, R12
+	KMOVW R12, K1
+	SHRQ $16, R12
+	KMOVW R12, K2
+	SHRQ $16, R12
+	KMOVW R12, K3
+	SHRQ $16, R12
+	KMOVW R12, K4
+
+	// Accumulators: columns 16v..16v+15 in Z(16+v).
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+
+loop1x64:
+	// One k step: broadcast A(0,p), then acc += A(0,p)*B(p,·) straight
+	// from memory; masked-off lanes are neither read nor changed.
+	VBROADCASTSS (SI), Z0
+	VFMADD231PS (BX), Z0, K1, Z16
+	VFMADD231PS 64(BX), Z0, K2, Z17
+	VFMADD231PS 128(BX), Z0, K3, Z18
+	VFMADD231PS 192(BX), Z0, K4, Z19
+	ADDQ R9, SI
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop1x64
+
+	// acc *= alpha, as the 8×32 kernel does.
+	VBROADCASTSS alpha+64(FP), Z0
+	VMULPS Z0, Z16, Z16
+	VMULPS Z0, Z17, Z17
+	VMULPS Z0, Z18, Z18
+	VMULPS Z0, Z19, Z19
+	TESTQ $1, AX
+	JNZ  store1x64
+
+	// acc += beta*C, fused, reading only the columns in the masks.
+	VBROADCASTSS beta+68(FP), Z1
+	VMOVUPS.Z (DI), K1, Z2
+	VMOVUPS.Z 64(DI), K2, Z3
+	VMOVUPS.Z 128(DI), K3, Z4
+	VMOVUPS.Z 192(DI), K4, Z5
+	VFMADD231PS Z2, Z1, Z16
+	VFMADD231PS Z3, Z1, Z17
+	VFMADD231PS Z4, Z1, Z18
+	VFMADD231PS Z5, Z1, Z19
+
+store1x64:
+	// C = acc, masked.
+	VMOVUPS Z16, K1, (DI)
+	VMOVUPS Z17, K2, 64(DI)
+	VMOVUPS Z18, K3, 128(DI)
+	VMOVUPS Z19, K4, 192(DI)
+	VZEROUPPER
+	RET
+
+// func sgemmKernel1x32AVX2(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uint64)
+// The small-m kernel for AVX2: one row of 32 columns, four accumulators
+// of 8. Full tiles only (the driver packs and merges edges).
+TEXT ·sgemmKernel1x32AVX2(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ ksa+24(FP), R9
+	MOVQ b+32(FP), BX
+	MOVQ ksb+40(FP), R10
+	MOVQ c+48(FP), DI
+
+	// Accumulators: columns 8v..8v+7 in Y(4+v).
+	VXORPS Y4, Y4, Y4
+	VXORPS Y5, Y5, Y5
+	VXORPS Y6, Y6, Y6
+	VXORPS Y7, Y7, Y7
+
+loop1x32:
+	// One k step: broadcast A(0,p), acc += A(0,p)*B(p,·) from memory.
+	VBROADCASTSS (SI), Y0
+	VFMADD231PS (BX), Y0, Y4
+	VFMADD231PS 32(BX), Y0, Y5
+	VFMADD231PS 64(BX), Y0, Y6
+	VFMADD231PS 96(BX), Y0, Y7
+	ADDQ R9, SI
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop1x32
+
+	// acc *= alpha; then C = acc (beta == 0) or acc + beta*C, fused.
+	VBROADCASTSS alpha+64(FP), Y0
+	VMULPS Y0, Y4, Y4
+	VMULPS Y0, Y5, Y5
+	VMULPS Y0, Y6, Y6
+	VMULPS Y0, Y7, Y7
+	MOVQ flags+72(FP), AX
+	TESTQ $1, AX
+	JNZ  store1x32
+	VBROADCASTSS beta+68(FP), Y1
+	VFMADD231PS (DI), Y1, Y4
+	VFMADD231PS 32(DI), Y1, Y5
+	VFMADD231PS 64(DI), Y1, Y6
+	VFMADD231PS 96(DI), Y1, Y7
+
+store1x32:
+	VMOVUPS Y4, (DI)
+	VMOVUPS Y5, 32(DI)
+	VMOVUPS Y6, 64(DI)
+	VMOVUPS Y7, 96(DI)
+	VZEROUPPER
+	RET
+
 // FMA2ROWS256 is FMA2ROWS512 for the 6×16 AVX2 tile (B halves in Y0, Y1).
 #define FMA2ROWS256(ma, mb, a0, a1, a2, a3) \
 	VBROADCASTSS ma, Y2; \
