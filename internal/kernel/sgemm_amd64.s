@@ -127,6 +127,11 @@ TEXT ·sgemmKernel8x32AVX512(SB), NOSPLIT, $0-80
 	VPXORD Z30, Z30, Z30
 	VPXORD Z31, Z31, Z31
 
+	// At most 16 columns (K2 empty): the high half would be all zeros, so
+	// run the loop that does only the low half's FMAs.
+	KORTESTW K2, K2
+	JZ   loop512lo
+
 loop512:
 	// One k step: B row into Z0, Z1 (zero-masked, so no read past an
 	// edge); A column broadcast row by row.
@@ -142,6 +147,7 @@ loop512:
 	DECQ CX
 	JNZ  loop512
 
+stores512:
 	// Edge tile (fewer than 8 rows or a partial mask): masked stores.
 	VBROADCASTSS alpha+64(FP), Z0
 	VBROADCASTSS beta+68(FP), Z1
@@ -179,6 +185,25 @@ beta0512:
 	STORE512B0(Z30, Z31)
 	VZEROUPPER
 	RET
+
+loop512lo:
+	// One k step for columns 0-15 only: B row into Z0, then each row's
+	// A value broadcast into its FMA (high accumulators stay zero).
+	VMOVUPS.Z (BX), K1, Z0
+	VFMADD231PS.BCST (SI), Z0, Z16
+	VFMADD231PS.BCST (SI)(R8*1), Z0, Z18
+	VFMADD231PS.BCST (SI)(R8*2), Z0, Z20
+	VFMADD231PS.BCST (SI)(R12*1), Z0, Z22
+	VFMADD231PS.BCST (DX), Z0, Z24
+	VFMADD231PS.BCST (DX)(R8*1), Z0, Z26
+	VFMADD231PS.BCST (DX)(R8*2), Z0, Z28
+	VFMADD231PS.BCST (DX)(R12*1), Z0, Z30
+	ADDQ R9, SI
+	ADDQ R9, DX
+	ADDQ R10, BX
+	DECQ CX
+	JNZ  loop512lo
+	JMP  stores512
 
 edge512:
 	TESTQ $1, AX
