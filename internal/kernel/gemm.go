@@ -4,6 +4,7 @@ import (
 	"runtime"
 	"sync"
 	"sync/atomic"
+	"time"
 	"unsafe"
 )
 
@@ -67,8 +68,9 @@ type gemmPlan struct {
 
 // Tuning thresholds (variables so benchmarks can try others).
 var (
-	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
-	parMinWork = 1 << 21
+	// parMinWork is the m*n*k from which Sgemm uses several goroutines
+	// (with polling workers, 128×64×64 already gains on two).
+	parMinWork = 1 << 19
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
 	directBMaxM = 128
@@ -138,12 +140,16 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	j.plan = p
 	j.next.Store(0)
 	j.wg.Add(nw - 1)
+	j.left.Store(int64(nw - 1))
 	for i := 0; i < nw-1; i++ {
 		workCh <- j
 	}
 	buf := getBuf()
 	j.plan.run(buf, &j.next)
 	putBuf(buf)
+	// Poll for the helpers a while before parking: waking this goroutine
+	// from a parked state costs more than a small product takes.
+	spinUntil(func() bool { return j.left.Load() == 0 })
 	j.wg.Wait()
 	j.plan = gemmPlan{}
 	putJob(j)
@@ -344,6 +350,31 @@ type gemmJob struct {
 	plan gemmPlan
 	next atomic.Int64
 	wg   sync.WaitGroup
+	left atomic.Int64 // helpers not done; each calls wg.Done first
+}
+
+// spinWait is how long a goroutine polls (yielding its P each time) for
+// what it waits on before it parks. Training issues Sgemm calls back to
+// back, and waking a parked goroutine costs microseconds, as much as a
+// whole small product; a bounded poll hands work over in well under one.
+var spinWait = 50 * time.Microsecond
+
+// spinUntil polls ready for up to spinWait and reports whether it became
+// true.
+func spinUntil(ready func() bool) bool {
+	var start time.Time
+	for i := 0; ; i++ {
+		if ready() {
+			return true
+		}
+		switch {
+		case i == 0:
+			start = time.Now()
+		case i%16 == 0 && time.Since(start) > spinWait:
+			return false
+		}
+		runtime.Gosched()
+	}
 }
 
 func getBuf() *gemmBuf {
@@ -385,9 +416,22 @@ func startWorkers(n int) {
 	for ; workers < n; workers++ {
 		go func() {
 			buf := new(gemmBuf)
-			for j := range workCh {
+			var j *gemmJob
+			poll := func() bool {
+				select {
+				case j = <-workCh:
+					return true
+				default:
+					return false
+				}
+			}
+			for {
+				if !spinUntil(poll) {
+					j = <-workCh
+				}
 				j.plan.run(buf, &j.next)
 				j.wg.Done()
+				j.left.Add(-1)
 			}
 		}()
 	}
