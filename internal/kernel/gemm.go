@@ -64,6 +64,13 @@ type gemmPlan struct {
 	mb, nb  int
 	itemsN  int // items across n
 	items   int
+
+	// shared, when not nil, holds all of op(B) packed once, by all the
+	// goroutines together before any item starts (prepack), instead of
+	// every item packing its own copy of the B blocks it needs. units is
+	// the number of (column block, k block) pieces to pack.
+	shared []float32
+	units  int
 }
 
 // Tuning thresholds (variables so benchmarks can try others).
@@ -76,6 +83,8 @@ var (
 	directBMaxM = 128
 	// packAMinN: from this many columns per block, full A tiles are packed.
 	packAMinN = 128
+	// sharedBMax: the most floats of packed B shared by the workers.
+	sharedBMax = 1 << 23
 	// smallMMax: up to this many rows of C, the one-row kernel is used;
 	// an 8-row tile would spend most of its FMAs on absent rows.
 	smallMMax = 4
@@ -137,15 +146,26 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	}
 	startWorkers(nw - 1)
 	j := getJob()
+	// Several items along m would each pack the same B blocks: pack them
+	// once, together. (Items along n alone pack disjoint columns.)
+	if size := k * (tn * kern.nr); !p.directB && pm > 1 && size <= sharedBMax {
+		if cap(j.shared) < size {
+			j.shared = make([]float32, size)
+		}
+		p.shared = j.shared[:size]
+		p.units = (n + kern.nc - 1) / kern.nc * nk
+	}
 	j.plan = p
 	j.next.Store(0)
+	j.nextUnit.Store(0)
+	j.packed.Store(0)
 	j.wg.Add(nw - 1)
 	j.left.Store(int64(nw - 1))
 	for i := 0; i < nw-1; i++ {
 		workCh <- j
 	}
 	buf := getBuf()
-	j.plan.run(buf, &j.next)
+	j.plan.run(buf, j)
 	putBuf(buf)
 	// Poll for the helpers a while before parking: waking this goroutine
 	// from a parked state costs more than a small product takes.
@@ -155,22 +175,58 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	putJob(j)
 }
 
-// run computes items until none are left; next == nil means all of them.
-func (p *gemmPlan) run(buf *gemmBuf, next *atomic.Int64) {
+// run computes items until none are left, sharing them out through j;
+// j == nil means all of them, alone.
+func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob) {
 	buf.ensure(p.kern)
-	if next == nil {
+	if j == nil {
 		for it := 0; it < p.items; it++ {
 			p.item(buf, it)
 		}
 		return
 	}
+	if p.shared != nil {
+		// Pack B pieces until none are left, then wait for the pieces the
+		// others took (a piece is short, and they are running).
+		for {
+			u := int(j.nextUnit.Add(1) - 1)
+			if u >= p.units {
+				break
+			}
+			p.prepack(u)
+			j.packed.Add(1)
+		}
+		for j.packed.Load() < int64(p.units) {
+			runtime.Gosched()
+		}
+	}
 	for {
-		it := int(next.Add(1) - 1)
+		it := int(j.next.Add(1) - 1)
 		if it >= p.items {
 			return
 		}
 		p.item(buf, it)
 	}
+}
+
+// prepack packs piece u of op(B) into p.shared: column block u/nk, k
+// block u%nk, laid out as packB would for that block.
+func (p *gemmPlan) prepack(u int) {
+	nk := (p.k + p.kc - 1) / p.kc
+	jc := u / nk * p.kern.nc
+	pc := u % nk * p.kc
+	nc := min(p.kern.nc, p.n-jc)
+	packB(p.kern, p.shared[p.sharedOff(jc, pc):], p.b, p.ldb, p.transB, pc, min(p.kc, p.k-pc), jc, nc)
+}
+
+// sharedOff is where in p.shared the packed panel of columns j..j+nr-1
+// (j a multiple of nr) for the k block at pc starts. Column block jb
+// takes k × (its width rounded up to nr) floats, k block by k block.
+func (p *gemmPlan) sharedOff(j, pc int) int {
+	nr := p.kern.nr
+	jb := j / p.kern.nc * p.kern.nc
+	w := (min(p.kern.nc, p.n-jb) + nr - 1) / nr * nr
+	return jb*p.k + pc*w + (j-jb)*min(p.kc, p.k-pc)
 }
 
 func (p *gemmPlan) item(buf *gemmBuf, it int) {
@@ -193,7 +249,9 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 			} else if beta == 0 {
 				flags = kfBeta0
 			}
-			if !p.directB {
+			if p.shared != nil {
+				// B was packed before the items started.
+			} else if !p.directB {
 				packB(kern, buf.b, p.b, p.ldb, p.transB, pc, kc, jc, nc)
 			} else if nc%nr != 0 && !kern.edge {
 				// The ragged last panel is packed, zero padded.
@@ -217,6 +275,8 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 					var bp *float32
 					var ksb uintptr
 					switch {
+					case p.shared != nil:
+						bp, ksb = &p.shared[p.sharedOff(jc+jr, pc)], uintptr(nr)*4
 					case !p.directB:
 						bp, ksb = &buf.b[jr*kc], uintptr(nr)*4
 					case nrv < nr && !kern.edge:
@@ -351,6 +411,9 @@ type gemmJob struct {
 	next atomic.Int64
 	wg   sync.WaitGroup
 	left atomic.Int64 // helpers not done; each calls wg.Done first
+
+	nextUnit, packed atomic.Int64 // pieces of plan.shared claimed, done
+	shared           []float32
 }
 
 // spinWait is how long a goroutine polls (yielding its P each time) for
@@ -429,7 +492,7 @@ func startWorkers(n int) {
 				if !spinUntil(poll) {
 					j = <-workCh
 				}
-				j.plan.run(buf, &j.next)
+				j.plan.run(buf, j)
 				j.wg.Done()
 				j.left.Add(-1)
 			}
