@@ -9,12 +9,12 @@ import (
 )
 
 var (
-	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX512}
-	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2}
+	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX}
+	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2, packBT: packBTAVX}
 	// The small-m kernels keep kc at 256 so that a row of C gets the same
 	// bits whichever kernel computes it (same k blocks, same FMA order).
-	avx512SmallKernel = gemmKernel{name: "avx512-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: sgemmKernel1x64AVX512}
-	avx2SmallKernel   = gemmKernel{name: "avx2-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: sgemmKernel1x32AVX2}
+	avx512SmallKernel = gemmKernel{name: "avx512-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: sgemmKernel1x64AVX512, packBT: packBTAVX}
+	avx2SmallKernel   = gemmKernel{name: "avx2-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: sgemmKernel1x32AVX2, packBT: packBTAVX}
 )
 
 func init() {
@@ -61,17 +61,34 @@ func sgemmKernel1x32AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb u
 func sgemmKernel6x16AVX2(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
 
 //go:noescape
-func packBT32AVX512(dst *float32, src *float32, ldb int, kc int, mask uint32)
+func packBT8x8AVX(dst *float32, src *float32, ldb int, kc8 int, w8 int, nr int)
 
-// packBTAVX512 is packBTGeneric for nr == 32, by gathers.
-func packBTAVX512(d, b []float32, ldb, kc, w, nr int) {
-	if nr != 32 || ldb > (1<<31-1)/32 {
+// packBTAVX is packBTGeneric by 8×8 transposes in registers for the
+// whole 8×8 blocks; the Go loops do the rest and the zero padding.
+func packBTAVX(d, b []float32, ldb, kc, w, nr int) {
+	kc8, w8 := kc&^7, w&^7
+	if kc8 == 0 || w8 == 0 || nr%8 != 0 {
 		packBTGeneric(d, b, ldb, kc, w, nr)
 		return
 	}
-	_ = d[kc*32-1]
-	_ = b[(w-1)*ldb+kc-1]
-	packBT32AVX512(&d[0], &b[0], ldb, kc, uint32(1<<uint(w)-1))
+	_ = d[(kc8-1)*nr+w8-1]
+	_ = b[(w8-1)*ldb+kc8-1]
+	packBT8x8AVX(&d[0], &b[0], ldb, kc8, w8, nr)
+	for c := 0; c < w8; c++ {
+		for q := kc8; q < kc; q++ {
+			d[q*nr+c] = b[c*ldb+q]
+		}
+	}
+	for c := w8; c < w; c++ {
+		for q, v := range b[c*ldb : c*ldb+kc] {
+			d[q*nr+c] = v
+		}
+	}
+	if w < nr {
+		for q := 0; q < kc; q++ {
+			clear(d[q*nr+w : q*nr+nr])
+		}
+	}
 }
 
 // Elementwise loops; callers have checked lengths (the first slice of

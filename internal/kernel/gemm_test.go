@@ -403,7 +403,10 @@ func TestPackBT(t *testing.T) {
 			continue
 		}
 		for _, kc := range []int{1, 2, 7, 64, 257} {
-			for _, w := range []int{1, 5, 16, 17, 31, kern.nr} {
+			for _, w := range []int{1, 5, 8, 9, 16, 17, 31, 33, 63, kern.nr} {
+				if w > kern.nr {
+					continue
+				}
 				ldb := kc + rng.IntN(5)
 				b := randSlice((w-1)*ldb+kc, rng)
 				got := make([]float32, kc*kern.nr)

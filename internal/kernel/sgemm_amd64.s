@@ -456,60 +456,94 @@ beta0256:
 	VZEROUPPER
 	RET
 
-// iota16 is 0, 1, ..., 15 as int32s: lane numbers for gather indices.
-DATA iota16<>+0(SB)/4, $0
-DATA iota16<>+4(SB)/4, $1
-DATA iota16<>+8(SB)/4, $2
-DATA iota16<>+12(SB)/4, $3
-DATA iota16<>+16(SB)/4, $4
-DATA iota16<>+20(SB)/4, $5
-DATA iota16<>+24(SB)/4, $6
-DATA iota16<>+28(SB)/4, $7
-DATA iota16<>+32(SB)/4, $8
-DATA iota16<>+36(SB)/4, $9
-DATA iota16<>+40(SB)/4, $10
-DATA iota16<>+44(SB)/4, $11
-DATA iota16<>+48(SB)/4, $12
-DATA iota16<>+52(SB)/4, $13
-DATA iota16<>+56(SB)/4, $14
-DATA iota16<>+60(SB)/4, $15
-GLOBL iota16<>(SB), RODATA|NOPTR, $64
-
-// func packBT32AVX512(dst *float32, src *float32, ldb int, kc int, mask uint32)
-// dst[q*32+c] = src[c*ldb+q] for q < kc and c in mask, else 0.
-TEXT ·packBT32AVX512(SB), NOSPLIT, $0-36
+// func packBT8x8AVX(dst *float32, src *float32, ldb int, kc8 int, w8 int, nr int)
+// dst[q*nr+c] = src[c*ldb+q] for q < kc8, c < w8 (both multiples of 8,
+// both > 0), by 8×8 transposes in registers: rows c0..c0+7 of src, eight
+// floats each, become rows q0..q0+7 of dst.
+TEXT ·packBT8x8AVX(SB), NOSPLIT, $0-48
 	MOVQ dst+0(FP), DI
 	MOVQ src+8(FP), SI
 	MOVQ ldb+16(FP), AX
-	MOVQ kc+24(FP), CX
-	MOVL mask+32(FP), DX
+	MOVQ kc8+24(FP), R9
+	MOVQ w8+32(FP), R10
+	MOVQ nr+40(FP), R11
+	SHLQ $2, AX              // src row stride in bytes
+	SHLQ $2, R11             // dst row stride in bytes
+	LEAQ (AX)(AX*2), R12     // 3 src rows
+	LEAQ (R11)(R11*2), R13   // 3 dst rows
 
-	// Gather indices: Z30 = c*ldb for c < 16, Z31 = Z30 + 16*ldb.
-	VPBROADCASTD AX, Z29
-	VMOVDQU32 iota16<>(SB), Z30
-	VPMULLD Z29, Z30, Z30
-	VPSLLD $4, Z29, Z29
-	VPADDD Z29, Z30, Z31
+cblock:
+	// Next eight src rows (dst columns): SI rows 0-3, R8 rows 4-7; BX, DX
+	// walk along q; CX counts the 8-wide q steps.
+	MOVQ SI, BX
+	LEAQ (SI)(AX*4), DX
+	MOVQ DI, R8
+	MOVQ R9, CX
+	SHRQ $3, CX
 
-	// Column masks: K3 for columns 0-15, K4 for 16-31.
-	KMOVW DX, K3
-	SHRL $16, DX
-	KMOVW DX, K4
+qblock:
+	// Load the 8×8 block: row i is src[(c0+i)*ldb + q0 .. +7].
+	VMOVUPS (BX), Y0
+	VMOVUPS (BX)(AX*1), Y1
+	VMOVUPS (BX)(AX*2), Y2
+	VMOVUPS (BX)(R12*1), Y3
+	VMOVUPS (DX), Y4
+	VMOVUPS (DX)(AX*1), Y5
+	VMOVUPS (DX)(AX*2), Y6
+	VMOVUPS (DX)(R12*1), Y7
 
-loopbt:
-	// One row q of the panel: two 16-lane gathers down the B rows. A
-	// gather clears its mask, so copy it each time; masked lanes stay 0.
-	VPXORD Z0, Z0, Z0
-	VPXORD Z1, Z1, Z1
-	KMOVW K3, K1
-	KMOVW K4, K2
-	VGATHERDPS (SI)(Z30*4), K1, Z0
-	VGATHERDPS (SI)(Z31*4), K2, Z1
-	VMOVUPS Z0, (DI)
-	VMOVUPS Z1, 64(DI)
-	ADDQ $4, SI
-	ADDQ $128, DI
+	// Interleave row pairs: Y8 = r0[0]r1[0]r0[1]r1[1] | r0[4]r1[4]r0[5]r1[5], etc.
+	VUNPCKLPS Y1, Y0, Y8
+	VUNPCKHPS Y1, Y0, Y9
+	VUNPCKLPS Y3, Y2, Y10
+	VUNPCKHPS Y3, Y2, Y11
+	VUNPCKLPS Y5, Y4, Y12
+	VUNPCKHPS Y5, Y4, Y13
+	VUNPCKLPS Y7, Y6, Y14
+	VUNPCKHPS Y7, Y6, Y15
+
+	// Combine pairs into quads: Y0 = column 0 of rows 0-3 | column 4, etc.
+	VSHUFPS $0x44, Y10, Y8, Y0
+	VSHUFPS $0xEE, Y10, Y8, Y1
+	VSHUFPS $0x44, Y11, Y9, Y2
+	VSHUFPS $0xEE, Y11, Y9, Y3
+	VSHUFPS $0x44, Y14, Y12, Y4
+	VSHUFPS $0xEE, Y14, Y12, Y5
+	VSHUFPS $0x44, Y15, Y13, Y6
+	VSHUFPS $0xEE, Y15, Y13, Y7
+
+	// Join the 128-bit halves: Y8 = column 0 of all eight rows, ..., Y15 = column 7.
+	VPERM2F128 $0x20, Y4, Y0, Y8
+	VPERM2F128 $0x20, Y5, Y1, Y9
+	VPERM2F128 $0x20, Y6, Y2, Y10
+	VPERM2F128 $0x20, Y7, Y3, Y11
+	VPERM2F128 $0x31, Y4, Y0, Y12
+	VPERM2F128 $0x31, Y5, Y1, Y13
+	VPERM2F128 $0x31, Y6, Y2, Y14
+	VPERM2F128 $0x31, Y7, Y3, Y15
+
+	// Store column j as dst row q0+j.
+	VMOVUPS Y8, (R8)
+	VMOVUPS Y9, (R8)(R11*1)
+	VMOVUPS Y10, (R8)(R11*2)
+	VMOVUPS Y11, (R8)(R13*1)
+	LEAQ (R8)(R11*4), R8
+	VMOVUPS Y12, (R8)
+	VMOVUPS Y13, (R8)(R11*1)
+	VMOVUPS Y14, (R8)(R11*2)
+	VMOVUPS Y15, (R8)(R13*1)
+
+	// Next eight q: src 32 bytes on, dst eight rows on.
+	ADDQ $32, BX
+	ADDQ $32, DX
+	LEAQ (R8)(R11*4), R8
 	DECQ CX
-	JNZ  loopbt
+	JNZ  qblock
+
+	// Next eight columns: src eight rows on, dst 32 bytes on.
+	LEAQ (SI)(AX*8), SI
+	ADDQ $32, DI
+	SUBQ $8, R10
+	JNZ  cblock
 	VZEROUPPER
 	RET
