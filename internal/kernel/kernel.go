@@ -6,8 +6,9 @@
 //
 // Dispatch contract: the implementation behind each exported function is
 // chosen once, at package init, from the CPU features reported by
-// golang.org/x/sys/cpu (AVX-512F for the 8×32 GEMM micro-kernel, else
-// AVX2+FMA for the 6×16 one and the elementwise loops). It never changes
+// golang.org/x/sys/cpu (AVX-512F and BMI2 for the 8×32 GEMM micro-kernel
+// and the 1×64 one used when C has at most smallMMax rows, else AVX2+FMA
+// for the 6×16 and 1×32 ones; AVX2 for the elementwise loops). It never changes
 // afterwards, so one process always computes the same bits for the same
 // inputs. The plain Go versions are used everywhere when the package is
 // built with the "noasm" tag, on other architectures, or when the
