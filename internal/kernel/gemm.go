@@ -75,9 +75,11 @@ type gemmPlan struct {
 
 // Tuning thresholds (variables so benchmarks can try others).
 var (
-	// parMinWork is the m*n*k from which Sgemm uses several goroutines
-	// (with polling workers, 128×64×64 already gains on two).
-	parMinWork = 1 << 19
+	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
+	// Back-to-back calls gain on two from 128×64×64 (2^19) on, but in a
+	// training step a worker is often parked by then, and at batch 32
+	// (32×784×64 < 2^21) waking it cost more than it gained.
+	parMinWork = 1 << 21
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
 	directBMaxM = 128
