@@ -210,9 +210,8 @@ func (h *Health) record(epoch int) {
 			if p.Grad != nil {
 				g2 += sumSq(p.Grad)
 			}
-			w2 += sumSq(p.Value)
-			d2 += diffSumSq(p.Value, hl.prev[k])
-			p2 += sumSq(hl.prev[k])
+			w, d, q := updateSums(p.Value, hl.prev[k])
+			w2, d2, p2 = w2+w, d2+d, p2+q
 		}
 		r := HealthRecord{Step: h.step, Epoch: epoch, Layer: hl.name,
 			GradNorm: math.Sqrt(g2), WeightNorm: math.Sqrt(w2)}
