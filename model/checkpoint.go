@@ -227,24 +227,36 @@ func (m *Sequential) CheckpointFile(meta map[string]string) (*safetensors.File, 
 		}
 		return nil
 	}
+	if err := m.eachCheckpointTensor(add); err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+// eachCheckpointTensor calls fn, in a fixed order, with the name and the
+// array of everything a checkpoint holds as tensors: every layer weight
+// and state ("<layer>/<weight>"), then after each trainable weight its
+// optimizer slots ("optimizer/<layer>/<weight>/<slot>"). Writing and
+// reading a checkpoint both walk it, so the names are made in one place.
+func (m *Sequential) eachCheckpointTensor(fn func(name string, t *tensor.Tensor) error) error {
 	slotNames := m.opt.SlotNames()
 	for _, l := range m.Layers {
 		for _, w := range l.Weights() {
 			key := l.Name() + "/" + w.Name
-			if err := add(key, w.Value); err != nil {
-				return nil, err
+			if err := fn(key, w.Value); err != nil {
+				return err
 			}
 			if !w.Trainable() {
 				continue
 			}
-			for i, s := range m.opt.State(w.Param) {
-				if err := add("optimizer/"+key+"/"+slotNames[i], s); err != nil {
-					return nil, err
+			for i, st := range m.opt.State(w.Param) {
+				if err := fn("optimizer/"+key+"/"+slotNames[i], st); err != nil {
+					return err
 				}
 			}
 		}
 	}
-	return f, nil
+	return nil
 }
 
 func (st *ckState) finite() error {
@@ -391,22 +403,8 @@ func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpo
 		}
 		return nil
 	}
-	slotNames := m.opt.SlotNames()
-	for _, l := range m.Layers {
-		for _, w := range l.Weights() {
-			key := l.Name() + "/" + w.Name
-			if err := load(key, w.Value); err != nil {
-				return nil, nil, err
-			}
-			if !w.Trainable() {
-				continue
-			}
-			for i, s := range m.opt.State(w.Param) {
-				if err := load("optimizer/"+key+"/"+slotNames[i], s); err != nil {
-					return nil, nil, err
-				}
-			}
-		}
+	if err := m.eachCheckpointTensor(load); err != nil {
+		return nil, nil, err
 	}
 	for _, t := range f.Tensors {
 		if !want[t.Name] {

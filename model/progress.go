@@ -3,9 +3,10 @@ package model
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 	"time"
+
+	"github.com/myelin-go/myelin/internal/term"
 )
 
 // progress prints Keras's per-epoch line:
@@ -26,17 +27,8 @@ type progress struct {
 	buf      strings.Builder
 }
 
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
-}
-
 func newProgress(w io.Writer, verbose, epoch, epochs, steps int) *progress {
-	p := &progress{w: w, tty: isTerminal(w), verbose: verbose, steps: steps, start: timeNow()}
+	p := &progress{w: w, tty: term.IsTerminal(w), verbose: verbose, steps: steps, start: timeNow()}
 	fmt.Fprintf(w, "Epoch %d/%d\n", epoch, epochs)
 	return p
 }

@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/term"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/nn"
@@ -146,7 +147,7 @@ func (h *Health) OnTrainBegin(m *model.Sequential) error {
 		}
 	}
 	h.every = every(h.Every, 10)
-	h.tty = h.Output != nil && isTerminal(h.Output)
+	h.tty = h.Output != nil && term.IsTerminal(h.Output)
 	h.snapshot()
 	return nil
 }

@@ -32,9 +32,7 @@ package monitor
 
 import (
 	"fmt"
-	"io"
 	"math"
-	"os"
 	"strings"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -182,17 +180,6 @@ func newTape() *autodiff.Tape {
 	tp := autodiff.NewTape()
 	tp.NoGrad = true
 	return tp
-}
-
-// isTerminal reports whether w is a terminal, where Fit's progress bar is
-// redrawn in place and a message must first clear the line.
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	st, err := f.Stat()
-	return err == nil && st.Mode()&os.ModeCharDevice != 0
 }
 
 // every returns n, or def when n is not positive.
