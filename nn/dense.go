@@ -81,7 +81,16 @@ func Dense(tp *autodiff.Tape, x, w, b *autodiff.Var, act Activation) *autodiff.V
 	m, k, n := xs[0], xs[1], ws[1]
 	out := tp.Alloc(x.DType(), m, n)
 	gemm(false, false, m, n, k, 1, x.Value, w.Value, 0, out)
-	if is32(out) {
+	if y := out.Float32s(); y != nil && (act == ActReLU || act == Linear) {
+		// The vector kernels: a scalar max(v, 0) branches on signs that
+		// are random, and the Go compiler does not vectorize the bias add.
+		if b != nil {
+			kernel.AddRowTo(y, y, b.Value.Float32s(), n)
+		}
+		if act == ActReLU {
+			kernel.ReluTo(y, y)
+		}
+	} else if is32(out) {
 		biasAct(out.Float32s(), valF32(b), n, act)
 	} else {
 		biasAct(out.Float64s(), valF64(b), n, act)

@@ -1,0 +1,78 @@
+//go:build amd64 && !noasm
+
+#include "textflag.h"
+
+// func sumSqAVX2(x []float32, acc *[16]float64)
+// len(x) is a positive multiple of 16.
+TEXT ·sumSqAVX2(SB), NOSPLIT, $0-32
+	MOVQ x_base+0(FP), SI
+	MOVQ x_len+8(FP), CX
+	MOVQ acc+24(FP), DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	XORQ AX, AX
+
+sumsq16:
+	VCVTPS2PD (SI)(AX*4), Y4
+	VCVTPS2PD 16(SI)(AX*4), Y5
+	VCVTPS2PD 32(SI)(AX*4), Y6
+	VCVTPS2PD 48(SI)(AX*4), Y7
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y2
+	VFMADD231PD Y7, Y7, Y3
+	ADDQ $16, AX
+	CMPQ AX, CX
+	JB   sumsq16
+
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VZEROUPPER
+	RET
+
+// func updateSumsAVX2(w, prev []float32, acc *[24]float64)
+// len(w) is a positive multiple of 8 and len(prev) == len(w).
+// acc: w² lanes 0..7 (Y0, Y1), (w−prev)² lanes 8..15 (Y2, Y3),
+// prev² lanes 16..23 (Y8, Y9).
+TEXT ·updateSumsAVX2(SB), NOSPLIT, $0-56
+	MOVQ w_base+0(FP), SI
+	MOVQ w_len+8(FP), CX
+	MOVQ prev_base+24(FP), DX
+	MOVQ acc+48(FP), DI
+	VMOVUPD (DI), Y0
+	VMOVUPD 32(DI), Y1
+	VMOVUPD 64(DI), Y2
+	VMOVUPD 96(DI), Y3
+	VMOVUPD 128(DI), Y8
+	VMOVUPD 160(DI), Y9
+	XORQ AX, AX
+
+update8:
+	VCVTPS2PD (SI)(AX*4), Y4
+	VCVTPS2PD 16(SI)(AX*4), Y5
+	VCVTPS2PD (DX)(AX*4), Y6
+	VCVTPS2PD 16(DX)(AX*4), Y7
+	VFMADD231PD Y4, Y4, Y0
+	VFMADD231PD Y5, Y5, Y1
+	VFMADD231PD Y6, Y6, Y8
+	VFMADD231PD Y7, Y7, Y9
+	VSUBPD Y6, Y4, Y4
+	VSUBPD Y7, Y5, Y5
+	VFMADD231PD Y4, Y4, Y2
+	VFMADD231PD Y5, Y5, Y3
+	ADDQ $8, AX
+	CMPQ AX, CX
+	JB   update8
+
+	VMOVUPD Y0, (DI)
+	VMOVUPD Y1, 32(DI)
+	VMOVUPD Y2, 64(DI)
+	VMOVUPD Y3, 96(DI)
+	VMOVUPD Y8, 128(DI)
+	VMOVUPD Y9, 160(DI)
+	VZEROUPPER
+	RET
