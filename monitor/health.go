@@ -108,10 +108,10 @@ type healthLayer struct {
 	params []*autodiff.Var
 	prev   []*tensor.Tensor // weights at the end of the step before a sampled one
 	relu   int              // index in LayerOutputs of the ReLU output; -1 when none
-	alive  []bool
-	flag   string // flag at the last sample, to print only when one starts
-	counts [2]int // vanishing, exploding
-	firsts [2]int // step each flag first fired
+	top    []int64          // deadFraction's scratch
+	flag   string           // flag at the last sample, to print only when one starts
+	counts [2]int           // vanishing, exploding
+	firsts [2]int           // step each flag first fired
 	last   HealthRecord
 }
 
@@ -140,7 +140,7 @@ func (h *Health) OnTrainBegin(m *model.Sequential) error {
 					hl.relu = i + 1
 				}
 				if hl.relu >= 0 {
-					hl.alive = make([]bool, d.Units)
+					hl.top = make([]int64, d.Units)
 				}
 			}
 			h.ls = append(h.ls, hl)
@@ -224,7 +224,7 @@ func (h *Health) record(epoch int) {
 		}
 		if hl.relu >= 0 && hl.relu < len(outs) {
 			r.ReLU = true
-			r.DeadFraction = deadFraction(outs[hl.relu].Value, hl.alive)
+			r.DeadFraction = deadFraction(outs[hl.relu].Value, hl.top)
 		}
 		h.Records = append(h.Records, r)
 	}
@@ -269,34 +269,34 @@ func (h *Health) print(r *HealthRecord, ref float64) {
 }
 
 // deadFraction returns the share of columns of out (batch, units) that
-// are not positive in any row; alive is scratch of one bool per unit.
-func deadFraction(out *tensor.Tensor, alive []bool) float64 {
+// are not positive in any row; top is scratch of one int64 per unit. A
+// value is positive when its bits, read as a signed integer, are above
+// zero (so +Inf and positive NaNs count as alive); taking the largest with
+// max, not an if, keeps the loop free of branches that ReLU outputs would
+// mispredict half the time.
+func deadFraction(out *tensor.Tensor, top []int64) float64 {
 	units := out.Dim(out.Rank() - 1)
-	if units != len(alive) || units == 0 {
+	if units != len(top) || units == 0 {
 		return 0
 	}
-	clear(alive)
+	clear(top)
 	if f := out.Float32s(); f != nil {
 		for i := 0; i+units <= len(f); i += units {
 			for j, v := range f[i : i+units] {
-				if v > 0 {
-					alive[j] = true
-				}
+				top[j] = max(top[j], int64(int32(math.Float32bits(v))))
 			}
 		}
 	} else {
 		f := out.Float64s()
 		for i := 0; i+units <= len(f); i += units {
 			for j, v := range f[i : i+units] {
-				if v > 0 {
-					alive[j] = true
-				}
+				top[j] = max(top[j], int64(math.Float64bits(v)))
 			}
 		}
 	}
 	dead := 0
-	for _, a := range alive {
-		if !a {
+	for _, t := range top {
+		if t <= 0 {
 			dead++
 		}
 	}

@@ -289,16 +289,17 @@ func TestHealthDead(t *testing.T) {
 // TestDeadFractionRows checks the counting itself: a unit is dead only when
 // no row is positive.
 func TestDeadFractionRows(t *testing.T) {
+	negZero, tiny := math.Copysign(0, -1), float64(math.SmallestNonzeroFloat32)
 	out := tensor.FromFloat64([]float64{
-		0, 1, 0, -2,
-		0, 0, 0, 0,
-		0, 0, 3, 0,
-	}, 3, 4)
-	if got := deadFraction(out, make([]bool, 4)); got != 0.5 {
-		t.Errorf("got %g, want 0.5", got)
+		0, 1, 0, -2, 0,
+		negZero, 0, 0, 0, tiny,
+		0, 0, 3, math.Inf(-1), 0,
+	}, 3, 5)
+	if got := deadFraction(out, make([]int64, 5)); got != 0.4 {
+		t.Errorf("got %g, want 0.4", got)
 	}
-	if got := deadFraction(out.As(tensor.Float32), make([]bool, 4)); got != 0.5 {
-		t.Errorf("float32: got %g, want 0.5", got)
+	if got := deadFraction(out.As(tensor.Float32), make([]int64, 5)); got != 0.4 {
+		t.Errorf("float32: got %g, want 0.4", got)
 	}
 }
 

@@ -36,6 +36,7 @@ import (
 	"strings"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/tensor"
@@ -44,7 +45,7 @@ import (
 // sumSq returns the sum of squares of t's elements, accumulated in float64.
 func sumSq(t *tensor.Tensor) float64 {
 	if f := t.Float32s(); f != nil {
-		return sumSqOf(f)
+		return kernel.SumSq(f)
 	}
 	return sumSqOf(t.Float64s())
 }
@@ -53,38 +54,38 @@ func sumSq(t *tensor.Tensor) float64 {
 // and of prev.
 func updateSums(w, prev *tensor.Tensor) (w2, d2, p2 float64) {
 	if fw := w.Float32s(); fw != nil {
-		return updateSumsOf(fw, prev.Float32s())
+		return kernel.UpdateSums(fw, prev.Float32s())
 	}
 	return updateSumsOf(w.Float64s(), prev.Float64s())
 }
 
-// sumSqOf and updateSumsOf keep several float64 sums: one sum is a chain of
-// dependent additions, bound by the adder's latency, which made Health's
-// sampled steps several times slower than they need be.
-func sumSqOf[T ~float32 | ~float64](x []T) float64 {
+// sumSqOf and updateSumsOf, for float64 tensors, keep several sums: one
+// sum is a chain of dependent additions, bound by the adder's latency.
+// float32 tensors go to the kernel package's vector versions.
+func sumSqOf(x []float64) float64 {
 	var s0, s1, s2, s3 float64
 	i := 0
 	for ; i+4 <= len(x); i += 4 {
-		a, b, c, d := float64(x[i]), float64(x[i+1]), float64(x[i+2]), float64(x[i+3])
+		a, b, c, d := x[i], x[i+1], x[i+2], x[i+3]
 		s0 += a * a
 		s1 += b * b
 		s2 += c * c
 		s3 += d * d
 	}
 	for ; i < len(x); i++ {
-		a := float64(x[i])
+		a := x[i]
 		s0 += a * a
 	}
 	return (s0 + s1) + (s2 + s3)
 }
 
-func updateSumsOf[T ~float32 | ~float64](w, prev []T) (w2, d2, p2 float64) {
+func updateSumsOf(w, prev []float64) (w2, d2, p2 float64) {
 	prev = prev[:len(w)]
 	var w0, w1, d0, d1, p0, p1 float64
 	i := 0
 	for ; i+2 <= len(w); i += 2 {
-		a, b := float64(w[i]), float64(w[i+1])
-		c, d := float64(prev[i]), float64(prev[i+1])
+		a, b := w[i], w[i+1]
+		c, d := prev[i], prev[i+1]
 		w0 += a * a
 		w1 += b * b
 		d0 += (a - c) * (a - c)
@@ -93,7 +94,7 @@ func updateSumsOf[T ~float32 | ~float64](w, prev []T) (w2, d2, p2 float64) {
 		p1 += d * d
 	}
 	for ; i < len(w); i++ {
-		a, c := float64(w[i]), float64(prev[i])
+		a, c := w[i], prev[i]
 		w0 += a * a
 		d0 += (a - c) * (a - c)
 		p0 += c * c
@@ -192,10 +193,6 @@ func every(n, def int) int {
 
 // diffSumSq returns the sum of squares of a − b.
 func diffSumSq(a, b *tensor.Tensor) float64 {
-	if fa := a.Float32s(); fa != nil {
-		_, d2, _ := updateSumsOf(fa, b.Float32s())
-		return d2
-	}
-	_, d2, _ := updateSumsOf(a.Float64s(), b.Float64s())
+	_, d2, _ := updateSums(a, b)
 	return d2
 }

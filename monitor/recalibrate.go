@@ -109,21 +109,10 @@ func (a *moments) add(t *tensor.Tensor) {
 	if a.n == 0 {
 		a.reset(f)
 	}
-	clear(a.bmean)
-	clear(a.bm2)
-	for i := range rows {
-		for j := range f {
-			a.bmean[j] += t.Index(i*f + j)
-		}
-	}
-	for j := range f {
-		a.bmean[j] /= float64(rows)
-	}
-	for i := range rows {
-		for j := range f {
-			d := t.Index(i*f+j) - a.bmean[j]
-			a.bm2[j] += d * d
-		}
+	if x := t.Float32s(); x != nil {
+		batchMoments(x, f, a.bmean, a.bm2)
+	} else {
+		batchMoments(t.Float64s(), f, a.bmean, a.bm2)
 	}
 	nb := float64(rows)
 	tot := a.n + nb
@@ -133,6 +122,29 @@ func (a *moments) add(t *tensor.Tensor) {
 		a.m2[j] += a.bm2[j] + d*d*a.n*nb/tot
 	}
 	a.n = tot
+}
+
+// batchMoments sets mean and m2 (of f elements each) to the per-feature
+// means and sums of squared deviations of the rows of x.
+func batchMoments[T float32 | float64](x []T, f int, mean, m2 []float64) {
+	mean, m2 = mean[:f], m2[:f]
+	clear(mean)
+	clear(m2)
+	rows := len(x) / f
+	for i := range rows {
+		for j, v := range x[i*f : i*f+f] {
+			mean[j] += float64(v)
+		}
+	}
+	for j := range mean {
+		mean[j] /= float64(rows)
+	}
+	for i := range rows {
+		for j, v := range x[i*f : i*f+f] {
+			d := float64(v) - mean[j]
+			m2[j] += d * d
+		}
+	}
 }
 
 // result returns the means and the biased (or unbiased) variances.
