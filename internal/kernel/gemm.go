@@ -77,9 +77,12 @@ type gemmPlan struct {
 var (
 	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
 	// Back-to-back calls gain on two from 128×64×64 (2^19) on, but in a
-	// training step a worker is often parked by then, and at batch 32
-	// (32×784×64 < 2^21) waking it cost more than it gained.
-	parMinWork = 1 << 21
+	// training step a worker is often parked by then, and waking it (tens
+	// of µs on this 2-vCPU VM) cost more than it gained: at 2^21 a batch-32
+	// step (32×784×64) was no faster, and a batch-128 step (128×784×64 =
+	// 6.4M) was 12% slower on two threads than with this threshold
+	// (model's BenchmarkTrainStep, interleaved, n=5).
+	parMinWork = 1 << 23
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
 	directBMaxM = 128
