@@ -268,7 +268,7 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 				var ap *float32
 				var rsa, ksa uintptr
 				if mrv < mr || p.packA {
-					packA(buf.a, p.a, p.lda, p.transA, ir, mrv, pc, kc, mr)
+					packA(kern, buf.a, p.a, p.lda, p.transA, ir, mrv, pc, kc)
 					ap, rsa, ksa = &buf.a[0], 4, uintptr(mr)*4
 				} else if p.transA {
 					ap, rsa, ksa = &p.a[pc*p.lda+ir], 4, uintptr(p.lda)*4
@@ -317,6 +317,22 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 // each kc×nr row-major, the last one zero padded.
 func packB(kern *gemmKernel, dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
 	nr := kern.nr
+	if !transB && nr == 32 && nc >= 32 {
+		// Whole 32-column panels row by row of B: each row of the block is
+		// read once, front to back, which the prefetcher follows; panel by
+		// panel it was kc short reads a row stride apart.
+		full := nc &^ 31
+		for q := 0; q < kc; q++ {
+			o := (pc+q)*ldb + jc
+			for jp := 0; jp < full; jp += 32 {
+				*(*[32]float32)(dst[jp*kc+q*32:]) = *(*[32]float32)(b[o+jp:])
+			}
+		}
+		if full == nc {
+			return
+		}
+		jc, nc, dst = jc+full, nc-full, dst[full*kc:]
+	}
 	for jp := 0; jp < nc; jp += nr {
 		w := min(nr, nc-jp)
 		d := dst[jp*kc : jp*kc+kc*nr]
@@ -359,8 +375,11 @@ func packBTGeneric(d, b []float32, ldb, kc, w, nr int) {
 }
 
 // packA copies op(A)[ir:ir+mrv, pc:pc+kc] into dst as a kc×mr tile
-// (dst[q*mr+r]), rows mrv..mr-1 zeroed.
-func packA(dst, a []float32, lda int, transA bool, ir, mrv, pc, kc, mr int) {
+// (dst[q*mr+r]), rows mrv..mr-1 zeroed. An A that is not transposed is
+// laid out as a transposed B panel (rows contiguous along k), so the
+// kernel's register-transpose packer does it when it has one.
+func packA(kern *gemmKernel, dst, a []float32, lda int, transA bool, ir, mrv, pc, kc int) {
+	mr := kern.mr
 	d := dst[:kc*mr]
 	if transA {
 		for q := 0; q < kc; q++ {
@@ -368,6 +387,10 @@ func packA(dst, a []float32, lda int, transA bool, ir, mrv, pc, kc, mr int) {
 			copy(row, a[(pc+q)*lda+ir:(pc+q)*lda+ir+mrv])
 			clear(row[mrv:])
 		}
+		return
+	}
+	if kern.packBT != nil {
+		kern.packBT(d, a[ir*lda+pc:], lda, kc, mrv, mr)
 		return
 	}
 	for r := 0; r < mrv; r++ {
