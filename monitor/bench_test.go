@@ -47,7 +47,9 @@ func (t timed) OnTrainEnd(l model.Logs) error {
 // 4,096 MNIST images per iteration: bare; with Health (Every 10, its
 // default); with BatchNorm (Every 100, its default, on 256 held-out
 // images); and with the set that `myelin train --report` uses (Curves and
-// Health every 10 steps, BatchNorm every 200 on 256 images).
+// Health every 10 steps, BatchNorm every 200 on 256 images, Percentiles of
+// three units of the last hidden layer on 128 of them every 375: the CLI
+// spaces 25 records over the run, every 375 steps in its default run).
 //
 // It reports ns/step and monitor-%, the time spent inside the monitors'
 // callbacks as a percentage of the rest of the step, measured within the
@@ -77,8 +79,13 @@ func BenchmarkFitOverhead(b *testing.B) {
 		{"batchnorm200", func() []model.Callback { return []model.Callback{&BatchNorm{X: held, Every: 200}} }},
 		{"health10", func() []model.Callback { return []model.Callback{&Health{Every: 10}} }},
 		{"batchnorm100", func() []model.Callback { return []model.Callback{&BatchNorm{X: held, Every: 100}} }},
+		{"health20", func() []model.Callback { return []model.Callback{&Health{Every: 20}} }},
+		{"percentiles200", func() []model.Callback {
+			return []model.Callback{&Percentiles{X: held.Rows(0, 128), Layer: 2, PreActivation: true, Units: []int{0, 1, 2}, Every: 200}}
+		}},
 		{"report", func() []model.Callback {
-			return []model.Callback{&Curves{Every: 10}, &Health{Every: 10}, &BatchNorm{X: held, Every: 200}}
+			return []model.Callback{&Curves{Every: 10}, &Health{Every: 20}, &BatchNorm{X: held, Every: 200},
+				&Percentiles{X: held.Rows(0, 128), Layer: 2, PreActivation: true, Units: []int{0, 1, 2}, Every: 375}}
 		}},
 	} {
 		b.Run(c.name, func(b *testing.B) {

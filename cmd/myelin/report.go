@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/myelin-go/myelin/data/mnist"
+	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/monitor"
 	"github.com/myelin-go/myelin/report"
@@ -26,35 +27,62 @@ type trainReport struct {
 	curves *monitor.Curves
 	within *withinEpoch
 	health *monitor.Health
-	bn     *monitor.BatchNorm // nil without BatchNormalization layers
+	bn     *monitor.BatchNorm   // nil without BatchNormalization layers
+	pct    *monitor.Percentiles // nil without a hidden Dense layer
 }
 
-// reportHeldOut is how many test images the batch-norm monitor runs
-// through the model at each record, and reportBNEvery how often it
-// records. A record costs a forward pass of the images, so these two set
-// its overhead: about 1.5% of the founding model's step at batch 32
-// (monitor's BenchmarkFitOverhead, "report"), with Health's 2.5%.
+// The monitors' settings, chosen so that together they cost under 5% of
+// the founding model's step at batch 32 (monitor's BenchmarkFitOverhead,
+// "report"). Health samples every reportHealthEvery steps (a sample costs
+// a copy and three norms of the weights). The batch-norm monitor runs
+// reportHeldOut test images through the model every reportBNEvery steps,
+// and the percentile monitor the first reportPctHeldOut of them through
+// the layers up to the last hidden one, reportPctPoints times over the run.
 const (
-	reportHeldOut = 256
-	reportBNEvery = 200
+	reportHealthEvery = 20
+	reportHeldOut     = 256
+	reportBNEvery     = 200
+	reportPctHeldOut  = 128
+	reportPctPoints   = 25
+	reportPctUnits    = 3
 )
 
 // newTrainReport prepares the monitors for a report in dir, or returns nil
 // when dir is "" (the methods of a nil report do nothing). The batch-norm
-// monitor runs on the first images of test, which training never sees;
-// gradient-health flags are printed on progress when verbose > 0.
-func newTrainReport(dir string, m *model.Sequential, test *mnist.Set, progress io.Writer, verbose int) *trainReport {
+// and percentile monitors run on the first images of test, which training
+// never sees; steps is about how many steps training will take, to space
+// the percentile records; gradient-health flags are printed on progress
+// when verbose > 0.
+func newTrainReport(dir string, m *model.Sequential, test *mnist.Set, steps int, progress io.Writer, verbose int) *trainReport {
 	if dir == "" {
 		return nil
 	}
-	r := &trainReport{dir: dir, curves: &monitor.Curves{Every: 10}, within: &withinEpoch{}, health: &monitor.Health{}}
+	r := &trainReport{dir: dir, curves: &monitor.Curves{Every: 10}, within: &withinEpoch{}, health: &monitor.Health{Every: reportHealthEvery}}
 	if verbose > 0 {
 		r.health.Output = progress
 	}
+	if test.N < 2 { // the monitors need two samples
+		return r
+	}
+	n := min(reportHeldOut, test.N)
+	held := tensor.FromFloat32(test.Images[:n*test.Features()], n, test.Features())
 	for _, l := range m.Layers {
-		if l.Type() == "BatchNormalization" && test.N >= 2 { // the monitor needs two samples
-			n := min(reportHeldOut, test.N)
-			r.bn = &monitor.BatchNorm{X: tensor.FromFloat32(test.Images[:n*test.Features()], n, test.Features()), Every: reportBNEvery}
+		if l.Type() == "BatchNormalization" {
+			r.bn = &monitor.BatchNorm{X: held, Every: reportBNEvery}
+			break
+		}
+	}
+	// The input of the last hidden layer's activation: Figure 1(b, c) of
+	// Ioffe and Szegedy, for this model.
+	for i := len(m.Layers) - 2; i >= 0; i-- {
+		if d, ok := m.Layers[i].(*layers.Dense); ok {
+			units := make([]int, min(reportPctUnits, d.Units))
+			for u := range units {
+				units[u] = u
+			}
+			np := min(reportPctHeldOut, n)
+			r.pct = &monitor.Percentiles{X: held.Rows(0, np), Layer: i, PreActivation: true, Units: units,
+				Every: max(10, steps/reportPctPoints)}
 			break
 		}
 	}
@@ -68,6 +96,9 @@ func (r *trainReport) callbacks() []model.Callback {
 	cbs := []model.Callback{r.curves, r.within, r.health}
 	if r.bn != nil {
 		cbs = append(cbs, r.bn)
+	}
+	if r.pct != nil {
+		cbs = append(cbs, r.pct)
 	}
 	return cbs
 }
@@ -122,6 +153,9 @@ func (r *trainReport) write(w io.Writer, fs *flag.FlagSet, m *model.Sequential, 
 	r.addHealth(&run)
 	if r.bn != nil {
 		r.addBatchNorm(&run)
+	}
+	if r.pct != nil {
+		r.addPercentiles(&run, m)
 	}
 	if err := report.Write(r.dir, run); err != nil {
 		return err
@@ -305,6 +339,39 @@ func (r *trainReport) addBatchNorm(run *report.Run) {
 		report.Chart{Title: "Batch norm: training vs inference output" + held, Name: "bn-gap", XLabel: "step", YLabel: "relative difference (log scale)", LogY: true, Series: gap.series()},
 		report.Chart{Title: "Batch norm: gamma norm", Name: "bn-gamma", XLabel: "step", YLabel: "gamma L2 norm", Series: gamma.series()},
 	)
+	if len(raw.Rows) > 0 {
+		run.Data = append(run.Data, raw)
+	}
+}
+
+// addPercentiles charts the 15th, 50th and 85th percentiles of the
+// tracked units' activation input, a band per unit.
+func (r *trainReport) addPercentiles(run *report.Run, m *model.Sequential) {
+	raw := report.Table{Title: "Activation input percentiles, every sample", File: "percentiles.csv",
+		Header: []string{"step", "unit", "p15", "p50", "p85"}}
+	bands := map[int]*report.Band{}
+	for _, rec := range r.pct.Records {
+		b := bands[rec.Unit]
+		if b == nil {
+			b = &report.Band{Name: fmt.Sprintf("unit %d: 15th, 50th, 85th percentile", rec.Unit), Color: len(bands) + 1}
+			bands[rec.Unit] = b
+		}
+		x := float64(rec.Step)
+		b.X, b.Lo, b.Mid, b.Hi = append(b.X, x), append(b.Lo, rec.Values[0]), append(b.Mid, rec.Values[1]), append(b.Hi, rec.Values[2])
+		raw.Rows = append(raw.Rows, []string{strconv.Itoa(rec.Step), strconv.Itoa(rec.Unit), raw64(rec.Values[0]), raw64(rec.Values[1]), raw64(rec.Values[2])})
+	}
+	var bs []report.Band
+	for _, u := range r.pct.Units {
+		if b := bands[u]; b != nil {
+			bs = append(bs, *b)
+		}
+	}
+	name := m.Layers[r.pct.Layer].Name()
+	run.Charts = append(run.Charts, report.Chart{
+		Title:  fmt.Sprintf("Input of %s's activation (on %d test images, training mode)", name, r.pct.X.Dim(0)),
+		Name:   "activation-percentiles",
+		XLabel: "step", YLabel: "x·W + b of the unit", Bands: bs,
+	})
 	if len(raw.Rows) > 0 {
 		run.Data = append(run.Data, raw)
 	}

@@ -125,7 +125,7 @@ func TestTrainReport(t *testing.T) {
 				t.Errorf("health.csv layers %v, want %d layers", layers, wantLayers)
 			}
 
-			wantPNG := []string{"loss", "accuracy", "loss-steps", "accuracy-steps", "gradient-norm", "update-ratio", "weight-norm", "dead-relu"}
+			wantPNG := []string{"loss", "accuracy", "loss-steps", "accuracy-steps", "gradient-norm", "update-ratio", "weight-norm", "dead-relu", "activation-percentiles"}
 			if tc.bn {
 				wantPNG = append(wantPNG, "bn-mean-drift", "bn-var-drift", "bn-gap", "bn-gamma")
 			}
@@ -144,6 +144,21 @@ func TestTrainReport(t *testing.T) {
 				}
 				if _, err := os.Stat(filepath.Join(dir, name+".svg")); err != nil {
 					t.Error(err)
+				}
+			}
+			// 46 steps: percentiles every 10 steps from step 0, for units 0-2 of
+			// the last hidden Dense layer, 15th ≤ 50th ≤ 85th.
+			pct := readCSVFile(t, filepath.Join(dir, "percentiles.csv"))
+			if len(pct) != 1+5*3 || strings.Join(pct[0], ",") != "step,unit,p15,p50,p85" || pct[1][0] != "0" || pct[len(pct)-1][0] != "40" {
+				t.Errorf("percentiles.csv: %q, want steps 0…40 for 3 units", pct)
+			}
+			for _, row := range pct[1:] {
+				var v [3]float64
+				for i := range v {
+					v[i], _ = strconv.ParseFloat(row[2+i], 64)
+				}
+				if !(v[0] <= v[1] && v[1] <= v[2]) {
+					t.Errorf("percentiles.csv row %q is not ordered", row)
 				}
 			}
 			_, err := os.Stat(filepath.Join(dir, "batchnorm.csv"))
@@ -213,7 +228,7 @@ func TestWindowMeans(t *testing.T) {
 
 // A nil report (no --report) adds no callbacks and writes nothing.
 func TestNilTrainReport(t *testing.T) {
-	r := newTrainReport("", nil, nil, nil, 1)
+	r := newTrainReport("", nil, nil, 0, nil, 1)
 	if r != nil || len(r.callbacks()) != 0 {
 		t.Fatalf("newTrainReport(\"\"): got %v, want nil with no callbacks", r)
 	}

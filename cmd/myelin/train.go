@@ -146,7 +146,8 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 				defer tb.Close() // Fit skips OnTrainEnd when it fails
 				callbacks = append(callbacks, tb)
 			}
-			rep := newTrainReport(*reportDir, m, ds.test, progress, *verbose) // nil without --report
+			steps := *epochs * ((int(float64(ds.train.N)*(1-*valSplit)) + *batch - 1) / max(*batch, 1))
+			rep := newTrainReport(*reportDir, m, ds.test, steps, progress, *verbose) // nil without --report
 			callbacks = append(callbacks, rep.callbacks()...)
 			if mc := ckpt.callback(fs); mc != nil {
 				callbacks = append(callbacks, mc)
