@@ -19,7 +19,7 @@ import (
 // outputs.
 //
 // Where parallelism exists: internal/kernel's Sgemm splits C into blocks over
-// up to GOMAXPROCS goroutines once m·n·k ≥ parMinWork (2²³ ≈ 8.4M). At batch
+// up to GOMAXPROCS goroutines once m·n·k ≥ parMinWork (2²¹ ≈ 2.1M). At batch
 // 256 the first layer's forward (256·64·784 ≈ 12.8M), its weight gradient
 // (784·64·256) and Predict at batch 1000 all cross it, so with GOMAXPROCS 1
 // they run on one goroutine and with 2..8 on several, with a block layout

@@ -77,12 +77,11 @@ type gemmPlan struct {
 var (
 	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
 	// Back-to-back calls gain on two from 128×64×64 (2^19) on, but in a
-	// training step a worker is often parked by then, and waking it (tens
-	// of µs on this 2-vCPU VM) cost more than it gained: at 2^21 a batch-32
-	// step (32×784×64) was no faster, and a batch-128 step (128×784×64 =
-	// 6.4M) was 12% slower on two threads than with this threshold
-	// (model's BenchmarkTrainStep, interleaved, n=5).
-	parMinWork = 1 << 23
+	// training step at batch 32 (32×784×64 < 2^21) waking a parked helper
+	// (tens of µs on this 2-vCPU VM) cost more than it gained. Helpers
+	// poll for helperSpin after a job before they park, so products that
+	// follow each other closely find them awake.
+	parMinWork = 1 << 21
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
 	directBMaxM = 128
@@ -444,17 +443,30 @@ type gemmJob struct {
 	shared           []float32
 }
 
-// spinWait is how long a goroutine polls (yielding its P each time) for
-// what it waits on before it parks; spinUntil polls at least 16 times.
-// A 50µs poll (to save the microseconds of waking a parked goroutine)
-// made a founding-model training step on 2 threads 16% slower at batch
-// 128 (interleaved BenchmarkTrainStep runs, 43.2 against 36.4 GFLOP/s
-// median): the poller competes with the work it waits for.
+// spinWait is how long Sgemm's own goroutine polls (yielding its P each
+// time) for its helpers to finish before it parks. A 50µs poll (to save
+// the microseconds of waking a parked goroutine) made a founding-model
+// training step on 2 threads 16% slower at batch 128 (interleaved
+// BenchmarkTrainStep runs, 43.2 against 36.4 GFLOP/s median): the poller
+// competes with the work it waits for.
 var spinWait = time.Duration(0)
 
+// helperSpin is how long a helper polls for its next job before it parks.
+// It runs on a core the caller is not using, so it takes nothing from the
+// caller; a product that comes within it starts on two cores at once
+// instead of waiting tens of µs for a parked helper to wake. With it,
+// (128×784)·(784×64) back to back on two threads went from 104–108 GFLOP/s
+// (serial, the helper would be parked) to 130–170, and a training step was
+// unchanged within the noise (BenchmarkTrainStep, interleaved, n=6). Like
+// OpenBLAS's threads, it keeps a second core busy for that long after a
+// product.
+var helperSpin = 200 * time.Microsecond
+
 // spinUntil polls ready for up to spinWait and reports whether it became
-// true.
-func spinUntil(ready func() bool) bool {
+// true; spinFor polls for up to d. Both poll at least 16 times.
+func spinUntil(ready func() bool) bool { return spinFor(ready, spinWait) }
+
+func spinFor(ready func() bool, d time.Duration) bool {
 	var start time.Time
 	for i := 0; ; i++ {
 		if ready() {
@@ -463,7 +475,7 @@ func spinUntil(ready func() bool) bool {
 		switch {
 		case i == 0:
 			start = time.Now()
-		case i%16 == 0 && time.Since(start) > spinWait:
+		case i%16 == 0 && time.Since(start) > d:
 			return false
 		}
 		runtime.Gosched()
@@ -519,7 +531,7 @@ func startWorkers(n int) {
 				}
 			}
 			for {
-				if !spinUntil(poll) {
+				if !spinFor(poll, helperSpin) {
 					j = <-workCh
 				}
 				j.plan.run(buf, j)
