@@ -465,7 +465,7 @@ func TestMisuseNoPanic(t *testing.T) {
 		{"Add nil layer", func() error { return model.NewSequential().Add(nil) }},
 		{"Build with a nil layer", func() error { return model.NewSequential(nil).Build(3) }},
 		{"Summary nil writer", func() error { return small(t).Summary(nil) }},
-		{"Build too large", func() error { return model.NewSequential(layers.NewDense(1<<40, nn.Linear)).Build(1 << 30) }},
+		{"Build too large", func() error { return model.NewSequential(layers.NewDense(math.MaxInt/2+1, nn.Linear)).Build(1 << 30) }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
