@@ -110,7 +110,10 @@ func withProcs(n int, f func() error) error {
 }
 
 // measurePeak adds the register-only FMA peak at each thread count under
-// prefix ("peak/gemm", "peak/train").
+// prefix ("peak/gemm", "peak/train"), then rests for cfg.settle: on this
+// machine the two-core FMA loop left the next seconds slow (a 512² product
+// on two threads timed right after it ran at 168 GFLOP/s, 204 after a
+// two-second pause), and what is timed next is myelin.
 func (b *bench) measurePeak(prefix string) error {
 	for _, t := range b.threadCounts() {
 		g, err := fmapeak.Measure(t, b.cfg.peakDur, 2)
@@ -119,6 +122,7 @@ func (b *bench) measurePeak(prefix string) error {
 		}
 		b.add(fmt.Sprintf("%s/t=%d", prefix, t), g)
 	}
+	time.Sleep(b.cfg.settle)
 	return nil
 }
 

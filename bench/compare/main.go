@@ -58,6 +58,7 @@ type config struct {
 	gemmReps  int
 	gemmMin   float64 // seconds per GEMM repeat
 	peakDur   time.Duration
+	settle    time.Duration // pause after the FMA peak loop
 }
 
 var phases = []string{"gemm", "train", "infer", "latency", "epochs"}
@@ -82,6 +83,7 @@ func run(args []string) error {
 	coretype := fs.String("coretype", "auto", "OPENBLAS_CORETYPE for the peers (auto: SkylakeX with AVX-512, Haswell with AVX2)")
 	noPeers := fs.Bool("no-peers", false, "measure myelin only (no Python)")
 	only := fs.String("only", "", "comma-separated phases to run: "+strings.Join(phases, ","))
+	gemmMin := fs.Float64("gemm-min", 0.03, "seconds per GEMM repeat, for myelin and NumPy alike")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench/compare [--quick] [--out BENCHMARKS.md] [flags]\n\n"+
 			"Runs myelin and its peers (PyTorch, NumPy/OpenBLAS) interleaved on this machine and\n"+
@@ -100,13 +102,16 @@ func run(args []string) error {
 	if *rounds < 1 || *epRounds < 1 || *epochs < 1 {
 		return fmt.Errorf("--rounds, --epoch-rounds and --epochs must be at least 1")
 	}
+	if !(*gemmMin > 0 && *gemmMin <= 10) {
+		return fmt.Errorf("--gemm-min %g: want seconds in (0, 10]", *gemmMin)
+	}
 	cfg := config{
 		quick: *quick, rounds: *rounds, epRounds: *epRounds, epochs: *epochs,
 		python: *python, coretype: *coretype, noPeers: *noPeers,
 		maxProcs:  max(2, runtime.NumCPU()),
 		trainWarm: 100, steps32: 1500, steps128: 400,
 		inferRep: 5, latRuns: 2000, latWarm: 100,
-		gemmReps: 5, gemmMin: 0.03, peakDur: 300 * time.Millisecond,
+		gemmReps: 5, gemmMin: *gemmMin, peakDur: 300 * time.Millisecond, settle: 2 * time.Second,
 	}
 	if cfg.quick {
 		cfg.rounds, cfg.epRounds = 1, 1
@@ -115,7 +120,7 @@ func run(args []string) error {
 		}
 		cfg.trainWarm, cfg.steps32, cfg.steps128 = 5, 20, 10
 		cfg.inferRep, cfg.latRuns, cfg.latWarm = 1, 50, 10
-		cfg.gemmReps, cfg.gemmMin, cfg.peakDur = 1, 0.002, 20*time.Millisecond
+		cfg.gemmReps, cfg.gemmMin, cfg.peakDur, cfg.settle = 1, 0.002, 20*time.Millisecond, 0
 	}
 	if *only != "" {
 		cfg.only = map[string]bool{}
