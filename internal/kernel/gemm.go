@@ -77,10 +77,12 @@ type gemmPlan struct {
 var (
 	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
 	// Back-to-back calls gain on two from 128×64×64 (2^19) on, but in a
-	// training step at batch 32 (32×784×64 < 2^21) waking a parked helper
-	// (tens of µs on this 2-vCPU VM) cost more than it gained. Helpers
-	// poll for helperSpin after a job before they park, so products that
-	// follow each other closely find them awake.
+	// training step at batch 32 (32×784×64 = 1.6M) going parallel cost more
+	// than it gained: at 2^20, with helperSpin, BenchmarkTrainStep at batch
+	// 32 on two threads fell from about 220k to 110–130k samples/s in four
+	// of six interleaved runs. Helpers poll for helperSpin after a job
+	// before they park, so products that follow each other closely find
+	// them awake.
 	parMinWork = 1 << 21
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
