@@ -446,12 +446,13 @@ type gemmJob struct {
 }
 
 // spinWait is how long Sgemm's own goroutine polls (yielding its P each
-// time) for its helpers to finish before it parks. A 50µs poll (to save
-// the microseconds of waking a parked goroutine) made a founding-model
-// training step on 2 threads 16% slower at batch 128 (interleaved
-// BenchmarkTrainStep runs, 43.2 against 36.4 GFLOP/s median): the poller
-// competes with the work it waits for.
-var spinWait = time.Duration(0)
+// time) for its helpers to finish before it parks: parking and being woken
+// costs it tens of µs on this VM, more than a helper's last item takes.
+// While helpers parked between jobs, a 50µs poll made a training step at
+// batch 128 on two threads 16% slower (it waited on a helper still waking
+// up); with helperSpin keeping them awake, the same poll made it 10% faster
+// (BenchmarkTrainStep, interleaved, n=12, p=0.007).
+var spinWait = 50 * time.Microsecond
 
 // helperSpin is how long a helper polls for its next job before it parks.
 // It runs on a core the caller is not using, so it takes nothing from the
