@@ -80,9 +80,10 @@ var (
 	// training step at batch 32 (32×784×64 = 1.6M) going parallel cost more
 	// than it gained: at 2^20, with helperSpin, BenchmarkTrainStep at batch
 	// 32 on two threads fell from about 220k to 110–130k samples/s in four
-	// of six interleaved runs. Helpers poll for helperSpin after a job
-	// before they park, so products that follow each other closely find
-	// them awake.
+	// of six interleaved runs, and with spinWait as well one epoch of
+	// `myelin train --json` at batch 32 fell from 189k to 149k samples/s.
+	// Helpers poll for helperSpin after a job before they park, so
+	// products that follow each other closely find them awake.
 	parMinWork = 1 << 21
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
