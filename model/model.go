@@ -11,9 +11,9 @@
 // interruptions: ModelCheckpoint (or SaveCheckpoint, from a callback or
 // after Fit returns) saves the run's exact position, and a Fit given
 // FitOptions.Resume with the model and Checkpoint that LoadCheckpoint or
-// LatestCheckpoint returned ends bit for bit as if never stopped. Predict and Evaluate may be called
-// from several goroutines at once; Fit must not run concurrently with
-// anything else on the same model.
+// LatestCheckpoint returned ends bit for bit as if never stopped. Predict
+// and Evaluate may be called from several goroutines at once; Fit must not
+// run concurrently with anything else on the same model.
 package model
 
 import (

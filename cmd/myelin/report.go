@@ -349,28 +349,26 @@ func (r *trainReport) addBatchNorm(run *report.Run) {
 func (r *trainReport) addPercentiles(run *report.Run, m *model.Sequential) {
 	raw := report.Table{Title: "Activation input percentiles, every sample", File: "percentiles.csv",
 		Header: []string{"step", "unit", "p15", "p50", "p85"}}
-	bands := map[int]*report.Band{}
 	for _, rec := range r.pct.Records {
-		b := bands[rec.Unit]
-		if b == nil {
-			b = &report.Band{Name: fmt.Sprintf("unit %d: 15th, 50th, 85th percentile", rec.Unit), Color: len(bands) + 1}
-			bands[rec.Unit] = b
-		}
-		x := float64(rec.Step)
-		b.X, b.Lo, b.Mid, b.Hi = append(b.X, x), append(b.Lo, rec.Values[0]), append(b.Mid, rec.Values[1]), append(b.Hi, rec.Values[2])
 		raw.Rows = append(raw.Rows, []string{strconv.Itoa(rec.Step), strconv.Itoa(rec.Unit), raw64(rec.Values[0]), raw64(rec.Values[1]), raw64(rec.Values[2])})
 	}
-	var bs []report.Band
-	for _, u := range r.pct.Units {
-		if b := bands[u]; b != nil {
-			bs = append(bs, *b)
+	var bands []report.Band
+	for i, u := range r.pct.Units {
+		steps, q := r.pct.Series(u)
+		if len(steps) == 0 {
+			continue
 		}
+		b := report.Band{Name: fmt.Sprintf("unit %d: 15th, 50th, 85th percentile", u), Color: i + 1, Lo: q[0], Mid: q[1], Hi: q[2]}
+		for _, st := range steps {
+			b.X = append(b.X, float64(st))
+		}
+		bands = append(bands, b)
 	}
 	name := m.Layers[r.pct.Layer].Name()
 	run.Charts = append(run.Charts, report.Chart{
 		Title:  fmt.Sprintf("Input of %s's activation (on %d test images, training mode)", name, r.pct.X.Dim(0)),
 		Name:   "activation-percentiles",
-		XLabel: "step", YLabel: "x·W + b of the unit", Bands: bs,
+		XLabel: "step", YLabel: "x·W + b of the unit", Bands: bands,
 	})
 	if len(raw.Rows) > 0 {
 		run.Data = append(run.Data, raw)

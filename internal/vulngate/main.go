@@ -65,7 +65,12 @@ func gate(r io.Reader, w io.Writer) (int, error) {
 	for k := range found {
 		keys = append(keys, k)
 	}
-	sort.Slice(keys, func(i, j int) bool { return keys[i].osv < keys[j].osv })
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].osv != keys[j].osv {
+			return keys[i].osv < keys[j].osv
+		}
+		return keys[i].module < keys[j].module
+	})
 	code := 0
 	for _, k := range keys {
 		fr := found[k]
