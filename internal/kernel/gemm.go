@@ -76,15 +76,18 @@ type gemmPlan struct {
 // Tuning thresholds (variables so benchmarks can try others).
 var (
 	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
-	// Back-to-back calls gain on two from 128×64×64 (2^19) on, but in a
-	// training step at batch 32 (32×784×64 = 1.6M) going parallel cost more
-	// than it gained: at 2^20, with helperSpin, BenchmarkTrainStep at batch
-	// 32 on two threads fell from about 220k to 110–130k samples/s in four
-	// of six interleaved runs, and with spinWait as well one epoch of
-	// `myelin train --json` at batch 32 fell from 189k to 149k samples/s.
-	// Helpers poll for helperSpin after a job before they park, so
-	// products that follow each other closely find them awake.
-	parMinWork = 1 << 21
+	// 32×784×64 (1.6M) on two threads: 185–193 GFLOP/s against 104–110
+	// alone. At 2^20 a training step at batch 32 used to fall to half speed
+	// now and then: the caller waited for a helper to turn up, and a helper
+	// polling with runtime.Gosched kept its thread on the one core the host
+	// left. With the caller waiting only for claimed items and helpers
+	// yielding their thread (osYield), BenchmarkTrainStep on two threads
+	// at 2^20 against 2^21: batch 32 146.7 vs 151.4 µs, batch 128 416 vs
+	// 423 µs (interleaved, n=10); pinned to one core, batch 32 157 vs
+	// 150 µs, where it had been 264 vs 148. Helpers poll for helperSpin
+	// after a job before they park, so products that follow each other
+	// closely find them awake.
+	parMinWork = 1 << 20
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
 	directBMaxM = 128
@@ -151,46 +154,78 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 		putBuf(buf)
 		return
 	}
-	startWorkers(nw - 1)
 	j := getJob()
+	if j == nil {
+		// The helpers are that far behind: do without them.
+		buf := getBuf()
+		p.run(buf, nil)
+		putBuf(buf)
+		return
+	}
+	startWorkers(nw - 1)
+	buf := getBuf()
 	// Several items along m would each pack the same B blocks: pack them
-	// once, together. (Items along n alone pack disjoint columns.)
+	// once, together. (Items along n alone pack disjoint columns.) The
+	// caller's buffer holds them: it is not put back before every item is
+	// done, and a helper that comes later reads none of it.
 	if size := k * (tn * kern.nr); !p.directB && pm > 1 && size <= sharedBMax {
-		if cap(j.shared) < size {
-			j.shared = make([]float32, size)
+		if cap(buf.shared) < size {
+			buf.shared = make([]float32, size)
 		}
-		p.shared = j.shared[:size]
+		p.shared = buf.shared[:size]
 		p.units = (n + kern.nc - 1) / kern.nc * nk
 	}
 	j.plan = p
 	j.next.Store(0)
+	j.done.Store(0)
 	j.nextUnit.Store(0)
 	j.packed.Store(0)
-	j.wg.Add(nw - 1)
-	j.left.Store(int64(nw - 1))
+	j.refs.Store(int64(nw))
 	for i := 0; i < nw-1; i++ {
-		workCh <- j
+		select {
+		case workCh <- j:
+		default:
+			// Helpers are that far behind: do without this one.
+			j.refs.Add(-1)
+		}
 	}
-	buf := getBuf()
-	j.plan.run(buf, j)
+	// Wait only for the items others claimed, not for helpers to turn up:
+	// a helper that was parked, or whose core the host has taken, finds
+	// nothing left when it comes. Poll a while before parking: waking this
+	// goroutine costs more than a small product takes.
+	if !j.plan.run(buf, j) {
+		got := func() bool {
+			select {
+			case <-j.fin:
+				return true
+			default:
+				return false
+			}
+		}
+		if !spinUntil(got) {
+			<-j.fin
+		}
+	}
 	putBuf(buf)
-	// Poll for the helpers a while before parking: waking this goroutine
-	// from a parked state costs more than a small product takes.
-	spinUntil(func() bool { return j.left.Load() == 0 })
-	j.wg.Wait()
-	j.plan = gemmPlan{}
-	putJob(j)
+	// Helpers that ran items let go of j within moments; give them those,
+	// so the next product reuses j instead of allocating one. A helper
+	// that has not turned up keeps j and puts it back itself.
+	for i := 0; i < 64 && j.refs.Load() > 1; i++ {
+		runtime.Gosched()
+	}
+	j.release()
 }
 
 // run computes items until none are left, sharing them out through j;
-// j == nil means all of them, alone.
-func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob) {
+// j == nil means all of them, alone. With j, it reports whether this
+// goroutine finished the last item; if a helper did, it has sent on j.fin.
+func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob) bool {
 	buf.ensure(p.kern)
 	if j == nil {
 		for it := 0; it < p.items; it++ {
 			p.item(buf, it)
 		}
-		return
+		return true
 	}
 	if p.shared != nil {
 		// Pack B pieces until none are left, then wait for the pieces the
@@ -210,9 +245,12 @@ func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob) {
 	for {
 		it := int(j.next.Add(1) - 1)
 		if it >= p.items {
-			return
+			return false
 		}
 		p.item(buf, it)
+		if j.done.Add(1) == int64(p.items) {
+			return true
+		}
 	}
 }
 
@@ -411,6 +449,7 @@ func packA(kern *gemmKernel, dst, a []float32, lda int, transA bool, ir, mrv, pc
 // gemmBuf holds one goroutine's packing buffers.
 type gemmBuf struct {
 	a, b, t []float32
+	shared  []float32 // a parallel product's packed B, when this is the caller's
 }
 
 func (buf *gemmBuf) ensure(k *gemmKernel) {
@@ -434,16 +473,26 @@ var (
 
 	workersMu sync.Mutex
 	workers   int
+	jobsMade  atomic.Int64
 )
 
 type gemmJob struct {
 	plan gemmPlan
-	next atomic.Int64
-	wg   sync.WaitGroup
-	left atomic.Int64 // helpers not done; each calls wg.Done first
+	next atomic.Int64  // items claimed
+	done atomic.Int64  // items finished
+	refs atomic.Int64  // goroutines still holding j; the last puts it back
+	fin  chan struct{} // the helper that finishes the last item sends once
 
 	nextUnit, packed atomic.Int64 // pieces of plan.shared claimed, done
-	shared           []float32
+}
+
+// release drops one hold on j; the last one clears the plan (it refers to
+// the caller's slices) and puts j back on the free list.
+func (j *gemmJob) release() {
+	if j.refs.Add(-1) == 0 {
+		j.plan = gemmPlan{}
+		putJob(j)
+	}
 }
 
 // spinWait is how long Sgemm's own goroutine polls (yielding its P each
@@ -457,7 +506,7 @@ var spinWait = 50 * time.Microsecond
 
 // helperSpin is how long a helper polls for its next job before it parks.
 // It runs on a core the caller is not using, so it takes nothing from the
-// caller; a product that comes within it starts on two cores at once
+// caller (when the host leaves one core for both, osYield hands it over); a product that comes within it starts on two cores at once
 // instead of waiting tens of µs for a parked helper to wake. With it,
 // (128×784)·(784×64) back to back on two threads went from 104–108 GFLOP/s
 // (serial, the helper would be parked) to 130–170, and a training step was
@@ -483,6 +532,7 @@ func spinFor(ready func() bool, d time.Duration) bool {
 			return false
 		}
 		runtime.Gosched()
+		osYield()
 	}
 }
 
@@ -502,13 +552,19 @@ func putBuf(b *gemmBuf) {
 	}
 }
 
+// getJob returns a free job, or nil when maxWorkers jobs exist and all are
+// held, which happens only when helpers that have not turned up hold them.
 func getJob() *gemmJob {
 	select {
 	case j := <-jobFree:
 		return j
 	default:
-		return new(gemmJob)
 	}
+	if jobsMade.Add(1) > maxWorkers {
+		jobsMade.Add(-1)
+		return nil
+	}
+	return &gemmJob{fin: make(chan struct{}, 1)}
 }
 
 func putJob(j *gemmJob) {
@@ -517,6 +573,10 @@ func putJob(j *gemmJob) {
 	default:
 	}
 }
+
+// helperHold, when set by a test, makes every helper wait on the channel
+// before it starts a job, as a helper on a core the host has taken would.
+var helperHold atomic.Pointer[chan struct{}]
 
 // startWorkers makes sure n persistent workers exist. Each owns its buffers.
 func startWorkers(n int) {
@@ -538,9 +598,14 @@ func startWorkers(n int) {
 				if !spinFor(poll, helperSpin) {
 					j = <-workCh
 				}
-				j.plan.run(buf, j)
-				j.wg.Done()
-				j.left.Add(-1)
+				if h := helperHold.Load(); h != nil {
+					<-*h
+				}
+				last := j.plan.run(buf, j)
+				j.release() // before fin: the caller holds j until then
+				if last {
+					j.fin <- struct{}{}
+				}
 			}
 		}()
 	}

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // sentinel marks memory that Sgemm must not touch (a quiet NaN with a
@@ -320,6 +321,39 @@ func TestSgemmDeterministic(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestSgemmWithoutHelpers holds every helper back and checks that parallel
+// products still finish, correctly, on the caller alone: the caller waits
+// for the items helpers took, never for helpers to show up.
+func TestSgemmWithoutHelpers(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
+	old := parMinWork
+	parMinWork = 1
+	defer func() { parMinWork = old }()
+	hold := make(chan struct{})
+	helperHold.Store(&hold)
+	defer func() {
+		helperHold.Store(nil)
+		close(hold)
+	}()
+	rng := rand.New(rand.NewPCG(11, 12))
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		// Twice the size of the helpers' queue, so it fills up too.
+		for i := 0; i < 2*maxWorkers; i++ {
+			for _, sz := range [][3]int{{32, 64, 784}, {257, 129, 300}, {784, 64, 32}} {
+				tc := gemmCase{transA: i%2 == 1, m: sz[0], n: sz[1], k: sz[2], alpha: 1, beta: 0.5}
+				makeGemm(tc, rng).check(t, "Sgemm", Sgemm, tc)
+			}
+		}
+	}()
+	select {
+	case <-finished:
+	case <-time.After(2 * time.Minute):
+		t.Fatal("Sgemm waited for helpers that were held back")
 	}
 }
 

@@ -1,0 +1,6 @@
+//go:build !linux
+
+package kernel
+
+// osYield does nothing here; spinFor's runtime.Gosched is all there is.
+func osYield() {}
