@@ -123,7 +123,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 		packA:   min(n, kern.nc) >= packAMinN,
 	}
 	nw := 1
-	if m*n*k >= parMinWork {
+	if m*n*k >= parMinWork && !helpersStalled() {
 		nw = min(runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	tm := (m + kern.mr - 1) / kern.mr
@@ -150,7 +150,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	nw = min(nw, p.items)
 	if nw <= 1 {
 		buf := getBuf()
-		p.run(buf, nil)
+		p.run(buf, nil, false)
 		putBuf(buf)
 		return
 	}
@@ -158,11 +158,12 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	if j == nil {
 		// The helpers are that far behind: do without them.
 		buf := getBuf()
-		p.run(buf, nil)
+		p.run(buf, nil, false)
 		putBuf(buf)
 		return
 	}
 	startWorkers(nw - 1)
+	parallelProducts.Add(1)
 	buf := getBuf()
 	// Several items along m would each pack the same B blocks: pack them
 	// once, together. (Items along n alone pack disjoint columns.) The
@@ -193,7 +194,9 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	// a helper that was parked, or whose core the host has taken, finds
 	// nothing left when it comes. Poll a while before parking: waking this
 	// goroutine costs more than a small product takes.
-	if !j.plan.run(buf, j) {
+	start := time.Now()
+	if !j.plan.run(buf, j, false) {
+		own := time.Since(start)
 		got := func() bool {
 			select {
 			case <-j.fin:
@@ -205,6 +208,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 		if !spinUntil(got) {
 			<-j.fin
 		}
+		noteWait(time.Since(start)-own, own)
 	}
 	putBuf(buf)
 	// Helpers that ran items let go of j within moments; give them those,
@@ -219,7 +223,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 // run computes items until none are left, sharing them out through j;
 // j == nil means all of them, alone. With j, it reports whether this
 // goroutine finished the last item; if a helper did, it has sent on j.fin.
-func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob) bool {
+func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob, helper bool) bool {
 	buf.ensure(p.kern)
 	if j == nil {
 		for it := 0; it < p.items; it++ {
@@ -238,14 +242,25 @@ func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob) bool {
 			p.prepack(u)
 			j.packed.Add(1)
 		}
-		for j.packed.Load() < int64(p.units) {
-			runtime.Gosched()
+		if j.packed.Load() < int64(p.units) {
+			start := time.Now()
+			for j.packed.Load() < int64(p.units) {
+				runtime.Gosched()
+			}
+			if !helper {
+				noteWait(time.Since(start), 0)
+			}
 		}
 	}
 	for {
 		it := int(j.next.Add(1) - 1)
 		if it >= p.items {
 			return false
+		}
+		if helper {
+			if h := helperStall.Load(); h != nil {
+				<-*h
+			}
 		}
 		p.item(buf, it)
 		if j.done.Add(1) == int64(p.items) {
@@ -474,6 +489,8 @@ var (
 	workersMu sync.Mutex
 	workers   int
 	jobsMade  atomic.Int64
+
+	parallelProducts atomic.Int64 // shared out to helpers, for tests
 )
 
 type gemmJob struct {
@@ -514,6 +531,33 @@ var spinWait = 50 * time.Microsecond
 // OpenBLAS's threads, it keeps a second core busy for that long after a
 // product.
 var helperSpin = 200 * time.Microsecond
+
+// When the caller of a parallel product waited for a helper's item for
+// longer than stallWait and than twice its own share took, the helper's
+// core was taken from it (on this VM the host does that to one of the two
+// for milliseconds at a time), and products run alone for stallBackoff:
+// a wait of a few milliseconds costs a training step at batch 32 (150µs)
+// more than going parallel ever gains it.
+var (
+	stallWait    = 200 * time.Microsecond
+	stallBackoff = 50 * time.Millisecond // tests that force the parallel path set 0
+
+	clockStart  = time.Now()
+	serialUntil atomic.Int64 // ns since clockStart
+)
+
+// noteWait records that the caller waited for helpers for wait after
+// working for own.
+func noteWait(wait, own time.Duration) {
+	if wait > stallWait && wait > 2*own {
+		serialUntil.Store(int64(time.Since(clockStart) + stallBackoff))
+	}
+}
+
+// helpersStalled reports whether products should run alone for now.
+func helpersStalled() bool {
+	return serialUntil.Load() > int64(time.Since(clockStart))
+}
 
 // spinUntil polls ready for up to spinWait and reports whether it became
 // true; spinFor polls for up to d. Both poll at least 16 times.
@@ -574,6 +618,11 @@ func putJob(j *gemmJob) {
 	}
 }
 
+// helperStall, when set by a test, makes every helper wait on the channel
+// after it has claimed an item, as a helper whose core the host took in
+// the middle of one would.
+var helperStall atomic.Pointer[chan struct{}]
+
 // helperHold, when set by a test, makes every helper wait on the channel
 // before it starts a job, as a helper on a core the host has taken would.
 var helperHold atomic.Pointer[chan struct{}]
@@ -601,7 +650,7 @@ func startWorkers(n int) {
 				if h := helperHold.Load(); h != nil {
 					<-*h
 				}
-				last := j.plan.run(buf, j)
+				last := j.plan.run(buf, j, true)
 				j.release() // before fin: the caller holds j until then
 				if last {
 					j.fin <- struct{}{}

@@ -294,9 +294,7 @@ func TestSgemmBlockEdges(t *testing.T) {
 // GOMAXPROCS, with the parallel path forced on.
 func TestSgemmDeterministic(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	old := parMinWork
-	parMinWork = 1
-	defer func() { parMinWork = old }()
+	defer forceParallel()()
 	rng := rand.New(rand.NewPCG(7, 8))
 	sizes := [][3]int{{32, 64, 784}, {784, 64, 32}, {100, 300, 70}, {257, 129, 300}, {5, 700, 40}}
 	for _, impl := range implementations()[1:] {
@@ -329,9 +327,7 @@ func TestSgemmDeterministic(t *testing.T) {
 // for the items helpers took, never for helpers to show up.
 func TestSgemmWithoutHelpers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	old := parMinWork
-	parMinWork = 1
-	defer func() { parMinWork = old }()
+	defer forceParallel()()
 	hold := make(chan struct{})
 	helperHold.Store(&hold)
 	defer func() {
@@ -354,6 +350,62 @@ func TestSgemmWithoutHelpers(t *testing.T) {
 	case <-finished:
 	case <-time.After(2 * time.Minute):
 		t.Fatal("Sgemm waited for helpers that were held back")
+	}
+}
+
+// forceParallel makes every product parallel, stalls or not, until the
+// returned function is called.
+func forceParallel() func() {
+	oldW, oldB := parMinWork, stallBackoff
+	parMinWork, stallBackoff = 1, 0
+	serialUntil.Store(0)
+	return func() { parMinWork, stallBackoff = oldW, oldB }
+}
+
+// TestSgemmStalledHelper stops a helper in the middle of an item, as the
+// host does when it takes the helper's core: the product still comes out
+// right, and products after it run alone until stallBackoff has passed.
+func TestSgemmStalledHelper(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
+	oldW, oldB := parMinWork, stallBackoff
+	parMinWork, stallBackoff = 1, time.Hour
+	serialUntil.Store(0)
+	defer func() {
+		parMinWork, stallBackoff = oldW, oldB
+		serialUntil.Store(0)
+	}()
+	rng := rand.New(rand.NewPCG(13, 14))
+	tc := gemmCase{m: 256, n: 256, k: 64, alpha: 1, beta: 0.5}
+	d := makeGemm(tc, rng)
+	makeGemm(tc, rng).check(t, "Sgemm", Sgemm, tc) // start the helper
+	for i := 0; i < 100 && !helpersStalled(); i++ {
+		stall := make(chan struct{})
+		helperStall.Store(&stall)
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			d.check(t, "Sgemm", Sgemm, tc)
+		}()
+		// If the helper claimed an item it is stuck on it; the caller,
+		// its own items done, waits far past stallWait.
+		time.Sleep(20 * time.Millisecond)
+		helperStall.Store(nil)
+		close(stall)
+		<-done
+	}
+	if !helpersStalled() {
+		t.Fatal("a helper held up the caller for 20ms a hundred times, and products still go parallel")
+	}
+	hold := make(chan struct{})
+	helperHold.Store(&hold)
+	defer func() {
+		helperHold.Store(nil)
+		close(hold)
+	}()
+	before := parallelProducts.Load()
+	d.check(t, "Sgemm", Sgemm, tc)
+	if parallelProducts.Load() != before {
+		t.Errorf("after a stall a product was shared out to helpers")
 	}
 }
 
