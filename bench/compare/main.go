@@ -75,7 +75,7 @@ func run(args []string) error {
 	quick := fs.Bool("quick", false, "tiny counts, one round: validates the pipeline in about a minute; the figures mean nothing")
 	out := fs.String("out", "", "also write the Markdown report to this file (e.g. BENCHMARKS.md)")
 	raw := fs.String("raw", "", "also write every per-round figure as JSON to this file")
-	rounds := fs.Int("rounds", 3, "rounds of each measurement (medians over rounds)")
+	rounds := fs.Int("rounds", 5, "rounds of each measurement (medians over rounds; this host slows one core for seconds at a time, so a median of three often picked two slowed rounds)")
 	epRounds := fs.Int("epoch-rounds", 3, "rounds of the five-epoch wall-time comparison")
 	epochs := fs.Int("epochs", 5, "epochs of the wall-time comparison at batch 32")
 	python := fs.String("python", "/usr/bin/python3", "the Python interpreter that has torch and numpy")
