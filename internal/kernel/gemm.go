@@ -194,6 +194,9 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	// a helper that was parked, or whose core the host has taken, finds
 	// nothing left when it comes. Poll a while before parking: waking this
 	// goroutine costs more than a small product takes.
+	if h := callerStart.Load(); h != nil {
+		(*h)()
+	}
 	start := time.Now()
 	if !j.plan.run(buf, j, false) {
 		own := time.Since(start)
@@ -258,8 +261,8 @@ func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob, helper bool) bool {
 			return false
 		}
 		if helper {
-			if h := helperStall.Load(); h != nil {
-				<-*h
+			if h := helperClaimed.Load(); h != nil {
+				(*h)()
 			}
 		}
 		p.item(buf, it)
@@ -488,7 +491,7 @@ var (
 
 	workersMu sync.Mutex
 	workers   int
-	jobsMade  atomic.Int64
+	jobsOnce  sync.Once
 
 	parallelProducts atomic.Int64 // shared out to helpers, for tests
 )
@@ -596,19 +599,21 @@ func putBuf(b *gemmBuf) {
 	}
 }
 
-// getJob returns a free job, or nil when maxWorkers jobs exist and all are
-// held, which happens only when helpers that have not turned up hold them.
+// getJob returns a free job, or nil when all maxWorkers are held, which
+// happens only when helpers that have not turned up hold them. All are
+// made on the first call, so a late helper never makes a step allocate.
 func getJob() *gemmJob {
+	jobsOnce.Do(func() {
+		for range maxWorkers {
+			jobFree <- &gemmJob{fin: make(chan struct{}, 1)}
+		}
+	})
 	select {
 	case j := <-jobFree:
 		return j
 	default:
-	}
-	if jobsMade.Add(1) > maxWorkers {
-		jobsMade.Add(-1)
 		return nil
 	}
-	return &gemmJob{fin: make(chan struct{}, 1)}
 }
 
 func putJob(j *gemmJob) {
@@ -618,10 +623,11 @@ func putJob(j *gemmJob) {
 	}
 }
 
-// helperStall, when set by a test, makes every helper wait on the channel
-// after it has claimed an item, as a helper whose core the host took in
-// the middle of one would.
-var helperStall atomic.Pointer[chan struct{}]
+// Test hooks: helperClaimed runs in a helper each time it has claimed an
+// item (a test stops it there, as the host does when it takes the
+// helper's core); callerStart runs in the caller of a parallel product
+// before it starts on the items.
+var helperClaimed, callerStart atomic.Pointer[func()]
 
 // helperHold, when set by a test, makes every helper wait on the channel
 // before it starts a job, as a helper on a core the host has taken would.

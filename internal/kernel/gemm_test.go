@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -362,46 +363,49 @@ func forceParallel() func() {
 	return func() { parMinWork, stallBackoff = oldW, oldB }
 }
 
-// TestSgemmStalledHelper stops a helper in the middle of an item, as the
-// host does when it takes the helper's core: the product still comes out
-// right, and products after it run alone until stallBackoff has passed.
+// TestSgemmStalledHelper stops the helper in the middle of an item, as
+// the host does when it takes the helper's core: the product still comes
+// out right, and the products after it run alone until stallBackoff has
+// passed.
 func TestSgemmStalledHelper(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
 	oldW, oldB := parMinWork, stallBackoff
 	parMinWork, stallBackoff = 1, time.Hour
 	serialUntil.Store(0)
+	claimed, stall := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	onClaim := func() {
+		once.Do(func() { close(claimed) })
+		<-stall
+	}
+	waitClaim := func() { <-claimed }
+	helperClaimed.Store(&onClaim)
+	callerStart.Store(&waitClaim)
 	defer func() {
+		helperClaimed.Store(nil)
+		callerStart.Store(nil)
 		parMinWork, stallBackoff = oldW, oldB
 		serialUntil.Store(0)
 	}()
 	rng := rand.New(rand.NewPCG(13, 14))
 	tc := gemmCase{m: 256, n: 256, k: 64, alpha: 1, beta: 0.5}
 	d := makeGemm(tc, rng)
-	makeGemm(tc, rng).check(t, "Sgemm", Sgemm, tc) // start the helper
-	for i := 0; i < 100 && !helpersStalled(); i++ {
-		stall := make(chan struct{})
-		helperStall.Store(&stall)
-		done := make(chan struct{})
-		go func() {
-			defer close(done)
-			d.check(t, "Sgemm", Sgemm, tc)
-		}()
-		// If the helper claimed an item it is stuck on it; the caller,
-		// its own items done, waits far past stallWait.
-		time.Sleep(20 * time.Millisecond)
-		helperStall.Store(nil)
-		close(stall)
-		<-done
-	}
-	if !helpersStalled() {
-		t.Fatal("a helper held up the caller for 20ms a hundred times, and products still go parallel")
-	}
-	hold := make(chan struct{})
-	helperHold.Store(&hold)
-	defer func() {
-		helperHold.Store(nil)
-		close(hold)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		d.check(t, "Sgemm", Sgemm, tc)
 	}()
+	// The caller starts once the helper holds an item, does the others,
+	// and waits for the helper's item far longer than stallWait.
+	<-claimed
+	time.Sleep(20 * time.Millisecond)
+	callerStart.Store(nil)
+	helperClaimed.Store(nil)
+	close(stall)
+	<-done
+	if !helpersStalled() {
+		t.Fatal("the helper held up the caller for 20ms, and products still go parallel")
+	}
 	before := parallelProducts.Load()
 	d.check(t, "Sgemm", Sgemm, tc)
 	if parallelProducts.Load() != before {
