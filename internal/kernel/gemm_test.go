@@ -329,6 +329,7 @@ func TestSgemmDeterministic(t *testing.T) {
 func TestSgemmWithoutHelpers(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
 	defer forceParallel()()
+	fn := parallelGo()
 	hold := make(chan struct{})
 	helperHold.Store(&hold)
 	defer func() {
@@ -343,7 +344,7 @@ func TestSgemmWithoutHelpers(t *testing.T) {
 		for i := 0; i < 2*maxWorkers; i++ {
 			for _, sz := range [][3]int{{32, 64, 784}, {257, 129, 300}, {784, 64, 32}} {
 				tc := gemmCase{transA: i%2 == 1, m: sz[0], n: sz[1], k: sz[2], alpha: 1, beta: 0.5}
-				makeGemm(tc, rng).check(t, "Sgemm", Sgemm, tc)
+				makeGemm(tc, rng).check(t, "go-8x32", fn, tc)
 			}
 		}
 	}()
@@ -352,6 +353,12 @@ func TestSgemmWithoutHelpers(t *testing.T) {
 	case <-time.After(2 * time.Minute):
 		t.Fatal("Sgemm waited for helpers that were held back")
 	}
+}
+
+// parallelGo returns the blocked driver with the Go 8×32 kernel: the
+// parallel path on every platform (with noasm, Sgemm itself is serial).
+func parallelGo() sgemmFunc {
+	return blockedWith(&gemmKernel{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)})
 }
 
 // forceParallel makes every product parallel, stalls or not, until the
@@ -387,13 +394,14 @@ func TestSgemmStalledHelper(t *testing.T) {
 		parMinWork, stallBackoff = oldW, oldB
 		serialUntil.Store(0)
 	}()
+	fn := parallelGo()
 	rng := rand.New(rand.NewPCG(13, 14))
 	tc := gemmCase{m: 256, n: 256, k: 64, alpha: 1, beta: 0.5}
 	d := makeGemm(tc, rng)
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		d.check(t, "Sgemm", Sgemm, tc)
+		d.check(t, "go-8x32", fn, tc)
 	}()
 	// The caller starts once the helper holds an item, does the others,
 	// and waits for the helper's item far longer than stallWait.
@@ -407,7 +415,7 @@ func TestSgemmStalledHelper(t *testing.T) {
 		t.Fatal("the helper held up the caller for 20ms, and products still go parallel")
 	}
 	before := parallelProducts.Load()
-	d.check(t, "Sgemm", Sgemm, tc)
+	d.check(t, "go-8x32", fn, tc)
 	if parallelProducts.Load() != before {
 		t.Errorf("after a stall a product was shared out to helpers")
 	}
