@@ -87,3 +87,40 @@ func TestOnTrainEndRunsWhenStoppedOnNonFinite(t *testing.T) {
 		t.Errorf("Stopped %q, err %v", h.Stopped, err)
 	}
 }
+
+// epochStopper returns ErrStopTraining from OnEpochBegin at stopAt and
+// records the epochs it was told about.
+type epochStopper struct {
+	recorder
+	stopAt int
+	began  []int
+}
+
+func (e *epochStopper) OnEpochBegin(epoch int) error {
+	e.began = append(e.began, epoch)
+	if epoch == e.stopAt {
+		return model.ErrStopTraining
+	}
+	return nil
+}
+
+// TestStopAtEpochBeginTellsEveryCallback: as with the other hooks, a clean
+// stop from OnEpochBegin still lets the callbacks after it see the call.
+func TestStopAtEpochBeginTellsEveryCallback(t *testing.T) {
+	x, y, _, _ := data(t, 320, 10)
+	m := compiled(t, founding(true))
+	stopper, other := &epochStopper{stopAt: 1, recorder: recorder{}}, &epochStopper{stopAt: -1}
+	h, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 3, BatchSize: 32, Callbacks: []model.Callback{stopper, other}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(other.began) != 2 || other.began[1] != 1 {
+		t.Errorf("the second callback saw OnEpochBegin for epochs %v, want [0 1]", other.began)
+	}
+	if len(h.Epochs) != 1 || h.Stopped == "" {
+		t.Errorf("history has %d epochs, stopped %q; want 1 epoch and a stop reason", len(h.Epochs), h.Stopped)
+	}
+	if other.steps != 10 || stopper.ends != 1 || other.ends != 1 {
+		t.Errorf("second callback saw %d batches, OnTrainEnd ran %d and %d times; want 10, 1, 1", other.steps, stopper.ends, other.ends)
+	}
+}

@@ -282,10 +282,8 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	}
 	var epochLogs Logs
 	for epoch := startEpoch; epoch < opt.Epochs; epoch++ {
-		for _, c := range opt.Callbacks {
-			if err := c.OnEpochBegin(epoch); err != nil {
-				return h, m.stopEarly(h, err, opt.Callbacks, epochLogs)
-			}
+		if err := eachCallback(opt.Callbacks, func(c Callback) error { return c.OnEpochBegin(epoch) }); err != nil {
+			return h, m.stopEarly(h, err, opt.Callbacks, epochLogs)
 		}
 		// A resumed epoch regenerates its permutation from the generator's
 		// state before the shuffle, then takes up the state of its last step.
