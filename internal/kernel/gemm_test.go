@@ -342,7 +342,8 @@ func TestSgemmWithoutHelpers(t *testing.T) {
 		defer close(finished)
 		// Twice the size of the helpers' queue, so it fills up too.
 		for i := 0; i < 2*maxWorkers; i++ {
-			for _, sz := range [][3]int{{32, 64, 784}, {257, 129, 300}, {784, 64, 32}} {
+			// Small (the Go kernel under -race is slow), one with B shared.
+			for _, sz := range [][3]int{{16, 64, 40}, {136, 40, 20}, {40, 16, 9}} {
 				tc := gemmCase{transA: i%2 == 1, m: sz[0], n: sz[1], k: sz[2], alpha: 1, beta: 0.5}
 				makeGemm(tc, rng).check(t, "go-8x32", fn, tc)
 			}
@@ -396,7 +397,9 @@ func TestSgemmStalledHelper(t *testing.T) {
 	}()
 	fn := parallelGo()
 	rng := rand.New(rand.NewPCG(13, 14))
-	tc := gemmCase{m: 256, n: 256, k: 64, alpha: 1, beta: 0.5}
+	// Small, so that the caller's own items take far less than the wait
+	// (the Go kernel under -race is slow).
+	tc := gemmCase{m: 32, n: 64, k: 16, alpha: 1, beta: 0.5}
 	d := makeGemm(tc, rng)
 	done := make(chan struct{})
 	go func() {
@@ -406,13 +409,13 @@ func TestSgemmStalledHelper(t *testing.T) {
 	// The caller starts once the helper holds an item, does the others,
 	// and waits for the helper's item far longer than stallWait.
 	<-claimed
-	time.Sleep(20 * time.Millisecond)
+	time.Sleep(50 * time.Millisecond)
 	callerStart.Store(nil)
 	helperClaimed.Store(nil)
 	close(stall)
 	<-done
 	if !helpersStalled() {
-		t.Fatal("the helper held up the caller for 20ms, and products still go parallel")
+		t.Fatal("the helper held up the caller for 50ms, and products still go parallel")
 	}
 	before := parallelProducts.Load()
 	d.check(t, "go-8x32", fn, tc)
