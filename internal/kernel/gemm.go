@@ -215,8 +215,8 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	}
 	putBuf(buf)
 	// Helpers that ran items let go of j within moments; give them those,
-	// so the next product reuses j instead of allocating one. A helper
-	// that has not turned up keeps j and puts it back itself.
+	// so that j goes straight back on the free list. A helper that has not
+	// turned up keeps j and puts it back itself.
 	for i := 0; i < 64 && j.refs.Load() > 1; i++ {
 		runtime.Gosched()
 	}
