@@ -148,15 +148,11 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	p.itemsN = (n + p.nb - 1) / p.nb
 	p.items = (m + p.mb - 1) / p.mb * p.itemsN
 	nw = min(nw, p.items)
-	if nw <= 1 {
-		buf := getBuf()
-		p.run(buf, nil, false)
-		putBuf(buf)
-		return
+	var j *gemmJob
+	if nw > 1 {
+		j = getJob() // nil when helpers that never turned up hold every job
 	}
-	j := getJob()
 	if j == nil {
-		// The helpers are that far behind: do without them.
 		buf := getBuf()
 		p.run(buf, nil, false)
 		putBuf(buf)
@@ -515,8 +511,8 @@ func (j *gemmJob) release() {
 	}
 }
 
-// spinWait is how long Sgemm's own goroutine polls (yielding its P each
-// time) for its helpers to finish before it parks: parking and being woken
+// spinWait is how long Sgemm's own goroutine polls (yielding its P and
+// its thread each time) for its helpers to finish before it parks: parking and being woken
 // costs it tens of µs on this VM, more than a helper's last item takes.
 // While helpers parked between jobs, a 50µs poll made a training step at
 // batch 128 on two threads 16% slower (it waited on a helper still waking
@@ -526,8 +522,9 @@ var spinWait = 50 * time.Microsecond
 
 // helperSpin is how long a helper polls for its next job before it parks.
 // It runs on a core the caller is not using, so it takes nothing from the
-// caller (when the host leaves one core for both, osYield hands it over); a product that comes within it starts on two cores at once
-// instead of waiting tens of µs for a parked helper to wake. With it,
+// caller (when the host leaves one core for both, osYield hands it over);
+// a product that comes within it starts on two cores at once instead of
+// waiting tens of µs for a parked helper to wake. With it,
 // (128×784)·(784×64) back to back on two threads went from 104–108 GFLOP/s
 // (serial, the helper would be parked) to 130–170, and a training step was
 // unchanged within the noise (BenchmarkTrainStep, interleaved, n=6). Like
@@ -623,15 +620,11 @@ func putJob(j *gemmJob) {
 	}
 }
 
-// Test hooks: helperClaimed runs in a helper each time it has claimed an
-// item (a test stops it there, as the host does when it takes the
-// helper's core); callerStart runs in the caller of a parallel product
-// before it starts on the items.
-var helperClaimed, callerStart atomic.Pointer[func()]
-
-// helperHold, when set by a test, makes every helper wait on the channel
-// before it starts a job, as a helper on a core the host has taken would.
-var helperHold atomic.Pointer[chan struct{}]
+// Test hooks, where a test stops a goroutine as the host does when it
+// takes its core: helperStart runs in a helper before it starts a job,
+// helperClaimed each time it has claimed an item, and callerStart in the
+// caller of a parallel product before it starts on the items.
+var helperStart, helperClaimed, callerStart atomic.Pointer[func()]
 
 // startWorkers makes sure n persistent workers exist. Each owns its buffers.
 func startWorkers(n int) {
@@ -653,8 +646,8 @@ func startWorkers(n int) {
 				if !spinFor(poll, helperSpin) {
 					j = <-workCh
 				}
-				if h := helperHold.Load(); h != nil {
-					<-*h
+				if h := helperStart.Load(); h != nil {
+					(*h)()
 				}
 				last := j.plan.run(buf, j, true)
 				j.release() // before fin: the caller holds j until then

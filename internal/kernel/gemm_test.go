@@ -331,9 +331,10 @@ func TestSgemmWithoutHelpers(t *testing.T) {
 	defer forceParallel()()
 	fn := parallelGo()
 	hold := make(chan struct{})
-	helperHold.Store(&hold)
+	wait := func() { <-hold }
+	helperStart.Store(&wait)
 	defer func() {
-		helperHold.Store(nil)
+		helperStart.Store(nil)
 		close(hold)
 	}()
 	rng := rand.New(rand.NewPCG(11, 12))
