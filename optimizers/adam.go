@@ -1,6 +1,7 @@
 package optimizers
 
 import (
+	"errors"
 	"math"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -29,7 +30,7 @@ type Adam struct {
 	LR      float64 // learning rate, ≥ 0
 	Beta1   float64 // decay of the first moment, in [0, 1)
 	Beta2   float64 // decay of the second moment, in [0, 1)
-	Epsilon float64 // added to the root of the second moment, ≥ 0
+	Epsilon float64 // added to the root of the second moment, > 0
 	// PyTorchEpsilon selects torch.optim.Adam's update, with ε added to
 	// √v̂ rather than √v (see the type's documentation).
 	PyTorchEpsilon bool
@@ -66,11 +67,15 @@ func (o *Adam) SlotNames() []string { return []string{"momentum", "velocity"} }
 // State returns p's m and v.
 func (o *Adam) State(p *autodiff.Var) []*tensor.Tensor { return o.slots(p, 0, 1) }
 
-// Step applies one Adam update to each parameter; see Optimizer.Step.
-func (o *Adam) Step(params []*autodiff.Var) error {
+// Validate reports an error unless LR is a finite number ≥ 0, Beta1 and
+// Beta2 are in [0, 1), Epsilon is a finite number > 0 and the clipping
+// settings are valid. A bare Adam{} literal, whose Beta1, Beta2 and Epsilon
+// are all 0, gets an error that points to NewAdam.
+func (o *Adam) Validate() error {
 	const name = "adam"
-	if len(params) == 0 {
-		return nil
+	if o.Beta1 == 0 && o.Beta2 == 0 && o.Epsilon == 0 {
+		return errors.New("optimizers: adam: beta_1, beta_2 and epsilon are all 0, as in a bare Adam{} literal; " +
+			"start from NewAdam(), which sets Keras's defaults (0.9, 0.999, 1e-7), and change fields from there")
 	}
 	if err := checkLR(name, o.LR); err != nil {
 		return err
@@ -82,6 +87,18 @@ func (o *Adam) Step(params []*autodiff.Var) error {
 		return err
 	}
 	if err := checkEps(name, o.Epsilon); err != nil {
+		return err
+	}
+	return o.Clip.validate(name)
+}
+
+// Step applies one Adam update to each parameter; see Optimizer.Step.
+func (o *Adam) Step(params []*autodiff.Var) error {
+	const name = "adam"
+	if len(params) == 0 {
+		return nil
+	}
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	if err := o.prepare(name, &o.Clip, params); err != nil {

@@ -48,12 +48,27 @@
 // arithmetic is many times slower. PyTorch's Adam step slows by 40–100% on
 // MNIST for this reason. Go cannot safely set the CPU's flush-to-zero mode,
 // so the fix lives in these loops: every moment they write passes through
-// flushSubnormal, which sets magnitudes below 2⁻¹²⁶ to zero (for float64
-// too, for identical behaviour in both). That changes a moment by less than
-// 1.2e-38 and an update by at most LR·1.2e-38/ε — far below float32's
-// resolution of any weight — and keeps the step time flat from epoch to
-// epoch (measured with myelin train: 459 µs/step in epoch 1 and 661 µs/step
-// in later epochs without it).
+// flushSubnormal, which sets magnitudes below the smallest normal number of
+// the parameter's type to zero (2⁻¹²⁶ in float32, 2⁻¹⁰²² in float64, so a
+// float64 run keeps every value float64 can hold at full precision and
+// agrees with PyTorch's float64 where float32 could not). That changes a
+// moment by less than the smallest normal number and an update by at most
+// LR·2⁻¹²⁶/ε in float32 — far below float32's resolution of any weight —
+// and keeps the step time flat from epoch to epoch (measured with myelin
+// train: 459 µs/step in epoch 1 and 661 µs/step in later epochs without
+// it). Where two flushed quantities are compared, they are flushed alike:
+// centered RMSprop subtracts a² from v only after flushing it as v is
+// flushed, so that v − a² stays ≥ 0 (see RMSprop).
+//
+// # Zero values
+//
+// Zero is a meaningful value for almost every hyperparameter (a learning
+// rate of 0 freezes the weights, β1 = 0 and momentum 0 are legal), so a
+// field left at zero is not replaced by a default: start from a
+// constructor, which sets Keras's defaults, and change fields from there.
+// Validate reports a configuration that cannot train, such as a bare
+// Adam{LR: 0.01} literal, whose ε of 0 turns every never-yet-nonzero
+// gradient element into 0/0 = NaN on its first step; Step calls it first.
 package optimizers
 
 import (
@@ -62,6 +77,7 @@ import (
 	"math"
 	"slices"
 	"strings"
+	"unsafe"
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/tensor"
@@ -71,6 +87,10 @@ import (
 type Optimizer interface {
 	// Name returns the Keras name: "sgd", "adam" or "rmsprop".
 	Name() string
+	// Validate reports an error when a hyperparameter is out of range or
+	// the configuration cannot train (the errors Step returns for its
+	// settings), so that a model can reject it when it is compiled.
+	Validate() error
 	// Step applies one update to each parameter in params, reading p.Grad
 	// and writing p.Value in place. The caller passes only the parameters
 	// whose gradient the last backward pass wrote, each once. Step returns
@@ -134,19 +154,30 @@ func ByName(name string, lr float64) (Optimizer, error) {
 // float is the element type of the update loops.
 type float interface{ ~float32 | ~float64 }
 
-// flushSubnormal sets x to zero when its magnitude is below 2⁻¹²⁶, the
-// smallest normal float32, as a CPU's flush-to-zero mode would. Adam's
-// first moment decays by β1 at every step without gradient (weights of
-// always-black pixels), reaching the subnormal range within a few hundred
-// steps, where arithmetic is many times slower; see the package documentation.
+// flushSubnormal sets x to zero when its magnitude is below the smallest
+// normal number of T (2⁻¹²⁶ for float32, 2⁻¹⁰²² for float64), as a CPU's
+// flush-to-zero mode would. Adam's first moment decays by β1 at every step
+// without gradient (weights of always-black pixels), reaching the
+// subnormal range within a few hundred steps, where arithmetic is many
+// times slower; see the package documentation.
 func flushSubnormal[T float](x T) T {
-	if x < minNormal32 && x > -minNormal32 {
+	tiny := smallestNormal[T]()
+	if x < tiny && x > -tiny {
 		return 0
 	}
 	return x
 }
 
-const minNormal32 = 0x1p-126
+// smallestNormal returns the smallest positive normal number of T. The
+// size test is a constant for each instantiation, so it costs nothing in
+// the update loops.
+func smallestNormal[T float]() T {
+	var x T
+	if unsafe.Sizeof(x) == 4 {
+		return 0x1p-126
+	}
+	return 0x1p-1022
+}
 
 // maxSlots is the largest number of state tensors an optimizer keeps per
 // parameter (RMSprop: velocity, momentum, average gradient).
@@ -249,10 +280,14 @@ func checkUnit(name, field string, x float64, closed bool) error {
 	return fmt.Errorf("optimizers: %s: %s %g outside [0, 1)", name, field, x)
 }
 
-// checkEps reports an error unless eps is a finite number ≥ 0.
+// checkEps reports an error unless eps is a finite number > 0. Adam and
+// RMSprop divide by a root of a moment plus ε, and a parameter element
+// whose gradient has been zero at every step so far has a zero moment, so
+// ε = 0 makes its update 0/0 = NaN. Keras and PyTorch accept ε = 0 and
+// produce that NaN; rejecting it here names the cause instead.
 func checkEps(name string, eps float64) error {
-	if !(eps >= 0) || math.IsInf(eps, 0) {
-		return fmt.Errorf("optimizers: %s: epsilon %g is not a finite number ≥ 0", name, eps)
+	if !(eps > 0) || math.IsInf(eps, 0) {
+		return fmt.Errorf("optimizers: %s: epsilon %g is not a finite number > 0 (with 0, a zero gradient gives 0/0 = NaN; Keras's default is 1e-7)", name, eps)
 	}
 	return nil
 }

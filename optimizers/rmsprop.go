@@ -1,6 +1,8 @@
 package optimizers
 
 import (
+	"errors"
+
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/tensor"
 )
@@ -17,6 +19,12 @@ import (
 //	u = LR·g/√d
 //	w −= u,     or b = Momentum·b + u; w −= b   (Momentum > 0)
 //
+// The centered variance v − a² is never negative in exact arithmetic; the
+// loop flushes a² as it flushes v (see "Subnormal numbers" in the package
+// documentation) and clamps the difference at zero, so that rounding and
+// flushing cannot make the root NaN — PyTorch, which neither flushes nor
+// clamps, relies on v − a² staying ≥ 0 after rounding.
+//
 // PyTorch (torch.optim.RMSprop, whose alpha is ρ) adds ε outside the root,
 // u = LR·g/(√(v or v − a²) + ε), which matters where |g| is tiny; set
 // PyTorchEpsilon for that form. Its momentum buffer holds g/(√… + ε)
@@ -25,7 +33,7 @@ type RMSprop struct {
 	LR       float64 // learning rate, ≥ 0
 	Rho      float64 // decay of the mean square, in [0, 1)
 	Momentum float64 // in [0, 1]; 0 turns momentum off
-	Epsilon  float64 // added to the mean square before the root, ≥ 0
+	Epsilon  float64 // added to the mean square before the root, > 0
 	Centered bool    // divide by the root of the variance v − a² rather than of v
 	// PyTorchEpsilon selects torch.optim.RMSprop's update, with ε added
 	// after the square root.
@@ -82,11 +90,15 @@ func (o *RMSprop) State(p *autodiff.Var) []*tensor.Tensor {
 	return o.slots(p, idx...)
 }
 
-// Step applies one RMSprop update to each parameter; see Optimizer.Step.
-func (o *RMSprop) Step(params []*autodiff.Var) error {
+// Validate reports an error unless LR is a finite number ≥ 0, Rho is in
+// [0, 1), Momentum in [0, 1], Epsilon a finite number > 0 and the clipping
+// settings are valid. A bare RMSprop{} literal, whose Rho and Epsilon are
+// both 0, gets an error that points to NewRMSprop.
+func (o *RMSprop) Validate() error {
 	const name = "rmsprop"
-	if len(params) == 0 {
-		return nil
+	if o.Rho == 0 && o.Epsilon == 0 {
+		return errors.New("optimizers: rmsprop: rho and epsilon are both 0, as in a bare RMSprop{} literal; " +
+			"start from NewRMSprop(), which sets Keras's defaults (rho 0.9, epsilon 1e-7), and change fields from there")
 	}
 	if err := checkLR(name, o.LR); err != nil {
 		return err
@@ -98,6 +110,18 @@ func (o *RMSprop) Step(params []*autodiff.Var) error {
 		return err
 	}
 	if err := checkEps(name, o.Epsilon); err != nil {
+		return err
+	}
+	return o.Clip.validate(name)
+}
+
+// Step applies one RMSprop update to each parameter; see Optimizer.Step.
+func (o *RMSprop) Step(params []*autodiff.Var) error {
+	const name = "rmsprop"
+	if len(params) == 0 {
+		return nil
+	}
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	if err := o.prepare(name, &o.Clip, params); err != nil {
@@ -136,7 +160,12 @@ func rmsStep[T float](w, g, v, b, a []T, lr, rho, c, mom, eps T, torchEps bool, 
 		if a != nil {
 			ai := flushSubnormal(rho*a[i] + c*gi)
 			a[i] = ai
-			ms -= ai * ai
+			// v ≥ a² in exact arithmetic (a² is the square of a weighted
+			// mean of the g, v that mean of g²), but v was flushed to zero
+			// below the smallest normal number: flush a² alike, so that
+			// a² ≤ v < that bound leaves 0 − 0, and clamp at zero against
+			// rounding, so that the root below never sees a negative.
+			ms = max(ms-flushSubnormal(ai*ai), 0)
 		}
 		var u T
 		if torchEps {

@@ -59,16 +59,27 @@ func (o *SGD) State(p *autodiff.Var) []*tensor.Tensor {
 	return nil
 }
 
+// Validate reports an error unless LR is a finite number ≥ 0, Momentum is
+// in [0, 1] and the clipping settings are valid. The zero SGD{} is valid:
+// plain SGD with learning rate 0, which leaves the weights as they are.
+func (o *SGD) Validate() error {
+	const name = "sgd"
+	if err := checkLR(name, o.LR); err != nil {
+		return err
+	}
+	if err := checkUnit(name, "momentum", o.Momentum, true); err != nil {
+		return err
+	}
+	return o.Clip.validate(name)
+}
+
 // Step applies one SGD update to each parameter; see Optimizer.Step.
 func (o *SGD) Step(params []*autodiff.Var) error {
 	const name = "sgd"
 	if len(params) == 0 {
 		return nil
 	}
-	if err := checkLR(name, o.LR); err != nil {
-		return err
-	}
-	if err := checkUnit(name, "momentum", o.Momentum, true); err != nil {
+	if err := o.Validate(); err != nil {
 		return err
 	}
 	if err := o.prepare(name, &o.Clip, params); err != nil {

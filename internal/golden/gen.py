@@ -35,7 +35,8 @@ Files and cases (field names are listed in each builder below):
                      binary cross-entropy (probabilities and logits), MSE.
   optimizers.json    Adam (PyTorch and Keras forms), SGD (plain, momentum,
                      Nesterov; PyTorch and Keras forms), RMSprop (PyTorch and
-                     Keras forms), gradient clipping.
+                     Keras forms; centered with tiny gradients), gradient
+                     clipping.
   dense.json         x @ W + b followed by linear/relu/sigmoid/tanh/softmax.
 """
 
@@ -439,6 +440,9 @@ def optimizer_cases():
     params: list of 5 tensors (3,4), the parameter after steps 1..5;
     note (string). Some cases carry max_abs_diff_vs_torch, the largest
     difference between this series and the corresponding torch series.
+    The centered RMSprop cases (issue 11) have w0 and grads of shape (2,4)
+    instead, and add centered (1) and momentum; float64_only (1) marks a
+    case whose values float32 cannot reproduce.
 
     Fields of the clipping cases (kind "clip"):
     grads: list of two tensors ((3,4) and (5)); max_norm; clip_value;
@@ -523,6 +527,36 @@ def optimizer_cases():
                  note="Keras 3 RMSprop by hand (keras/src/optimizers/rmsprop.py): v = rho*v + (1-rho)*g^2; w -= lr*g/sqrt(v+eps) "
                       "-- epsilon INSIDE the root, so it differs from torch where |g| is tiny (grads[0][0,0], grads[1][0,0])."),
             kser)
+
+    # Centered RMSprop with tiny gradients (issue 11): elements whose
+    # gradient has been tiny since the first step, where v and a^2 fall below
+    # float32's smallest normal number (2^-126) while the parameter is float64.
+    # torch.optim.RMSprop(centered=True) stays finite; each gradient element
+    # is constant over the five steps, and w0 is zero so that the parameters
+    # are the accumulated updates themselves (a relative comparison then
+    # sees an update of 1e-14 as clearly as one of 1).
+    tiny = torch.tensor([[1e-20, -1e-20, 1e-37, 3e-19], [-1e-30, 1e-25, 0.0, 0.5]])
+    tw0 = torch.zeros_like(tiny)
+    tgrads = [tiny.clone() for _ in range(5)]
+    tbase = {"w0": T(tw0), "grads": Ts(tgrads)}
+    for name, mom, eps, f64 in (("rmsprop_centered_tiny_torch", 0.0, 1e-8, False),
+                                ("rmsprop_centered_momentum_tiny_torch", 0.9, 1e-8, False),
+                                ("rmsprop_centered_tiny_eps1e-30_torch", 0.0, 1e-30, True)):
+        lr = 0.01
+        tser = torch_series(lambda p: torch.optim.RMSprop(p, lr=lr, alpha=rho, eps=eps, momentum=mom, centered=True), tw0, tgrads)
+        assert all(bool(torch.isfinite(x).all()) for x in tser), name
+        c = {"name": name, "kind": "optimizer", "optimizer": "rmsprop", "form": "torch",
+             "lr": lr, "rho": rho, "eps": eps, "momentum": mom, "centered": 1,
+             "note": "torch.optim.RMSprop(alpha=rho, centered=True): v = rho*v + (1-rho)*g^2; a = rho*a + (1-rho)*g; "
+                     "u = g/(sqrt(v - a^2) + eps); w -= lr*u, or buf = momentum*buf + u; w -= lr*buf. "
+                     "Gradients of 1e-37 to 3e-19 put v and a^2 below 2^-126 (issue 11)."}
+        if f64:
+            c["float64_only"] = 1
+            c["note"] += (" With eps 1e-30 the centered root, not eps, sets the update, which float32 cannot"
+                          " represent (v underflows or is flushed to zero): compare in float64 only.")
+        c.update(tbase)
+        c["params"] = Ts(tser)
+        cases.append(c)
 
     # Clipping.
     for name, max_norm, clip_value in (("clip_active", 1.0, 0.5), ("clip_inactive", 100.0, 10.0)):
