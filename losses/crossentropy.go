@@ -20,12 +20,36 @@ import (
 // nn.SoftmaxCrossEntropy with gradient (softmax(x)·Σt − t)/samples. Compute
 // returns the mean of L over samples. On probabilities the clipped entries
 // pass no gradient, as with torch.clip.
+//
+// Behind a softmax output the default is the logits form, unclipped (see
+// Fuse): a model sees the exact cross-entropy, which grows without bound
+// as the target's probability falls below ε, where Keras's backend-neutral
+// rule (TensorFlow.js, Keras 3 on JAX or PyTorch) clips it at −log ε ≈
+// 16.1 per sample. tf.keras on TensorFlow and PyTorch also compute from the
+// logits. The two agree while no probability is below ε or above 1−ε; on a
+// batch where most probabilities are below ε they differ widely (57.4
+// unclipped against Keras's 13.6 in one such batch). Set KerasClip for
+// Keras's numbers.
 type CategoricalCrossentropy struct {
 	FromLogits bool // pred holds logits, not probabilities
+	// KerasClip keeps Keras's clipping of the probabilities to [ε, 1−ε]
+	// where the loss would otherwise use logits: Fuse declines, so a model
+	// computes the loss on its softmax output, and with FromLogits the
+	// loss is taken on softmax(pred), clipped, as TensorFlow.js's
+	// categoricalCrossentropy does. Clipped entries pass no gradient. The
+	// name becomes "categorical_crossentropy_clipped", which ByName
+	// accepts, so that a saved model keeps the choice.
+	KerasClip bool
 }
 
-// Name returns "categorical_crossentropy".
-func (CategoricalCrossentropy) Name() string { return "categorical_crossentropy" }
+// Name returns "categorical_crossentropy", or
+// "categorical_crossentropy_clipped" with KerasClip.
+func (l CategoricalCrossentropy) Name() string {
+	if l.KerasClip {
+		return "categorical_crossentropy_clipped"
+	}
+	return "categorical_crossentropy"
+}
 
 // Compute returns the mean categorical cross-entropy of pred against
 // target.
@@ -35,16 +59,28 @@ func (l CategoricalCrossentropy) Compute(tp *autodiff.Tape, pred *autodiff.Var, 
 		tensor.Panicf(op, []tensor.Shape{pred.Shape(), target.Shape()}, "want prediction and target of the same shape (samples, classes)")
 	}
 	t := asDType(tp, target, pred.DType())
-	if l.FromLogits {
-		return nn.SoftmaxCrossEntropy(tp, pred, t, false)
+	return crossEntropy(tp, pred, t, l.FromLogits, l.KerasClip, false)
+}
+
+// crossEntropy records the categorical cross-entropy of p (logits when
+// fromLogits) against t (class indices when sparse): from logits, fused and
+// unclipped, or on softmax(p) clipped when kerasClip; on probabilities,
+// clipped.
+func crossEntropy(tp *autodiff.Tape, p *autodiff.Var, t *tensor.Tensor, fromLogits, kerasClip, sparse bool) *autodiff.Var {
+	switch {
+	case fromLogits && kerasClip:
+		return probCE(tp, nn.Softmax(tp, p), t, sparse)
+	case fromLogits:
+		return nn.SoftmaxCrossEntropy(tp, p, t, sparse)
 	}
-	return probCE(tp, pred, t, false)
+	return probCE(tp, p, t, sparse)
 }
 
 // Fuse returns CategoricalCrossentropy{FromLogits: true} and true for a
-// softmax activation when l is on probabilities.
+// softmax activation when l is on probabilities, unless KerasClip asks for
+// the clipped probabilities.
 func (l CategoricalCrossentropy) Fuse(act nn.Activation) (Loss, bool) {
-	if act == nn.ActSoftmax && !l.FromLogits {
+	if act == nn.ActSoftmax && !l.FromLogits && !l.KerasClip {
 		return CategoricalCrossentropy{FromLogits: true}, true
 	}
 	return l, false
@@ -57,13 +93,28 @@ func (l CategoricalCrossentropy) Fuse(act nn.Activation) (Loss, bool) {
 // L = −log(clip(pₖ/Σⱼ pⱼ, ε, 1−ε)), as Keras 3 computes it; from logits
 // (FromLogits; PyTorch's cross_entropy with class indices)
 // L = log Σⱼ e^xⱼ − xₖ. A label that is not an integer in [0, classes)
-// makes Compute panic with a *tensor.ShapeError.
+// makes Compute panic with a *tensor.ShapeError. Behind a softmax output
+// the default is the unclipped logits form, as for CategoricalCrossentropy;
+// KerasClip keeps Keras's clipping.
 type SparseCategoricalCrossentropy struct {
 	FromLogits bool // pred holds logits, not probabilities
+	// KerasClip is CategoricalCrossentropy.KerasClip; the name becomes
+	// "sparse_categorical_crossentropy_clipped".
+	KerasClip bool
 }
 
-// Name returns "sparse_categorical_crossentropy".
-func (SparseCategoricalCrossentropy) Name() string { return "sparse_categorical_crossentropy" }
+// Name returns "sparse_categorical_crossentropy", or
+// "sparse_categorical_crossentropy_clipped" with KerasClip.
+func (l SparseCategoricalCrossentropy) Name() string {
+	if l.KerasClip {
+		return "sparse_categorical_crossentropy_clipped"
+	}
+	return "sparse_categorical_crossentropy"
+}
+
+// SparseLabels reports true: the target holds class indices, not one-hot
+// rows (see Sparse).
+func (SparseCategoricalCrossentropy) SparseLabels() bool { return true }
 
 // Compute returns the mean sparse categorical cross-entropy of pred
 // against the class indices in target.
@@ -75,16 +126,14 @@ func (l SparseCategoricalCrossentropy) Compute(tp *autodiff.Tape, pred *autodiff
 	}
 	checkLabels(op, ps, target)
 	t := asDType(tp, target, pred.DType())
-	if l.FromLogits {
-		return nn.SoftmaxCrossEntropy(tp, pred, t, true)
-	}
-	return probCE(tp, pred, t, true)
+	return crossEntropy(tp, pred, t, l.FromLogits, l.KerasClip, true)
 }
 
 // Fuse returns SparseCategoricalCrossentropy{FromLogits: true} and true
-// for a softmax activation when l is on probabilities.
+// for a softmax activation when l is on probabilities, unless KerasClip
+// asks for the clipped probabilities.
 func (l SparseCategoricalCrossentropy) Fuse(act nn.Activation) (Loss, bool) {
-	if act == nn.ActSoftmax && !l.FromLogits {
+	if act == nn.ActSoftmax && !l.FromLogits && !l.KerasClip {
 		return SparseCategoricalCrossentropy{FromLogits: true}, true
 	}
 	return l, false

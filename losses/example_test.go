@@ -37,7 +37,7 @@ func ExampleFuser() {
 		}
 	}
 	fmt.Printf("%s %+v\n", l.Name(), l)
-	// Output: categorical_crossentropy {FromLogits:true}
+	// Output: categorical_crossentropy {FromLogits:true KerasClip:false}
 }
 
 // On probabilities, a confident wrong prediction costs −log(1e-7): Keras

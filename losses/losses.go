@@ -20,7 +20,17 @@
 // probability is clipped. A model whose last activation is softmax (or
 // sigmoid) can hand its pre-activation logits to the logits form instead;
 // Fuser tells it which loss to use, the way TensorFlow's Keras backend
-// silently used the logits behind a softmax output.
+// silently used the logits behind a softmax output. That is the default:
+// behind a softmax, the categorical cross-entropies are not clipped, and on
+// saturated predictions (probabilities below ε) they are larger than
+// Keras's backend-neutral rule (TensorFlow.js, Keras 3 on JAX or PyTorch)
+// reports. KerasClip on CategoricalCrossentropy and
+// SparseCategoricalCrossentropy keeps the clipping, for Keras's numbers.
+//
+// # Labels
+//
+// Sparse reports whether a loss takes class indices rather than one-hot
+// rows, for code that prepares targets (a data loader, a CLI).
 //
 // Shapes that do not fit make Compute panic with a *tensor.ShapeError,
 // which the model package turns into an error.
@@ -60,24 +70,40 @@ type Fuser interface {
 // on probabilities clip p to [ClipEpsilon, 1−ClipEpsilon].
 const ClipEpsilon = 1e-7
 
+// Sparse reports whether l takes class indices as its target (one index
+// per sample) rather than one-hot or soft rows: true when l has a method
+// SparseLabels() bool that returns true. SparseCategoricalCrossentropy
+// does; a loss of one's own can too.
+func Sparse(l Loss) bool {
+	s, ok := l.(interface{ SparseLabels() bool })
+	return ok && s.SparseLabels()
+}
+
 // ByName returns the loss with the Keras name or alias name:
 // "categorical_crossentropy", "sparse_categorical_crossentropy",
 // "binary_crossentropy" (or "bce"), "mean_squared_error" (or "mse"), or a
 // class name such as "CategoricalCrossentropy". The cross-entropies are on
-// probabilities, as Keras's defaults are.
+// probabilities, as Keras's defaults are. "categorical_crossentropy_clipped"
+// and "sparse_categorical_crossentropy_clipped", the names of the
+// cross-entropies with KerasClip, return those.
 func ByName(name string) (Loss, error) {
 	switch name {
 	case "categorical_crossentropy", "CategoricalCrossentropy":
 		return CategoricalCrossentropy{}, nil
 	case "sparse_categorical_crossentropy", "SparseCategoricalCrossentropy":
 		return SparseCategoricalCrossentropy{}, nil
+	case "categorical_crossentropy_clipped":
+		return CategoricalCrossentropy{KerasClip: true}, nil
+	case "sparse_categorical_crossentropy_clipped":
+		return SparseCategoricalCrossentropy{KerasClip: true}, nil
 	case "binary_crossentropy", "BinaryCrossentropy", "bce", "BCE":
 		return BinaryCrossentropy{}, nil
 	case "mean_squared_error", "MeanSquaredError", "mse", "MSE":
 		return MeanSquaredError{}, nil
 	}
 	return nil, fmt.Errorf("losses: unknown loss %q (want one of %s)", name, strings.Join([]string{
-		"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error", "mse", "bce"}, ", "))
+		"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error", "mse", "bce",
+		"categorical_crossentropy_clipped", "sparse_categorical_crossentropy_clipped"}, ", "))
 }
 
 // float is the element type of the generic loops.
