@@ -58,3 +58,16 @@ func ExampleByName() {
 	// rmsprop 0.001 [velocity]
 	// optimizers: unknown optimizer "adagrad" (want one of sgd, adam, rmsprop)
 }
+
+// A bare struct literal leaves β1, β2 and ε at zero, which cannot train;
+// Validate (which Step calls first) says so, and the constructor is the
+// way to Keras's defaults.
+func ExampleAdam_Validate() {
+	fmt.Println((&optimizers.Adam{LR: 0.01}).Validate())
+	opt := optimizers.NewAdam()
+	opt.LR = 0.01
+	fmt.Println(opt.Validate())
+	// Output:
+	// optimizers: adam: beta_1, beta_2 and epsilon are all 0, as in a bare Adam{} literal; start from NewAdam(), which sets Keras's defaults (0.9, 0.999, 1e-7), and change fields from there
+	// <nil>
+}
