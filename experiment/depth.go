@@ -93,7 +93,7 @@ func Depth(ctx context.Context, opt Options) (*Result, error) {
 	err = parallel(len(d.Nets), func(i int) error {
 		depth, bn := depthDepths[i/2], i%2 == 1
 		m, dense := depthNet(depth, bn, opt.Seed)
-		if err := m.Compile(optimizers.NewSGD(depthLR), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		if err := m.Compile(&optimizers.SGD{LR: depthLR}, losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 			return err
 		}
 		h := &monitor.Health{Every: every}

@@ -146,7 +146,7 @@ func Fig1(ctx context.Context, opt Options) (*Result, error) {
 		bn := i == 1
 		m, probe := fig1Net(bn, opt.Seed)
 		net := Fig1Net{Name: netName(bn), BatchNorm: bn}
-		if err := m.Compile(optimizers.NewSGD(fig1LR), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		if err := m.Compile(&optimizers.SGD{LR: fig1LR}, losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 			return err
 		}
 		pc := &monitor.Percentiles{X: probeX, Layer: probe, Units: units, Every: every}

@@ -87,7 +87,7 @@ func Regularization(ctx context.Context, opt Options) (*Result, error) {
 	err = parallel(len(regVariants), func(i int) error {
 		net := RegularNet{Name: regVariants[i]}
 		m := regNet(net.Name, opt.Seed)
-		if err := m.Compile(optimizers.NewSGD(regLR), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		if err := m.Compile(&optimizers.SGD{LR: regLR}, losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 			return err
 		}
 		record := func(step int, _ model.Logs) error {

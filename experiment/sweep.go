@@ -139,7 +139,7 @@ func sweep(ctx context.Context, opt Options, knob string, values []float64,
 	err = parallel(2*len(values), func(i int) error {
 		bn, v := i%2 == 1, values[i/2]
 		m, lr := build(bn, v, opt.Seed)
-		if err := m.Compile(optimizers.NewSGD(lr), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		if err := m.Compile(&optimizers.SGD{LR: lr}, losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 			return err
 		}
 		run := SweepRun{Value: v, TrainLoss: Float(math.NaN())}

@@ -225,7 +225,7 @@ func TestNonFiniteStepLeavesState(t *testing.T) {
 // gradient overflows, and checks the error and that nothing moved.
 func TestNonFiniteGradient(t *testing.T) {
 	m := model.NewSequential(layers.NewDense(4, nn.Linear), layers.NewDense(3, nn.ActSoftmax))
-	m.Compile(optimizers.NewSGD(0.01), losses.CategoricalCrossentropy{})
+	m.Compile(optimizers.NewSGD(), losses.CategoricalCrossentropy{})
 	if err := m.Build(2); err != nil {
 		t.Fatal(err)
 	}

@@ -401,7 +401,7 @@ func TestFusedSoftmaxIsStable(t *testing.T) {
 	mk := func(act nn.Activation, loss losses.Loss) *model.Sequential {
 		m := model.NewSequential(layers.NewDense(3, act))
 		m.DType = tensor.Float64
-		m.Compile(optimizers.NewSGD(0.01), loss)
+		m.Compile(optimizers.NewSGD(), loss)
 		m.Build(2)
 		return m
 	}

@@ -56,7 +56,7 @@ func TestHealthVanishing(t *testing.T) {
 	x, y := blobs(256, 20, 4, 3)
 	for _, bn := range []bool{false, true} {
 		t.Run(fmt.Sprintf("bn=%v", bn), func(t *testing.T) {
-			m := compiled(t, 20, optimizers.NewSGD(0.1), deepNet(10, 32, 0.1, nn.ActSigmoid, bn, 4)...)
+			m := compiled(t, 20, &optimizers.SGD{LR: 0.1}, deepNet(10, 32, 0.1, nn.ActSigmoid, bn, 4)...)
 			var out bytes.Buffer
 			h := &Health{Every: 4, Output: &out}
 			fitHealth(t, m, h, x, y, 2)
@@ -124,7 +124,7 @@ func TestHealthExploding(t *testing.T) {
 		{"init-std-1-bn", deepNet(8, 64, 1, nn.ActReLU, true, 4), 0.01, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			m := compiled(t, 20, optimizers.NewSGD(c.lr), c.ls...)
+			m := compiled(t, 20, &optimizers.SGD{LR: c.lr}, c.ls...)
 			var out bytes.Buffer
 			h := &Health{Every: 1, Output: &out}
 			fitHealth(t, m, h, x, y, 2)
@@ -263,7 +263,7 @@ func TestHealthDead(t *testing.T) {
 				ls = append(ls, layers.NewActivation(nn.ActReLU))
 			}
 			ls = append(ls, layers.NewDense(2, nn.ActSoftmax))
-			m := compiled(t, 4, optimizers.NewSGD(0), ls...)
+			m := compiled(t, 4, &optimizers.SGD{LR: 0}, ls...)
 			for j := range 8 {
 				b := 1e3
 				if j%3 == 0 {

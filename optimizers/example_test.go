@@ -35,7 +35,7 @@ func Example() {
 func ExampleClip() {
 	w := autodiff.NewParam(tensor.FromFloat64([]float64{1, 2}, 2), "dense/kernel")
 	w.Grad = tensor.FromFloat64([]float64{0.5, math.NaN()}, 2)
-	opt := optimizers.NewSGD(0.1)
+	opt := &optimizers.SGD{LR: 0.1}
 	opt.RejectNonFinite = true
 	err := opt.Step([]*autodiff.Var{w})
 	fmt.Println(err)

@@ -134,7 +134,7 @@ func ByName(name string, lr float64) (Optimizer, error) {
 	var o Optimizer
 	switch strings.ReplaceAll(strings.ToLower(name), "_", "") {
 	case "sgd":
-		o = NewSGD(0.01)
+		o = NewSGD()
 	case "adam":
 		o = NewAdam()
 	case "rmsprop":

@@ -40,7 +40,7 @@ func fromCase(t *testing.T, c golden.Case) optimizers.Optimizer {
 		o.PyTorchEpsilon = torch
 		return o
 	case "sgd":
-		o := optimizers.NewSGD(lr)
+		o := &optimizers.SGD{LR: lr}
 		o.Momentum, o.Nesterov = c.MustFloat(t, "momentum"), c.MustInt(t, "nesterov") == 1
 		return o // Keras's form; equal to torch's for a constant learning rate
 	case "rmsprop":
@@ -136,7 +136,7 @@ func TestFormsDiffer(t *testing.T) {
 // SGD with learning rate 1 from zero parameters steps to −g.
 func clipped(t *testing.T, cl optimizers.Clip, grads []golden.Tensor) [][]float64 {
 	t.Helper()
-	o := optimizers.NewSGD(1)
+	o := &optimizers.SGD{LR: 1}
 	o.Clip = cl
 	ps := make([]*autodiff.Var, len(grads))
 	for i, g := range grads {
@@ -215,10 +215,10 @@ func twoParams(dt tensor.DType) []*autodiff.Var {
 // loops.
 func allConfigs() map[string]func() optimizers.Optimizer {
 	return map[string]func() optimizers.Optimizer{
-		"sgd":          func() optimizers.Optimizer { return optimizers.NewSGD(0.1) },
-		"sgd/momentum": func() optimizers.Optimizer { o := optimizers.NewSGD(0.1); o.Momentum = 0.9; return o },
+		"sgd":          func() optimizers.Optimizer { return &optimizers.SGD{LR: 0.1} },
+		"sgd/momentum": func() optimizers.Optimizer { o := &optimizers.SGD{LR: 0.1}; o.Momentum = 0.9; return o },
 		"sgd/nesterov": func() optimizers.Optimizer {
-			o := optimizers.NewSGD(0.1)
+			o := &optimizers.SGD{LR: 0.1}
 			o.Momentum, o.Nesterov = 0.9, true
 			return o
 		},
@@ -371,11 +371,11 @@ func TestStepErrors(t *testing.T) {
 	withParams := func(o optimizers.Optimizer) func() (optimizers.Optimizer, []*autodiff.Var) {
 		return func() (optimizers.Optimizer, []*autodiff.Var) { return o, twoParams(tensor.Float64) }
 	}
-	sgd := func(f func(o *optimizers.SGD)) optimizers.Optimizer { o := optimizers.NewSGD(0.1); f(o); return o }
+	sgd := func(f func(o *optimizers.SGD)) optimizers.Optimizer { o := &optimizers.SGD{LR: 0.1}; f(o); return o }
 	adam := func(f func(o *optimizers.Adam)) optimizers.Optimizer { o := optimizers.NewAdam(); f(o); return o }
 	rms := func(f func(o *optimizers.RMSprop)) optimizers.Optimizer { o := optimizers.NewRMSprop(); f(o); return o }
 	cases := []tc{
-		{"negative lr", withParams(optimizers.NewSGD(-1)), "optimizers: sgd: learning rate -1 is not a finite number ≥ 0"},
+		{"negative lr", withParams(&optimizers.SGD{LR: -1}), "optimizers: sgd: learning rate -1 is not a finite number ≥ 0"},
 		{"NaN lr", withParams(adam(func(o *optimizers.Adam) { o.LR = math.NaN() })), "learning rate NaN"},
 		{"momentum", withParams(sgd(func(o *optimizers.SGD) { o.Momentum = 1.5 })), "optimizers: sgd: momentum 1.5 outside [0, 1]"},
 		{"beta1", withParams(adam(func(o *optimizers.Adam) { o.Beta1 = 1 })), "optimizers: adam: beta_1 1 outside [0, 1)"},
@@ -490,7 +490,7 @@ func TestEmptyStepIsNoOp(t *testing.T) {
 }
 
 func TestSetLearningRate(t *testing.T) {
-	o, ps := optimizers.NewSGD(0.1), twoParams(tensor.Float64)
+	o, ps := &optimizers.SGD{LR: 0.1}, twoParams(tensor.Float64)
 	o.SetLearningRate(0)
 	if got := o.LearningRate(); got != 0 {
 		t.Fatalf("LearningRate() = %v, want 0", got)
@@ -541,7 +541,7 @@ func TestConfigAndSlots(t *testing.T) {
 	adam.ClipNorm = 1
 	rms := optimizers.NewRMSprop()
 	rms.Centered = true
-	sgd := optimizers.NewSGD(0.01)
+	sgd := &optimizers.SGD{LR: 0.01}
 	sgd.Momentum = 0.9
 	for _, c := range []struct {
 		o     optimizers.Optimizer
@@ -551,7 +551,7 @@ func TestConfigAndSlots(t *testing.T) {
 		{adam, "beta_1 beta_2 clipnorm epsilon learning_rate name pytorch_epsilon", "momentum velocity"},
 		{rms, "centered epsilon learning_rate momentum name pytorch_epsilon rho", "velocity average_gradient"},
 		{sgd, "learning_rate momentum name nesterov", "momentum"},
-		{optimizers.NewSGD(0.01), "learning_rate momentum name nesterov", ""},
+		{&optimizers.SGD{LR: 0.01}, "learning_rate momentum name nesterov", ""},
 	} {
 		cfg := c.o.Config()
 		var keys []string

@@ -27,9 +27,11 @@ type SGD struct {
 	core
 }
 
-// NewSGD returns SGD with learning rate lr and no momentum (Keras's default
-// learning rate is 0.01).
-func NewSGD(lr float64) *SGD { return &SGD{LR: lr} }
+// NewSGD returns SGD with Keras's defaults: LR 0.01, no momentum. Like
+// NewAdam and NewRMSprop it takes no arguments; change LR and Momentum on
+// the result. Every zero field of SGD is meaningful, so a literal such as
+// &SGD{LR: 0.1} is the same as NewSGD with LR set.
+func NewSGD() *SGD { return &SGD{LR: 0.01} }
 
 // Name returns "sgd".
 func (o *SGD) Name() string { return "sgd" }

@@ -18,7 +18,7 @@ func TestValidate(t *testing.T) {
 		o    optimizers.Optimizer
 		want string // "" for valid
 	}{
-		{"NewSGD", optimizers.NewSGD(0.01), ""},
+		{"NewSGD", optimizers.NewSGD(), ""},
 		{"NewAdam", optimizers.NewAdam(), ""},
 		{"NewRMSprop", optimizers.NewRMSprop(), ""},
 		{"SGD{}", &optimizers.SGD{}, ""}, // learning rate 0: legal, changes nothing
@@ -45,5 +45,30 @@ func TestValidate(t *testing.T) {
 				t.Errorf("Step returned %v, Validate %v: want the same", stepErr, err)
 			}
 		})
+	}
+}
+
+// TestConstructorsKerasDefaults checks that the three constructors take
+// the same (no) arguments and set Keras's defaults, through Config.
+func TestConstructorsKerasDefaults(t *testing.T) {
+	for _, c := range []struct {
+		o    optimizers.Optimizer
+		want map[string]any
+	}{
+		{optimizers.NewSGD(), map[string]any{"learning_rate": 0.01, "momentum": 0.0, "nesterov": false}},
+		{optimizers.NewAdam(), map[string]any{"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "pytorch_epsilon": false}},
+		{optimizers.NewRMSprop(), map[string]any{"learning_rate": 1e-3, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
+			"centered": false, "pytorch_epsilon": false}},
+	} {
+		cfg := c.o.Config()
+		delete(cfg, "name")
+		if len(cfg) != len(c.want) {
+			t.Errorf("%s: Config() = %v, want %v", c.o.Name(), cfg, c.want)
+		}
+		for k, v := range c.want {
+			if cfg[k] != v {
+				t.Errorf("%s: %s = %v, want %v", c.o.Name(), k, cfg[k], v)
+			}
+		}
 	}
 }
