@@ -65,7 +65,9 @@
 // Zero is a meaningful value for almost every hyperparameter (a learning
 // rate of 0 freezes the weights, β1 = 0 and momentum 0 are legal), so a
 // field left at zero is not replaced by a default: start from a
-// constructor, which sets Keras's defaults, and change fields from there.
+// constructor (NewSGD, NewAdam and NewRMSprop take no arguments and set
+// Keras's defaults; ByName takes a name and a learning rate) and change
+// fields from there. SGD's zero value is plain SGD with learning rate 0.
 // Validate reports a configuration that cannot train, such as a bare
 // Adam{LR: 0.01} literal, whose ε of 0 turns every never-yet-nonzero
 // gradient element into 0/0 = NaN on its first step; Step calls it first.
