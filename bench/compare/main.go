@@ -80,7 +80,7 @@ func main() {
 func run(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
 	quick := fs.Bool("quick", false, "tiny counts, one round: validates the pipeline in about a minute; the figures mean nothing")
-	out := fs.String("out", "", "also write the Markdown report to this file (e.g. BENCHMARKS.md)")
+	out := fs.String("out", "", "also write the Markdown report to this file (e.g. BENCHMARKS.md), keeping what the file has below its end marker")
 	raw := fs.String("raw", "", "also write every per-round figure as JSON to this file")
 	rounds := fs.Int("rounds", 5, "rounds of each measurement (medians over rounds; this host slows one core for seconds at a time, so a median of three often picked two slowed rounds)")
 	epRounds := fs.Int("epoch-rounds", 3, "rounds of the five-epoch wall-time comparison")
@@ -197,7 +197,7 @@ func run(args []string) error {
 	report := b.report(commandLine(args))
 	fmt.Print(report)
 	if *out != "" {
-		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+		if err := writeReport(*out, report); err != nil {
 			return err
 		}
 		logf("wrote %s", *out)

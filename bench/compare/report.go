@@ -39,6 +39,7 @@ func (b *bench) report(command string) string {
 	b.inference(p)
 	b.gemm(p)
 	b.notes(p)
+	p("\n%s\n", endMarker)
 	return w.String()
 }
 
