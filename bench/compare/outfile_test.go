@@ -36,3 +36,31 @@ func TestWriteReportKeepsHistory(t *testing.T) {
 		t.Errorf("a file without the marker: got %q..., want the report alone", string(got)[:min(len(got), 80)])
 	}
 }
+
+// TestBenchmarksFile: the repository's BENCHMARKS.md has the end marker
+// once (so --out BENCHMARKS.md keeps its history), and no verdict in its
+// criteria table leans on a figure quoted from elsewhere.
+func TestBenchmarksFile(t *testing.T) {
+	root, err := findRoot("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "BENCHMARKS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	if n := strings.Count(s, endMarker+"\n"); n != 1 {
+		t.Errorf("BENCHMARKS.md has the end marker on its own line %d times, want once", n)
+	}
+	_, criteria, ok := strings.Cut(s, "\n## Done criteria")
+	if !ok {
+		t.Fatal("BENCHMARKS.md has no criteria table")
+	}
+	criteria, _, _ = strings.Cut(criteria, "\n## ")
+	for _, line := range strings.Split(criteria, "\n") {
+		if strings.HasPrefix(line, "|") && strings.Contains(strings.ToLower(line), "quoted") {
+			t.Errorf("verdict from a quoted figure: %s", line)
+		}
+	}
+}
