@@ -25,7 +25,7 @@
 // Usage:
 //
 //	go run ./bench/compare                    # the full run (estimated 8-12 minutes on a quiet 2-core machine)
-//	go run ./bench/compare --quick            # one to two minutes: checks the pipeline, figures meaningless
+//	go run ./bench/compare --quick            # two to three minutes: checks the pipeline, figures meaningless
 //	go run ./bench/compare --out BENCHMARKS.md
 //
 // Python is a benchmark dependency only, and the Go peers' modules are
@@ -79,7 +79,7 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	quick := fs.Bool("quick", false, "tiny counts, one round: validates the pipeline in about a minute; the figures mean nothing")
+	quick := fs.Bool("quick", false, "tiny counts, one round: validates the pipeline in two to three minutes; the figures mean nothing")
 	out := fs.String("out", "", "also write the Markdown report to this file (e.g. BENCHMARKS.md), keeping what the file has below its end marker")
 	raw := fs.String("raw", "", "also write every per-round figure as JSON to this file")
 	rounds := fs.Int("rounds", 5, "rounds of each measurement (medians over rounds; this host slows one core for seconds at a time, so a median of three often picked two slowed rounds)")
