@@ -22,12 +22,14 @@ type bench struct {
 	vals map[string][]float64 // key → one figure per round
 	info map[string]string    // machine and peer facts for the report
 
+	goPeers map[string]*goPeer // gonum and Gorgonia, built by buildGoPeers
+
 	x, y, tx, ty *tensor.Tensor
 	elapsed      time.Duration
 }
 
 func newBench(cfg config) *bench {
-	return &bench{cfg: cfg, vals: map[string][]float64{}, info: map[string]string{}}
+	return &bench{cfg: cfg, vals: map[string][]float64{}, info: map[string]string{}, goPeers: newGoPeers()}
 }
 
 func (b *bench) add(key string, v float64) { b.vals[key] = append(b.vals[key], v) }
@@ -89,17 +91,17 @@ type torchSetting struct {
 
 var torchSettings = []torchSetting{{"1×1", 1, 1}, {"2×1", 2, 1}, {"2×2", 2, 2}}
 
-// interleave runs a and p in the order A B in even rounds and B A in odd
-// ones, so that a drift of the host's speed within a round favours neither.
-func interleave(round int, a, p func() error) error {
-	first, second := a, p
-	if round%2 == 1 {
-		first, second = p, a
+// interleave runs each of fs once per round, starting in round r with
+// fs[r mod len(fs)] and going round the list (with two: A B, then B A), so
+// that over the rounds each runs first, last and between as often as the
+// others and a drift of the host's speed within a round favours none.
+func interleave(round int, fs ...func() error) error {
+	for i := range fs {
+		if err := fs[(round+i)%len(fs)](); err != nil {
+			return err
+		}
 	}
-	if err := first(); err != nil {
-		return err
-	}
-	return second()
+	return nil
 }
 
 // withProcs runs f under runtime.GOMAXPROCS(n) after a garbage collection.
@@ -154,6 +156,16 @@ func (b *bench) phaseGemm() error {
 				}
 			}
 			return nil
+		}, func() error {
+			if b.cfg.noPeers || !b.goPeers["gonum"].measured() {
+				return nil
+			}
+			for _, t := range b.threadCounts() {
+				if err := b.gonumGemm(t, shapes); err != nil {
+					return err
+				}
+			}
+			return nil
 		})
 		if err != nil {
 			return err
@@ -199,6 +211,18 @@ func (b *bench) phaseTrain(ctx context.Context) error {
 						return err
 					}
 					b.add(fmt.Sprintf("train/torch/%s/b=%d", s.name, batch), num(res, "samples_per_sec"))
+				}
+			}
+			return nil
+		}, func() error {
+			if b.cfg.noPeers || !b.goPeers["gorgonia"].measured() {
+				return nil
+			}
+			for _, batch := range []int{32, 128} {
+				for _, t := range b.threadCounts() {
+					if err := b.gorgoniaTrain(t, batch); err != nil {
+						return err
+					}
 				}
 			}
 			return nil

@@ -112,7 +112,7 @@ func TestBestTorch(t *testing.T) {
 func TestReportWithoutFigures(t *testing.T) {
 	b := newBench(config{rounds: 1, epRounds: 1, epochs: 5, maxProcs: 2, steps32: 1, steps128: 1, inferRep: 1, latRuns: 1, gemmReps: 1, gemmMin: 0.01})
 	r := b.report("go run ./bench/compare")
-	for _, want := range []string{"## Machine", "## Done criteria", "## Training", "## Inference", "## GEMM", "## Quoted figures", "`go run ./bench/compare`"} {
+	for _, want := range []string{"## Machine", "## Done criteria", "## Training", "### Against Gorgonia", "## Inference", "## GEMM", "`go run ./bench/compare`"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("report lacks %q", want)
 		}

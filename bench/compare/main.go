@@ -6,23 +6,30 @@
 // and NumPy/OpenBLAS sgemm (bench/numpy_gemm.py), run with
 // /usr/bin/python3 under each thread setting: torch threads × OpenBLAS
 // threads 1×1, 2×1 and 2×2, OpenBLAS forced to its best kernels for the CPU
-// (OPENBLAS_CORETYPE=SkylakeX on AVX-512). myelin's figures are measured in
-// this process, the same operations timed the same way, under
-// runtime.GOMAXPROCS 1 and 2 (and the machine's core count).
+// (OPENBLAS_CORETYPE=SkylakeX on AVX-512); and two Go peers, each a program
+// in its own module under bench/ so that myelin's go.mod does not carry
+// them: gonum's pure-Go Sgemm (bench/gonum) and the founding model in
+// Gorgonia (bench/gorgonia), built once before the first round and run
+// under GOMAXPROCS 1 and 2. myelin's figures are measured in this process,
+// the same operations timed the same way, under runtime.GOMAXPROCS 1 and 2
+// (and the machine's core count).
 //
 // The host's speed drifts, so every figure is taken in several rounds that
-// alternate myelin and the peer (A B, then B A, ...), and the table shows
-// medians over rounds; ratios come from the same run only. The register-only
-// FMA peak (bench/internal/fmapeak) is measured in the same rounds.
+// run myelin and each peer in turn, the order rotating from round to round
+// (A B C, then B C A, ...), and the table shows medians over rounds. Every
+// ratio and every verdict compares figures taken in the same run: no
+// figure quoted from elsewhere enters the report. A peer that cannot be
+// built or run here is reported as not measured. The register-only FMA
+// peak (bench/internal/fmapeak) is measured in the same rounds.
 //
 // Usage:
 //
-//	go run ./bench/compare                    # the full run (estimated 4-8 minutes on a quiet machine)
-//	go run ./bench/compare --quick            # seconds to a minute: checks the pipeline, figures meaningless
+//	go run ./bench/compare                    # the full run (estimated 8-12 minutes on a quiet 2-core machine)
+//	go run ./bench/compare --quick            # two to three minutes: checks the pipeline, figures meaningless
 //	go run ./bench/compare --out BENCHMARKS.md
 //
-// Python is a benchmark dependency only: nothing in myelin's build or tests
-// runs it.
+// Python is a benchmark dependency only, and the Go peers' modules are
+// outside myelin's: nothing in myelin's build or tests runs them.
 package main
 
 import (
@@ -72,8 +79,8 @@ func main() {
 
 func run(args []string) error {
 	fs := flag.NewFlagSet("compare", flag.ContinueOnError)
-	quick := fs.Bool("quick", false, "tiny counts, one round: validates the pipeline in about a minute; the figures mean nothing")
-	out := fs.String("out", "", "also write the Markdown report to this file (e.g. BENCHMARKS.md)")
+	quick := fs.Bool("quick", false, "tiny counts, one round: validates the pipeline in two to three minutes; the figures mean nothing")
+	out := fs.String("out", "", "also write the Markdown report to this file (e.g. BENCHMARKS.md), keeping what the file has below its end marker")
 	raw := fs.String("raw", "", "also write every per-round figure as JSON to this file")
 	rounds := fs.Int("rounds", 5, "rounds of each measurement (medians over rounds; this host slows one core for seconds at a time, so a median of three often picked two slowed rounds)")
 	epRounds := fs.Int("epoch-rounds", 3, "rounds of the five-epoch wall-time comparison")
@@ -81,13 +88,13 @@ func run(args []string) error {
 	python := fs.String("python", "/usr/bin/python3", "the Python interpreter that has torch and numpy")
 	root := fs.String("root", "", "repository root (default: found from the working directory)")
 	coretype := fs.String("coretype", "auto", "OPENBLAS_CORETYPE for the peers (auto: SkylakeX with AVX-512, Haswell with AVX2)")
-	noPeers := fs.Bool("no-peers", false, "measure myelin only (no Python)")
+	noPeers := fs.Bool("no-peers", false, "measure myelin only (no Python, no Go peers)")
 	only := fs.String("only", "", "comma-separated phases to run: "+strings.Join(phases, ","))
 	gemmMin := fs.Float64("gemm-min", 0.03, "seconds per GEMM repeat, for myelin and NumPy alike")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench/compare [--quick] [--out BENCHMARKS.md] [flags]\n\n"+
-			"Runs myelin and its peers (PyTorch, NumPy/OpenBLAS) interleaved on this machine and\n"+
-			"prints a Markdown table of medians and ratios. Flags:\n")
+			"Runs myelin and its peers (PyTorch, NumPy/OpenBLAS, gonum, Gorgonia) interleaved on this\n"+
+			"machine and prints a Markdown table of medians and ratios from this run alone. Flags:\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -149,6 +156,16 @@ func run(args []string) error {
 		if err := b.checkPeers(); err != nil {
 			return fmt.Errorf("%v\n(install the peers: apt-get install -y python3-torch python3-numpy libopenblas0-pthread; or pass --no-peers)", err)
 		}
+		dir, err := os.MkdirTemp("", "myelin-bench-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		b.buildGoPeers(dir) // before the first round: no build runs while anything is timed
+	} else {
+		for _, p := range b.goPeers {
+			p.why = "--no-peers"
+		}
 	}
 	ctx := context.Background()
 	for _, ph := range phases {
@@ -180,7 +197,7 @@ func run(args []string) error {
 	report := b.report(commandLine(args))
 	fmt.Print(report)
 	if *out != "" {
-		if err := os.WriteFile(*out, []byte(report), 0o644); err != nil {
+		if err := writeReport(*out, report); err != nil {
 			return err
 		}
 		logf("wrote %s", *out)

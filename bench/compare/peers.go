@@ -43,13 +43,29 @@ func (b *bench) python(script string, env []string, args ...string) ([]map[strin
 	if b.cfg.coretype != "" {
 		cmd.Env = append(cmd.Env, "OPENBLAS_CORETYPE="+b.cfg.coretype)
 	}
+	return runJSON(script+" "+strings.Join(args, " "), cmd)
+}
+
+// runJSON runs cmd and returns the JSON objects it prints on stdout, one
+// per line; what names the command in errors.
+func runJSON(what string, cmd *exec.Cmd) ([]map[string]any, error) {
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("%s %s: %v\n%s", script, strings.Join(args, " "), err, stderr.String())
+		return nil, fmt.Errorf("%s: %v\n%s", what, err, stderr.String())
 	}
+	res, err := parseJSONLines(what, stdout.Bytes())
+	if err != nil {
+		return nil, fmt.Errorf("%v\n%s", err, stderr.String())
+	}
+	return res, nil
+}
+
+// parseJSONLines decodes one JSON object per non-blank line; a peer that
+// printed none is an error.
+func parseJSONLines(what string, out []byte) ([]map[string]any, error) {
 	var res []map[string]any
-	sc := bufio.NewScanner(&stdout)
+	sc := bufio.NewScanner(bytes.NewReader(out))
 	sc.Buffer(make([]byte, 1<<20), 1<<24)
 	for sc.Scan() {
 		line := bytes.TrimSpace(sc.Bytes())
@@ -58,12 +74,15 @@ func (b *bench) python(script string, env []string, args ...string) ([]map[strin
 		}
 		var m map[string]any
 		if err := json.Unmarshal(line, &m); err != nil {
-			return nil, fmt.Errorf("%s: output line %q: %v", script, line, err)
+			return nil, fmt.Errorf("%s: output line %q: %v", what, line, err)
 		}
 		res = append(res, m)
 	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %v", what, err)
+	}
 	if len(res) == 0 {
-		return nil, fmt.Errorf("%s %s printed no JSON\n%s", script, strings.Join(args, " "), stderr.String())
+		return nil, fmt.Errorf("%s printed no JSON", what)
 	}
 	return res, nil
 }
@@ -83,31 +102,52 @@ func (b *bench) torch(s torchSetting, args ...string) (map[string]any, error) {
 // numpyGemm runs bench/numpy_gemm.py on shapes with OpenBLAS on threads
 // threads and adds its GFLOP/s.
 func (b *bench) numpyGemm(threads int, shapes []gemmShape) error {
-	specs := make([]string, len(shapes))
-	for i, s := range shapes {
-		specs[i] = s.key()
-	}
 	res, err := b.python("numpy_gemm.py", nil, "--threads", fmt.Sprint(threads), "--info",
 		"--repeats", fmt.Sprint(b.cfg.gemmReps), "--min-time", fmt.Sprint(b.cfg.gemmMin),
-		"--spec", strings.Join(specs, ","))
+		"--spec", specOf(shapes))
 	if err != nil {
 		return err
 	}
-	got := 0
 	for _, r := range res {
 		if _, ok := r["blas"]; ok {
 			b.notePeer(r, fmt.Sprintf("numpy t=%d", threads))
 		}
+	}
+	return b.addGemm("numpy", threads, shapes, res)
+}
+
+// specOf writes shapes as the --spec argument of the GEMM peers.
+func specOf(shapes []gemmShape) string {
+	specs := make([]string, len(shapes))
+	for i, s := range shapes {
+		specs[i] = s.key()
+	}
+	return strings.Join(specs, ",")
+}
+
+// addGemm adds the GFLOP/s of each product in a GEMM peer's output (lines
+// without an op, such as numpy_gemm.py's BLAS line, are skipped) and
+// checks that every product asked for came back.
+func (b *bench) addGemm(peer string, threads int, shapes []gemmShape, res []map[string]any) error {
+	want := map[string]bool{}
+	for _, s := range shapes {
+		want[s.key()] = true
+	}
+	got := 0
+	for _, r := range res {
 		op, ok := r["op"].(string)
 		if !ok {
 			continue
 		}
 		s := gemmShape{op: op, m: int(num(r, "m")), k: int(num(r, "k")), n: int(num(r, "n"))}
-		b.add(fmt.Sprintf("gemm/numpy/t=%d/%s", threads, s.key()), num(r, "gflops"))
+		if !want[s.key()] {
+			return fmt.Errorf("%s returned %s, which was not asked for", peer, s.key())
+		}
+		b.add(fmt.Sprintf("gemm/%s/t=%d/%s", peer, threads, s.key()), num(r, "gflops"))
 		got++
 	}
 	if got != len(shapes) {
-		return fmt.Errorf("numpy_gemm.py returned %d of %d shapes", got, len(shapes))
+		return fmt.Errorf("%s returned %d of %d shapes", peer, got, len(shapes))
 	}
 	return nil
 }

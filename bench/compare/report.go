@@ -15,30 +15,17 @@ import (
 
 var nan = math.NaN()
 
-// Figures quoted by issue 3 (measured once on the reference machine, not by
-// this program).
-var quoted = []struct {
-	what  string
-	key   string // the myelin figure compared with it
-	value float64
-	unit  string
-}{
-	{"Gorgonia, training, batch 32", "train/b=32", 8500, "samples/s"},
-	{"Gorgonia, training, batch 128", "train/b=128", 19000, "samples/s"},
-	{"GoMLX pure-Go backend, training, batch 32 (\"under 1,000\")", "train/b=32", 1000, "samples/s"},
-	{"gonum Sgemm, 1 thread", "gemm/t=1", 5, "GFLOP/s"},
-	{"gonum Sgemm, 2 threads", "gemm/t=2", 9, "GFLOP/s"},
-}
-
 // report renders the Markdown report.
 func (b *bench) report(command string) string {
 	var w strings.Builder
 	p := func(format string, args ...any) { fmt.Fprintf(&w, format, args...) }
-	p("# Benchmarks: myelin side by side with PyTorch and NumPy/OpenBLAS\n\n")
+	p("# Benchmarks: myelin side by side with PyTorch, NumPy/OpenBLAS, gonum and Gorgonia\n\n")
 	p("Produced by `%s` (from the repository root), %s, in %s.\n", command, time.Now().UTC().Format("2006-01-02 15:04 UTC"), b.elapsed.Round(time.Second))
-	p("Medians over %s (%d for the %d-epoch runs); every ratio compares figures taken in the same run,\n", plural(b.cfg.rounds, "round"), b.cfg.epRounds, b.cfg.epochs)
-	p("interleaved myelin/peer (A B in even rounds, B A in odd ones). Ratios are myelin/peer: above 1 means\n")
-	p("myelin is faster for throughputs, slower for times.\n\n")
+	p("Medians over %s (%d for the %d-epoch runs). Every ratio and every verdict compares figures taken in\n", plural(b.cfg.rounds, "round"), b.cfg.epRounds, b.cfg.epochs)
+	p("this run, interleaved: each round runs myelin and each peer in turn, the order rotating from round to\n")
+	p("round (A B C, then B C A, ...). No figure quoted from elsewhere enters a verdict; a peer that could not\n")
+	p("be run here is marked not measured. Ratios are myelin/peer: above 1 means myelin is faster for\n")
+	p("throughputs, slower for times.\n\n")
 	if b.cfg.quick {
 		p("> **--quick run: counts are tiny and there is one round; the figures below check the pipeline and mean nothing.**\n\n")
 	}
@@ -48,10 +35,11 @@ func (b *bench) report(command string) string {
 	b.machine(p)
 	b.criteria(p)
 	b.training(p)
+	b.gorgonia(p)
 	b.inference(p)
 	b.gemm(p)
-	b.quotedTable(p)
 	b.notes(p)
+	p("\n%s\n", endMarker)
 	return w.String()
 }
 
@@ -68,9 +56,12 @@ func (b *bench) machine(p printer) {
 	p("| NumPy | %s |\n", b.infoOr("numpy_version", "—"))
 	p("| OpenBLAS | %s |\n", b.infoOr("openblas_config", "—"))
 	p("| OpenBLAS core in use | %s (OPENBLAS_CORETYPE=%s, as bench/peerenv.py reports it) |\n", b.infoOr("openblas_corename", "—"), orDash(b.cfg.coretype))
+	p("| gonum | %s |\n", b.goPeerLine("gonum", "gonum/gonum_version", "pure-Go `blas/gonum` Sgemm"))
+	p("| Gorgonia | %s |\n", b.goPeerLine("gorgonia", "gorgonia/gorgonia_version", "on gonum "+b.infoOr("gorgonia/gonum_version", "—")))
 	p("| myelin threads | GOMAXPROCS %v; \"all cores\" = %d |\n", b.threadCounts(), b.cfg.maxProcs)
-	p("| PyTorch threads | torch×OpenBLAS %s |\n\n", settingNames(torchSettings))
-	for _, k := range []string{"warning_blas", "warning_core"} {
+	p("| PyTorch threads | torch×OpenBLAS %s |\n", settingNames(torchSettings))
+	p("| gonum and Gorgonia threads | GOMAXPROCS %v |\n\n", b.threadCounts())
+	for _, k := range []string{"warning_blas", "warning_core", "warning_gonum", "warning_gorgonia"} {
 		if v, ok := b.info[k]; ok {
 			p("> **Warning:** %s\n\n", v)
 		}
@@ -168,16 +159,20 @@ func (b *bench) inference(p printer) {
 
 func (b *bench) gemm(p printer) {
 	p("## GEMM (float32)\n\n")
-	p("GFLOP/s = 2·m·n·k per call, median of %d repeats of about %gs each, C overwritten (myelin\n", b.cfg.gemmReps, b.cfg.gemmMin)
-	p("`internal/kernel.Sgemm` under GOMAXPROCS t; NumPy `matmul(out=)` → OpenBLAS sgemm with OPENBLAS_NUM_THREADS t;\n")
-	p("transposed operands are views, never copies). %% of peak divides by the register-only FMA peak at t threads\n")
+	p("GFLOP/s = 2·m·n·k per call, median of %d repeats of about %gs each (at least one call), C overwritten\n", b.cfg.gemmReps, b.cfg.gemmMin)
+	p("(myelin `internal/kernel.Sgemm` under GOMAXPROCS t; NumPy `matmul(out=)` → OpenBLAS sgemm with\n")
+	p("OPENBLAS_NUM_THREADS t; gonum `blas/gonum` Sgemm in `bench/gonum` under GOMAXPROCS t; transposed operands\n")
+	p("are passed as such, never copied). %% of peak divides by the register-only FMA peak at t threads\n")
 	p("measured in the same rounds. The smallest NumPy products include ~1 µs of Python call overhead.\n\n")
 	for _, t := range b.threadCounts() {
 		if v, ok := b.med(fmt.Sprintf("peak/gemm/t=%d", t)); ok {
 			p("FMA peak, %d thread(s): %s GFLOP/s.  ", t, gflops(v))
 		}
 	}
-	p("\n\n| product | what | t | myelin GFLOP/s | OpenBLAS GFLOP/s | myelin/OpenBLAS | myelin %% of peak | OpenBLAS %% of peak |\n|---|---|---|---|---|---|---|---|\n")
+	if g := b.goPeers["gonum"]; !g.measured() {
+		p("\n\ngonum: not measured (%s).", g.why)
+	}
+	p("\n\n| product | what | t | myelin GFLOP/s | OpenBLAS GFLOP/s | myelin/OpenBLAS | gonum GFLOP/s | myelin/gonum | myelin %% of peak | OpenBLAS %% of peak |\n|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, s := range gemmShapes() {
 		for _, t := range b.threadCounts() {
 			mine, ok := b.med(fmt.Sprintf("gemm/myelin/t=%d/%s", t, s.key()))
@@ -185,34 +180,11 @@ func (b *bench) gemm(p printer) {
 				continue
 			}
 			peer := b.get(fmt.Sprintf("gemm/numpy/t=%d/%s", t, s.key()))
+			gn := b.get(fmt.Sprintf("gemm/gonum/t=%d/%s", t, s.key()))
 			peak := b.get(fmt.Sprintf("peak/gemm/t=%d", t))
-			p("| %s %s | %s | %d | %s | %s | %s | %s | %s |\n", s.op, s.name(), s.what, t, gflops(mine), gflops(peer), times(mine/peer), percent(mine/peak), percent(peer/peak))
+			p("| %s %s | %s | %d | %s | %s | %s | %s | %s | %s | %s |\n", s.op, s.name(), s.what, t, gflops(mine), gflops(peer), times(mine/peer),
+				gflops(gn), times(mine/gn), percent(mine/peak), percent(peer/peak))
 		}
-	}
-	p("\n")
-}
-
-func (b *bench) quotedTable(p printer) {
-	p("## Quoted figures (from issue 3; not measured by this run)\n\n")
-	p("| peer (quoted) | quoted | myelin, this run (all cores) | myelin/quoted |\n|---|---|---|---|\n")
-	for _, q := range quoted {
-		mine := nan
-		switch {
-		case strings.HasPrefix(q.key, "train/"):
-			mine = b.get(fmt.Sprintf("train/myelin/t=%d/%s", b.cfg.maxProcs, strings.TrimPrefix(q.key, "train/")))
-		case strings.HasPrefix(q.key, "gemm/"):
-			// Compared with myelin at the founding model's largest product.
-			mine = b.get(fmt.Sprintf("gemm/myelin/%s/NN:128:784:64", strings.TrimPrefix(q.key, "gemm/")))
-		}
-		what := q.what
-		if strings.HasPrefix(q.key, "gemm/") {
-			what += " (vs myelin at 128×784·784×64)"
-		}
-		f := count
-		if q.unit == "GFLOP/s" {
-			f = gflops
-		}
-		p("| %s | %s %s | %s | %s |\n", what, f(q.value), q.unit, f(mine), times(mine/q.value))
 	}
 	p("\n")
 }
@@ -281,9 +253,15 @@ func (b *bench) criteria(p printer) {
 		q := b.rows("train/myelin/t=%d/b="+fmt.Sprint(c.batch), "train/torch/%s/b="+fmt.Sprint(c.batch), true)[2]
 		p("| training ≥ %g× PyTorch's best at batch %d (myelin on all cores) | %s | %s |\n", c.floor, c.batch, times(q.ratio()), verdict(q.ratio() >= c.floor, !math.IsNaN(q.ratio())))
 	}
-	for _, g := range quoted[:2] {
-		mine := b.get(fmt.Sprintf("train/myelin/t=%d/%s", b.cfg.maxProcs, strings.TrimPrefix(g.key, "train/")))
-		p("| training ≥ 10× %s (quoted %s samples/s) | %s | %s |\n", g.what, count(g.value), times(mine/g.value), verdict(mine/g.value >= 10, !bad(mine)))
+	for _, batch := range []int{32, 128} {
+		q := b.rowsGo("train/myelin/t=%d/b="+fmt.Sprint(batch), "train/gorgonia/t=%d/b="+fmt.Sprint(batch), "Gorgonia", true)[2]
+		fig, v := times(q.ratio()), verdict(q.ratio() >= 10, !bad(q.ratio()))
+		if g := b.goPeers["gorgonia"]; !g.measured() {
+			fig, v = "not measured: "+g.why, "not measured"
+		} else if !bad(q.ratio()) {
+			fig = fmt.Sprintf("%s (%s against %s, %s)", times(q.ratio()), count(q.mine), count(q.peer), q.peerSetting)
+		}
+		p("| training ≥ 10× Gorgonia's best at batch %d (myelin on all cores; Gorgonia measured in this run) | %s | %s |\n", batch, fig, v)
 	}
 	ma, ta := b.get("epochs/myelin/accuracy"), b.get("epochs/torch/accuracy")
 	p("| same accuracy after %s (within 0.5 points) | myelin %s, PyTorch %s | %s |\n", plural(b.cfg.epochs, "epoch"), percent(ma), percent(ta), verdict(ma >= ta-0.005, !bad(ma-ta)))
@@ -303,8 +281,12 @@ func (b *bench) notes(p printer) {
 	p("  the kernels named above (0.3.21 falls back to slow generic ones on this CPU otherwise).\n")
 	p("- PyTorch's default subnormal handling is kept (no `set_flush_denormal`); myelin's optimizers flush\n")
 	p("  subnormal moments to zero (see `go doc ./optimizers`). The %d-epoch runs are where that shows.\n", b.cfg.epochs)
-	p("- Peers: `bench/torch_model.py`, `bench/numpy_gemm.py` (see bench/README.md); myelin is measured in the\n")
-	p("  runner's own process (`bench/compare/myelin.go`), timing the same operations the same way.\n")
+	p("- gonum and Gorgonia run at each GOMAXPROCS myelin runs at and are compared at the same count, and on\n")
+	p("  all cores against their best.\n")
+	p("- Peers: `bench/torch_model.py`, `bench/numpy_gemm.py`, `bench/gonum`, `bench/gorgonia` (see bench/README.md);\n")
+	p("  myelin is measured in the runner's own process (`bench/compare/myelin.go`), timing the same operations\n")
+	p("  the same way.\n")
+	p("- GoMLX is not measured by this runner, so no ratio or verdict is drawn against it.\n")
 	p("- Go micro-benchmarks of each kernel, op, layer and the model: `go test -run '^$' -bench . ./internal/kernel ./nn ./layers ./model`.\n")
 }
 
