@@ -439,9 +439,11 @@ func (m *Sequential) metricNames() []string {
 	return append(names, "loss")
 }
 
+// hasBatchNorm reports whether a layer normalizes with batch statistics
+// in training, and so cannot train on a batch of one sample.
 func (m *Sequential) hasBatchNorm() bool {
 	for _, l := range m.Layers {
-		if bn, ok := l.(*layers.BatchNormalization); ok && !bn.Frozen {
+		if n, ok := l.(layers.Normalizer); ok && n.BatchStatistics() {
 			return true
 		}
 	}
@@ -494,18 +496,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 	b.pass = layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
 	p := &b.pass // a field, not a local: a local would escape to the heap
 	b.outs = b.outs[:0]
-	v := tp.Const(xb)
-	n := len(m.Layers)
-	for i, l := range m.Layers {
-		if i == n-1 && m.fuseLast != 0 {
-			if m.fuseLast == 1 {
-				v = l.(*layers.Dense).ForwardLinear(p, v)
-			}
-		} else {
-			v = l.Forward(p, v)
-		}
-		b.outs = append(b.outs, v)
-	}
+	v := m.Forward(p, tp.Const(xb), m.lossWalk(&b.outs))
 	loss := m.lossOf(tp, v, yb)
 	lv := loss.Value.Item()
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
@@ -538,10 +529,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 			s.Commit()
 		}
 	}
-	pred := v
-	if m.fuseLast != 0 {
-		pred = m.fusedAct.Apply(tp, v)
-	}
+	pred := m.predictions(tp, v)
 	for _, mt := range m.metrics {
 		if err := mt.Update(pred.Value, yb); err != nil {
 			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
@@ -572,13 +560,6 @@ func (m *Sequential) discard() {
 			s.Discard()
 		}
 	}
-}
-
-func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y *tensor.Tensor) *autodiff.Var {
-	if m.fuseLast != 0 {
-		return m.fusedLoss.Compute(tp, out, y)
-	}
-	return m.loss.Compute(tp, out, y)
 }
 
 // checkXY validates a dataset against the model and converts it to the

@@ -60,9 +60,8 @@ type Sequential struct {
 
 	opt       optimizers.Optimizer
 	loss      losses.Loss
-	fusedLoss losses.Loss   // loss on logits when the last activation fuses into it
+	fusedLoss losses.Loss   // loss on the last layer's pre-activations, when its activation fuses into the loss; see fusion.go
 	fusedAct  nn.Activation // the activation fused away
-	fuseLast  int           // 0: none; 1: last Dense runs linear; 2: last Activation layer skipped
 	metrics   []metrics.Metric
 	compiled  bool
 
@@ -253,30 +252,6 @@ func (m *Sequential) Loss() losses.Loss { return m.loss }
 // Metrics returns the compiled metrics.
 func (m *Sequential) Metrics() []metrics.Metric { return m.metrics }
 
-func (m *Sequential) resolveFusion() {
-	m.fuseLast, m.fusedLoss = 0, nil
-	if !m.built || !m.compiled || len(m.Layers) == 0 {
-		return
-	}
-	f, ok := m.loss.(losses.Fuser)
-	if !ok {
-		return
-	}
-	var act nn.Activation
-	kind := 0
-	switch l := m.Layers[len(m.Layers)-1].(type) {
-	case *layers.Dense:
-		act, kind = l.Activation, 1
-	case *layers.Activation:
-		act, kind = l.Activation, 2
-	default:
-		return
-	}
-	if fl, ok := f.Fuse(act); ok {
-		m.fuseLast, m.fusedLoss, m.fusedAct = kind, fl, act
-	}
-}
-
 // Params returns the trainable parameters in layer order.
 func (m *Sequential) Params() []*autodiff.Var {
 	var ps []*autodiff.Var
@@ -286,22 +261,6 @@ func (m *Sequential) Params() []*autodiff.Var {
 		}
 	}
 	return ps
-}
-
-// forward runs the layers on x. With logits set and a fused loss, the last
-// activation is left out and the pre-activation output is returned.
-func (m *Sequential) forward(p *layers.Pass, x *autodiff.Var, logits bool) *autodiff.Var {
-	n := len(m.Layers)
-	for i, l := range m.Layers {
-		if logits && i == n-1 && m.fuseLast != 0 {
-			if m.fuseLast == 1 {
-				return l.(*layers.Dense).ForwardLinear(p, x)
-			}
-			return x
-		}
-		x = l.Forward(p, x)
-	}
-	return x
 }
 
 // errNilContext is the error for a nil context.Context given to op.
@@ -318,31 +277,4 @@ func catchShape(err *error) {
 		}
 		panic(r)
 	}
-}
-
-// LayerOutputs returns each layer's output in the last training step
-// (for the last layer, the logits when its activation is fused into the
-// loss). Callbacks may read them in OnBatchEnd; they are overwritten by the
-// next step.
-func (m *Sequential) LayerOutputs() []*autodiff.Var { return m.fit.outs }
-
-// Trace runs x through the model in inference mode and returns a copy of
-// every layer's output, for inspecting activations.
-func (m *Sequential) Trace(x *tensor.Tensor) (outs []*tensor.Tensor, err error) {
-	if !m.built {
-		return nil, ErrNotBuilt
-	}
-	if x == nil || x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
-		return nil, fmt.Errorf("model: Trace: x must have shape (samples, %v)", m.inShape)
-	}
-	defer catchShape(&err)
-	in := m.getInference()
-	defer m.tapes.Put(in)
-	tp, p := in.tape, &in.pass
-	v := tp.Const(x.As(m.DType))
-	for _, l := range m.Layers {
-		v = l.Forward(p, v)
-		outs = append(outs, v.Value.Clone())
-	}
-	return outs, nil
 }
