@@ -209,11 +209,7 @@ func (m *Sequential) CheckpointFile(meta map[string]string) (*safetensors.File, 
 		if !t.AllFinite() {
 			return fmt.Errorf("model: checkpoint: %s holds NaN or infinite values; not saving it", name)
 		}
-		if d := t.Float32s(); d != nil {
-			f.Tensors = append(f.Tensors, safetensors.F32(name, t.Shape(), d))
-		} else {
-			f.Tensors = append(f.Tensors, safetensors.F64(name, t.Shape(), t.Float64s()))
-		}
+		f.Tensors = append(f.Tensors, toSafetensors(name, t))
 		return nil
 	}
 	if err := m.eachCheckpointTensor(add); err != nil {

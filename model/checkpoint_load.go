@@ -55,10 +55,7 @@ func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpo
 	if err := compileArch(m, a.Config.Compile); err != nil {
 		return nil, nil, lerr("__metadata__.architecture", err)
 	}
-	wantDType := safetensors.DTypeF32
-	if m.DType == tensor.Float64 {
-		wantDType = safetensors.DTypeF64
-	}
+	wantDType := stDType(m.DType)
 	var ost optState
 	if err := strictJSON(md["optimizer"], &ost); err != nil {
 		return nil, nil, lerr("__metadata__.optimizer", err)
@@ -103,18 +100,8 @@ func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpo
 		if t.DType != wantDType {
 			return lerr(key, fmt.Errorf("dtype %s, the model's %s needs %s", t.DType, m.DType, wantDType))
 		}
-		if d := dst.Float32s(); d != nil {
-			v, err := t.Float32s()
-			if err != nil {
-				return lerr(key, err)
-			}
-			copy(d, v)
-		} else {
-			v, err := t.Float64s()
-			if err != nil {
-				return lerr(key, err)
-			}
-			copy(dst.Float64s(), v)
+		if err := fromSafetensors(dst, t); err != nil {
+			return lerr(key, err)
 		}
 		if !dst.AllFinite() {
 			return lerr(key, errors.New("holds NaN or infinite values"))

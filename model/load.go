@@ -3,7 +3,6 @@ package model
 import (
 	"errors"
 	"fmt"
-	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -117,10 +116,7 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 	if err := compileArch(m, a.Config.Compile); err != nil {
 		return nil, &LoadError{Path: name, Key: archKey, Err: err}
 	}
-	wantDType := safetensors.DTypeF32
-	if m.DType == tensor.Float64 {
-		wantDType = safetensors.DTypeF64
-	}
+	wantDType := stDType(m.DType)
 	want := map[string]bool{}
 	for _, l := range m.Layers {
 		for _, w := range l.Weights() {
@@ -136,21 +132,11 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 			if !tensor.Shape(t.Shape).Equal(w.Value.Shape()) {
 				return nil, lerr(key, "shape: want %s (from the architecture), got %s", w.Value.Shape(), tensor.Shape(t.Shape))
 			}
-			if d := w.Value.Float32s(); d != nil {
-				v, err := t.Float32s()
-				if err != nil {
-					return nil, &LoadError{Path: name, Key: key, Err: err}
-				}
-				copy(d, v)
-			} else {
-				v, err := t.Float64s()
-				if err != nil {
-					return nil, &LoadError{Path: name, Key: key, Err: err}
-				}
-				copy(w.Value.Float64s(), v)
+			if err := fromSafetensors(w.Value, t); err != nil {
+				return nil, &LoadError{Path: name, Key: key, Err: err}
 			}
-			if !w.Value.AllFinite() {
-				return nil, lerr(key, "want finite values, got NaN or infinity at element %d", firstNonFinite(w.Value))
+			if i := firstNonFinite(w.Value); i >= 0 {
+				return nil, lerr(key, "want finite values, got NaN or infinity at element %d", i)
 			}
 		}
 	}
@@ -186,14 +172,4 @@ func archWithin(f *safetensors.File, archJSON string) (*Arch, *Sequential, error
 			n, a.Config.InputShape, have)
 	}
 	return a, m, nil
-}
-
-// firstNonFinite returns the index of t's first NaN or infinite element.
-func firstNonFinite(t *tensor.Tensor) int {
-	for i := range t.Len() {
-		if v := t.Index(i); math.IsNaN(v) || math.IsInf(v, 0) {
-			return i
-		}
-	}
-	return -1
 }

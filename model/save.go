@@ -16,7 +16,9 @@ import (
 const FormatVersion = "1"
 
 // File returns the model as a safetensors file (architecture in the
-// metadata, weights and state as tensors).
+// metadata, weights and state as tensors). It fails, naming the weight,
+// when a value is NaN or infinite: Load refuses such a file, and a file
+// myelin writes is a file it loads.
 func (m *Sequential) File() (*safetensors.File, error) {
 	if !m.built {
 		return nil, ErrNotBuilt
@@ -29,18 +31,18 @@ func (m *Sequential) File() (*safetensors.File, error) {
 	for _, l := range m.Layers {
 		for _, w := range l.Weights() {
 			name := l.Name() + "/" + w.Name
-			if d := w.Value.Float32s(); d != nil {
-				f.Tensors = append(f.Tensors, safetensors.F32(name, w.Value.Shape(), d))
-			} else {
-				f.Tensors = append(f.Tensors, safetensors.F64(name, w.Value.Shape(), w.Value.Float64s()))
+			if i := firstNonFinite(w.Value); i >= 0 {
+				return nil, fmt.Errorf("model: %s holds NaN or infinity at element %d; not saving it (a file myelin writes must load)", name, i)
 			}
+			f.Tensors = append(f.Tensors, toSafetensors(name, w.Value))
 		}
 	}
 	return f, nil
 }
 
 // Save writes the model to path atomically: a crash mid-save leaves any
-// previous file at path intact.
+// previous file at path intact. Like File, it refuses NaN and infinite
+// values, and then writes nothing.
 func (m *Sequential) Save(path string) error {
 	f, err := m.File()
 	if err != nil {
