@@ -41,9 +41,10 @@ type FitOptions struct {
 	Output io.Writer
 	// Callbacks are called in order at each stage of training.
 	Callbacks []Callback
-	// StopOnNonFinite ends training without an error when the loss or a
-	// gradient is NaN or infinite (Keras's TerminateOnNaN); by default
-	// Fit returns a *NonFiniteError. Either way that step is not applied.
+	// StopOnNonFinite ends training without an error when the loss, a
+	// gradient or an updated weight is NaN or infinite (Keras's
+	// TerminateOnNaN); by default Fit returns a *NonFiniteError. Either way
+	// that step is not applied.
 	StopOnNonFinite bool
 	// Resume continues the run that wrote this checkpoint, from the step
 	// after the last one it holds, so that the weights, optimizer and
@@ -111,8 +112,8 @@ func (BaseCallback) OnTrainEnd(Logs) error { return nil }
 // ErrStopTraining, returned by a callback, ends Fit without an error.
 var ErrStopTraining = errors.New("model: training stopped by a callback")
 
-// NonFiniteError reports a NaN or infinite loss or gradient. The step that
-// produced it was not applied: weights, optimizer state, batch-norm moving
+// NonFiniteError reports a NaN or infinite loss, gradient, or weight after
+// the optimizer's update. The step that produced it was not applied: weights, optimizer state, batch-norm moving
 // statistics and the shuffling/dropout generator are those of the step
 // before, so a checkpoint written afterwards holds the last good step.
 type NonFiniteError struct {
@@ -121,9 +122,11 @@ type NonFiniteError struct {
 	// first layer (from the input) whose output is not finite; for a
 	// gradient, the layer nearest the output whose parameter gradient is
 	// not finite, since backpropagation reaches it first and carries the
-	// NaN on to every layer before it. "" if no layer output is at fault.
+	// NaN on to every layer before it; for a weight, the first layer
+	// (from the input) whose updated weights are not finite. "" if no
+	// layer output is at fault.
 	Layer string
-	What  string // "loss" or "gradient"
+	What  string // "loss", "gradient" or "weight"
 }
 
 // Error says what was non-finite, where, and what to try.
@@ -145,6 +148,7 @@ type fitBuffers struct {
 	logs       Logs
 	stepParams []*autodiff.Var
 	pass       layers.Pass
+	guard      updateGuard
 }
 
 // Fit trains the model on samples x (samples, features...) with targets y:
@@ -520,9 +524,19 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		}
 	}
 	params := m.stepParams()
+	b.guard.save(m.opt, params)
 	if err := m.opt.Step(params); err != nil {
 		m.discard()
 		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+	}
+	for i, ps := range m.layerParams { // from the input: the first layer the update broke
+		for _, p := range ps {
+			if !p.Value.AllFinite() {
+				b.guard.restore()
+				m.discard()
+				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "weight"}
+			}
+		}
 	}
 	for _, l := range m.Layers {
 		if s, ok := l.(layers.Stateful); ok {
