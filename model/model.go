@@ -98,6 +98,15 @@ func (m *Sequential) InputShape() tensor.Shape { return m.inShape }
 // OutputShape returns the feature shape of one prediction (nil before Build).
 func (m *Sequential) OutputShape() tensor.Shape { return m.outShape }
 
+// LayerShape returns the feature shape of layer i's output (without the
+// batch axis), nil before Build.
+func (m *Sequential) LayerShape(i int) tensor.Shape {
+	if !m.built || i < 0 || i >= len(m.shapes) {
+		return nil
+	}
+	return m.shapes[i]
+}
+
 var snakeRE = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 
 func snake(s string) string { return strings.ToLower(snakeRE.ReplaceAllString(s, "${1}_${2}")) }
