@@ -10,9 +10,6 @@ import (
 
 	"github.com/myelin-go/myelin/internal/jsonstrict"
 	"github.com/myelin-go/myelin/layers"
-	"github.com/myelin-go/myelin/losses"
-	"github.com/myelin-go/myelin/metrics"
-	"github.com/myelin-go/myelin/optimizers"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -153,23 +150,10 @@ func compileArch(m *Sequential, c *CompileConfig) error {
 	if c == nil {
 		return nil
 	}
-	opt, err := optimizers.ByName(c.Optimizer, c.LearningRate)
-	if err != nil {
+	if err := m.CompileFrom(*c); err != nil {
 		return fmt.Errorf("model: architecture JSON: %w", err)
 	}
-	loss, err := losses.ByName(c.Loss)
-	if err != nil {
-		return fmt.Errorf("model: architecture JSON: %w", err)
-	}
-	var ms []metrics.Metric
-	for _, n := range c.Metrics {
-		mt, err := metrics.ByName(n)
-		if err != nil {
-			return fmt.Errorf("model: architecture JSON: %w", err)
-		}
-		ms = append(ms, mt)
-	}
-	return m.Compile(opt, loss, ms...)
+	return nil
 }
 
 // buildChecked builds m for inputs of shape in after checking that the

@@ -230,19 +230,29 @@ func (m *Sequential) Compile(opt optimizers.Optimizer, loss losses.Loss, ms ...m
 	return nil
 }
 
-// CompileNames is Compile with Keras's names, e.g.
-// CompileNames("adam", "categorical_crossentropy", "accuracy").
+// CompileNames is Compile with Keras's names and default learning rate,
+// e.g. CompileNames("adam", "categorical_crossentropy", "accuracy"). Use
+// CompileFrom to set the learning rate too.
 func (m *Sequential) CompileNames(opt, loss string, ms ...string) error {
-	o, err := optimizers.ByName(opt, 0)
+	return m.CompileFrom(CompileConfig{Optimizer: opt, Loss: loss, Metrics: ms})
+}
+
+// CompileFrom is Compile with Keras's names, as c gives them: the
+// optimizer with learning rate c.LearningRate (0 means its default), the
+// loss and the metrics. c is the record a model file keeps of Compile, so
+// CompileFrom(CompileConfig{Optimizer: "adam", LearningRate: 0.01, Loss:
+// "categorical_crossentropy"}) compiles what such a file describes.
+func (m *Sequential) CompileFrom(c CompileConfig) error {
+	o, err := optimizers.ByName(c.Optimizer, c.LearningRate)
 	if err != nil {
 		return err
 	}
-	l, err := losses.ByName(loss)
+	l, err := losses.ByName(c.Loss)
 	if err != nil {
 		return err
 	}
 	var mts []metrics.Metric
-	for _, n := range ms {
+	for _, n := range c.Metrics {
 		mt, err := metrics.ByName(n)
 		if err != nil {
 			return err

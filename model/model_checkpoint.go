@@ -9,6 +9,10 @@ import (
 	"github.com/myelin-go/myelin/internal/atomicfile"
 )
 
+// KeepAll, as ModelCheckpoint.Keep, keeps every checkpoint. (The CLI's
+// --keep 0 means this.)
+const KeepAll = -1
+
 // ModelCheckpoint is a callback that saves checkpoints of the run into
 // Dir, named by global step (CheckpointName), for LatestCheckpoint and
 // FitOptions.Resume to continue from. Each is written atomically, and the
@@ -22,8 +26,9 @@ type ModelCheckpoint struct {
 	// EverySteps > 0 saves after every EverySteps-th step of the run
 	// (counted across epochs); 0 saves at the end of each epoch.
 	EverySteps int
-	// Keep is how many checkpoints to keep: 0 means 3, a negative value
-	// keeps all.
+	// Keep is how many checkpoints to keep: 0 means the default, 3 (the
+	// zero value of an option means its default, as in FitOptions), and
+	// KeepAll (any negative value) keeps every one.
 	Keep int
 	// Metadata is stored in each checkpoint (Checkpoint.Metadata).
 	Metadata map[string]string

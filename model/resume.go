@@ -27,9 +27,16 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	want := st.Settings
 	var diffs []string
 	diff := func(name string, g, w any) {
-		if g != w {
-			diffs = append(diffs, fmt.Sprintf("%s %v (the checkpoint has %v)", name, g, w))
+		if g == w {
+			return
 		}
+		// A number left at zero was not set, rather than chosen: say so,
+		// and name the value the run recorded.
+		if g == 0 || g == 0.0 {
+			diffs = append(diffs, fmt.Sprintf("%s not set (the checkpoint has %v; set it to that)", name, w))
+			return
+		}
+		diffs = append(diffs, fmt.Sprintf("%s %v (the checkpoint has %v)", name, g, w))
 	}
 	diff("BatchSize", got.BatchSize, want.BatchSize)
 	diff("training samples", got.Samples, want.Samples)
@@ -66,7 +73,11 @@ func resumeOptions(opt *FitOptions) error {
 		opt.Epochs = ck.st.Epochs
 	}
 	if opt.Epochs < ck.st.Epoch || opt.Epochs == ck.st.Epoch && ck.st.Step > 0 {
-		return fmt.Errorf("model: Fit: Epochs %d ends before the checkpoint's position (epoch %d, step %d)", opt.Epochs, ck.st.Epoch+1, ck.st.Step)
+		pos := fmt.Sprintf("epoch %d, step %d", ck.st.Epoch+1, ck.st.Step)
+		if ck.st.Step == 0 {
+			pos = fmt.Sprintf("the end of epoch %d", ck.st.Epoch)
+		}
+		return fmt.Errorf("model: Fit: Epochs %d ends before the checkpoint's position (%s; the run it continues had Epochs %d)", opt.Epochs, pos, ck.st.Epochs)
 	}
 	opt.InitialEpoch = ck.st.Epoch
 	return nil
