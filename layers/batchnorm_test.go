@@ -281,6 +281,8 @@ func TestNewErrors(t *testing.T) {
 		{"Dense", `{"units": 2, "size": 3}`, `layers: Dense config: json: unknown field "size"`},
 		{"Dense", `{"units": 2, "Units": 3}`, `key "Units": want unique keys`},
 		{"Dense", `{"units": 0}`, `layers: Dense: units 0 must be positive`},
+		{"Dense", `{"units": 2, "kernel_initializer": {"kind": "zeros", "seed": 1}}`, `unknown field "seed"`},
+		{"Dense", `{"units": 2, "kernel_initializer": "glorot"}`, `layers: unknown initializer "glorot"`},
 	} {
 		if _, err := layers.New(c.typ, []byte(c.cfg)); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("New(%s, %s): got error %v, want one containing %q", c.typ, c.cfg, err, c.want)

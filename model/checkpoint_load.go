@@ -168,6 +168,8 @@ func (st *ckState) check() error {
 	return nil
 }
 
+// strictJSON decodes a metadata entry with jsonstrict.Decode; an empty
+// or absent entry is "missing".
 func strictJSON(s string, v any) error {
 	if s == "" {
 		return errors.New("missing")
