@@ -8,6 +8,9 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
+// Training data: checking it against the model, and gathering each
+// step's batch into reused buffers.
+
 // batch gathers the rows idx of x and y into reused buffers.
 func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
 	b := &m.fit

@@ -15,6 +15,10 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
+// Resuming: the checks that a checkpoint continues the run a Fit is about
+// to start (same settings, same data), and the restoring of what runs
+// inside an epoch (callback and metric states, the generators).
+
 // checkResume verifies that ck continues the run Fit is about to start.
 func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	if ck.m != m {

@@ -11,9 +11,10 @@ import (
 )
 
 // NonFiniteError reports a NaN or infinite loss, gradient, or weight after
-// the optimizer's update. The step that produced it was not applied: weights, optimizer state, batch-norm moving
-// statistics and the shuffling/dropout generator are those of the step
-// before, so a checkpoint written afterwards holds the last good step.
+// the optimizer's update. The step that produced it was not applied:
+// weights, optimizer state, batch-norm moving statistics and the
+// shuffling/dropout generator are those of the step before, so a
+// checkpoint written afterwards holds the last good step.
 type NonFiniteError struct {
 	Epoch, Step int // 1-based epoch and step within it
 	// Layer is where the non-finite value appeared first: for a loss, the
