@@ -41,18 +41,9 @@ func CheckpointFromFile(f *safetensors.File, name string) (*Sequential, *Checkpo
 		return nil, nil, lerr("__metadata__.format_version", fmt.Errorf("got %q, this version reads %q", v, CheckpointVersion))
 	}
 	// The architecture is held to what the file holds before anything is
-	// allocated (see archWithin), as for a model file.
-	a, m, err := archWithin(f, md["architecture"])
+	// allocated (see modelWithin), as for a model file.
+	m, err := modelWithin(f, md["architecture"], true)
 	if err != nil {
-		return nil, nil, lerr("__metadata__.architecture", err)
-	}
-	if len(a.Config.InputShape) == 0 || a.Config.Compile == nil {
-		return nil, nil, lerr("__metadata__.architecture", errors.New("no input_shape or compile configuration"))
-	}
-	if err := m.Build(a.Config.InputShape...); err != nil {
-		return nil, nil, lerr("__metadata__.architecture", err)
-	}
-	if err := compileArch(m, a.Config.Compile); err != nil {
 		return nil, nil, lerr("__metadata__.architecture", err)
 	}
 	wantDType := stDType(m.DType)

@@ -103,17 +103,8 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 	if !ok {
 		return nil, lerr(archKey, "want the architecture JSON, got none")
 	}
-	a, m, err := archWithin(f, archJSON)
+	m, err := modelWithin(f, archJSON, false)
 	if err != nil {
-		return nil, &LoadError{Path: name, Key: archKey, Err: err}
-	}
-	if len(a.Config.InputShape) == 0 {
-		return nil, lerr(archKey, "want an input_shape, got none")
-	}
-	if err := m.Build(a.Config.InputShape...); err != nil {
-		return nil, &LoadError{Path: name, Key: archKey, Err: err}
-	}
-	if err := compileArch(m, a.Config.Compile); err != nil {
 		return nil, &LoadError{Path: name, Key: archKey, Err: err}
 	}
 	wantDType := stDType(m.DType)
@@ -148,28 +139,41 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 	return m, nil
 }
 
-// archWithin parses the architecture JSON of model or checkpoint file f
-// and returns it with the unbuilt model it describes. Since every weight
-// must be in the file, building should allocate no more values than f's
-// tensors hold: archWithin refuses, before anything is allocated, an
-// architecture whose weights need more than twice that plus 2^20 values.
-// The slack lets a file missing a weight or two be reported by name.
-func archWithin(f *safetensors.File, archJSON string) (*Arch, *Sequential, error) {
+// modelWithin returns the model, built and compiled, that the
+// architecture JSON of model or checkpoint file f describes, refusing
+// before anything is allocated an architecture whose weights need more
+// than twice the values f's tensors hold plus 2^20: every weight must be
+// in the file, and the slack lets a file missing a weight or two be
+// reported by name. The JSON must give an input shape, and with
+// needCompile a compile configuration.
+func modelWithin(f *safetensors.File, archJSON string, needCompile bool) (*Sequential, error) {
 	a, err := parseArch([]byte(archJSON))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	m, err := newFromArch(a)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	var have uint64
 	for _, t := range f.Tensors {
 		have += uint64(len(t.Data) / max(t.DType.Size(), 1))
 	}
 	if n := weightElems(m.Layers, a.Config.InputShape); n > 2*have+1<<20 {
-		return nil, nil, fmt.Errorf("model: architecture JSON: the layers need %d weight values for input_shape %v, want at most about what the file's tensors hold (%d values)",
+		return nil, fmt.Errorf("model: architecture JSON: the layers need %d weight values for input_shape %v, want at most about what the file's tensors hold (%d values)",
 			n, a.Config.InputShape, have)
 	}
-	return a, m, nil
+	if len(a.Config.InputShape) == 0 {
+		return nil, errors.New("want an input_shape, got none")
+	}
+	if needCompile && a.Config.Compile == nil {
+		return nil, errors.New("want a compile configuration, got none")
+	}
+	if err := m.Build(a.Config.InputShape...); err != nil {
+		return nil, err
+	}
+	if err := compileArch(m, a.Config.Compile); err != nil {
+		return nil, err
+	}
+	return m, nil
 }
