@@ -89,7 +89,11 @@ type Stateful interface {
 	Discard()
 }
 
-// Base holds what every layer has: its name and whether it trains.
+// Base holds what every layer has: its name and whether it trains. A
+// layer from another package embeds it for Name, SetName and Frozen, and
+// defines its own Built (the flag Base keeps is set by this package's
+// layers only) and, for Frozen, calls SetTrainable(!Frozen) on its
+// parameters in Build.
 type Base struct {
 	LayerName string `json:"name,omitempty"`
 	// Frozen stops training of the layer's parameters (Keras's
