@@ -10,13 +10,12 @@ import (
 )
 
 // BatchNorm records, for each batch-norm layer (each layers.Normalizer,
-// such as BatchNormalization), how its moving
-// statistics compare with the statistics of a fixed held-out batch X, and
-// what that difference does to its output. At Step 0 (before the first
-// step of the first Fit) and every Every-th step it runs X through the
-// model twice — in training mode (X's own batch statistics, no dropout)
-// and in inference mode (the moving statistics) — leaving the model
-// unchanged, and records per layer:
+// such as BatchNormalization), how its moving statistics compare with the
+// statistics of a fixed held-out batch X, and what that difference does to
+// its output. At Step 0 (before the first step of the first Fit) and every
+// Every-th step it runs X through the model twice — in training mode (X's
+// own batch statistics, no dropout) and in inference mode (the moving
+// statistics) — leaving the model unchanged, and records per layer:
 //
 //   - MeanDrift, the root mean square over features of (μ_X − μ_moving)/√(σ²_moving + ε):
 //     how far the moving mean is from X's mean, in moving standard deviations;
