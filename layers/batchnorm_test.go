@@ -313,3 +313,13 @@ func TestRegisterPanics(t *testing.T) {
 		})
 	}
 }
+
+// TestNewFactoryMismatch checks that New refuses a factory whose layer
+// does not have the registered type name.
+func TestNewFactoryMismatch(t *testing.T) {
+	layers.Register("MislabelledDense", func() layers.Layer { return layers.NewDense(1, nn.Linear) })
+	_, err := layers.New("MislabelledDense", nil)
+	if want := `layers: the factory registered for "MislabelledDense" made a layer of type "Dense"`; err == nil || err.Error() != want {
+		t.Fatalf("got error %v, want %q", err, want)
+	}
+}
