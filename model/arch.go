@@ -156,15 +156,23 @@ func compileArch(m *Sequential, c *CompileConfig) error {
 	return nil
 }
 
-// buildChecked builds m for inputs of shape in after checking that the
-// weights it will allocate number at most limit elements; what describes
-// the limit in the error.
+// buildChecked builds m for inputs of shape in after checkBound.
 func (m *Sequential) buildChecked(in []int, limit uint64, what string) error {
+	if err := m.checkBound(in, limit, what); err != nil {
+		return err
+	}
+	return m.Build(in...)
+}
+
+// checkBound checks, before anything is allocated, that the weights m's
+// layers will allocate for inputs of shape in number at most limit
+// elements; what describes the limit in the error.
+func (m *Sequential) checkBound(in []int, limit uint64, what string) error {
 	if n := weightElems(m.Layers, in); n > limit {
 		return fmt.Errorf("model: architecture JSON: the layers need %d weight values for input_shape %v, want at most %s",
 			n, in, what)
 	}
-	return m.Build(in...)
+	return nil
 }
 
 // weightElems returns how many weight elements ls will allocate for inputs

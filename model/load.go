@@ -155,17 +155,20 @@ func modelWithin(f *safetensors.File, archJSON string, needCompile bool) (*Seque
 	if err != nil {
 		return nil, err
 	}
+	var have uint64
+	for _, t := range f.Tensors {
+		have += uint64(len(t.Data) / max(t.DType.Size(), 1))
+	}
+	if err := m.checkBound(a.Config.InputShape, 2*have+1<<20, fmt.Sprintf("about what the file's tensors hold (%d values)", have)); err != nil {
+		return nil, err
+	}
 	if len(a.Config.InputShape) == 0 {
 		return nil, errors.New("want an input_shape, got none")
 	}
 	if needCompile && a.Config.Compile == nil {
 		return nil, errors.New("want a compile configuration, got none")
 	}
-	var have uint64
-	for _, t := range f.Tensors {
-		have += uint64(len(t.Data) / max(t.DType.Size(), 1))
-	}
-	if err := m.buildChecked(a.Config.InputShape, 2*have+1<<20, fmt.Sprintf("about what the file's tensors hold (%d values)", have)); err != nil {
+	if err := m.Build(a.Config.InputShape...); err != nil {
 		return nil, err
 	}
 	if err := compileArch(m, a.Config.Compile); err != nil {
