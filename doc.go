@@ -1,18 +1,36 @@
 // Package myelin is a deep-learning library for Go: tensors, reverse-mode
 // automatic differentiation, layers (Dense, BatchNormalization, Dropout),
-// optimizers, losses, metrics and a Keras-like Sequential model.
+// optimizers, losses, metrics and a Keras-like Sequential model, with
+// callbacks that monitor training, reports and TensorBoard logs.
 //
-// Package map (the dependency arrow points down the list):
+// Package map, by level: a package imports only packages of lower levels,
+// so the dependency arrows all point up this list (kernel ← tensor ←
+// autodiff ← nn ← layers ← model ← monitor/report/tensorboard ←
+// experiment ← cmd). TestImportLevels checks it.
 //
-//	tensor            dense row-major float32/float64 arrays, ShapeError
-//	internal/kernel   the loops: plain Go reference plus amd64 assembly
-//	autodiff          Var, Tape, Backward: reverse-mode differentiation
-//	nn                differentiable functions: MatMul, BatchNorm, SoftmaxCrossEntropy, ...
-//	layers            Dense, BatchNormalization, Activation, Dropout; initializers
-//	optimizers        SGD, Adam, RMSprop, gradient clipping
-//	losses, metrics   Keras's losses and accuracies
-//	model             Sequential: Compile, Fit, Evaluate, Predict, Summary, Save, Load
-//	data, data/idx, data/mnist   datasets, the IDX format, MNIST embedded
-//	safetensors       the safetensors file format
-//	cmd/myelin        the command-line tool
+//	0  internal/kernel      the loops: plain Go reference plus amd64 assembly
+//	0  internal/atomicfile  crash-safe file writes (temporary, sync, rename)
+//	0  internal/jsonstrict  the one strict JSON decoder
+//	0  internal/term        terminal detection
+//	0  internal/golden      PyTorch-generated reference values, for tests
+//	0  internal/vulngate    the CI's vulnerability gate (a command)
+//	0  data/idx             the IDX file format (MNIST's)
+//	0  data/csv, data/npy   CSV and NumPy .npy readers
+//	1  tensor               dense row-major float32/float64 arrays, ShapeError
+//	1  safetensors          the safetensors file format
+//	1  data/mnist           MNIST, embedded
+//	2  autodiff             Var, Tape, Backward: reverse-mode differentiation
+//	3  nn                   differentiable functions: Dense, BatchNorm, SoftmaxCrossEntropy, ...
+//	3  metrics              Keras's accuracies and means
+//	3  internal/gradcheck   central differences in float64, for tests
+//	4  layers               Layer, Pass, Weight, the registry; Dense, BatchNormalization, Activation, Dropout
+//	4  losses               Keras's losses, fused with softmax or sigmoid
+//	4  optimizers           SGD, Adam, RMSprop, gradient clipping
+//	5  model                Sequential: Compile, Fit, Evaluate, Predict, Summary, Save, Load, checkpoints
+//	6  monitor              callbacks recording gradient health, batch-norm drift, percentiles
+//	6  report               training reports: charts and an HTML page
+//	6  tensorboard          a callback writing TensorBoard event files
+//	7  experiment           the batch-normalization experiments of Ioffe and Szegedy
+//	8  cmd/myelin           the command-line tool
+//	8  bench/compare        speed against peers (a command)
 package myelin

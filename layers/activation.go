@@ -18,6 +18,11 @@ type Activation struct {
 // NewActivation returns the layer applying act.
 func NewActivation(act nn.Activation) *Activation { return &Activation{Activation: act} }
 
+func init() {
+	Register("Activation", func() Layer { return NewActivation(0) })
+	Register("Dropout", func() Layer { return NewDropout(0) })
+}
+
 // Type returns "Activation".
 func (l *Activation) Type() string { return "Activation" }
 
@@ -38,8 +43,17 @@ func (l *Activation) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 	return l.Activation.Apply(p.Tape, x)
 }
 
+// Act returns the activation, for Activated.
+func (l *Activation) Act() nn.Activation { return l.Activation }
+
+// ForwardLinear returns x: the layer is its activation alone.
+func (l *Activation) ForwardLinear(_ *Pass, x *autodiff.Var) *autodiff.Var { return x }
+
 // Weights returns nil: the layer has none.
 func (l *Activation) Weights() []Weight { return nil }
+
+// WeightCount returns 0 and the input's shape.
+func (l *Activation) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) { return 0, in, true }
 
 // Dropout sets a random fraction Rate of its inputs to zero during training
 // and scales the rest by 1/(1 − Rate) (inverted dropout); inference passes
@@ -71,9 +85,9 @@ func (l *Dropout) Build(in tensor.Shape, _ tensor.DType, _ *rand.Rand) (tensor.S
 	return in.Clone(), nil
 }
 
-// Forward drops inputs when training.
+// Forward drops inputs when training with a random source (see Pass.Rand).
 func (l *Dropout) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
-	if !p.Training || l.Rate == 0 {
+	if !p.Training || l.Rate == 0 || p.Rand == nil {
 		return x
 	}
 	return nn.Dropout(p.Tape, x, l.Rate, p.Rand)
@@ -81,3 +95,6 @@ func (l *Dropout) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 
 // Weights returns nil: the layer has none.
 func (l *Dropout) Weights() []Weight { return nil }
+
+// WeightCount returns 0 and the input's shape.
+func (l *Dropout) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) { return 0, in, true }

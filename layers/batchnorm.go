@@ -53,6 +53,8 @@ func NewBatchNormalization() *BatchNormalization {
 	return &BatchNormalization{Momentum: 0.99, Epsilon: 1e-3, Center: true, Scale: true}
 }
 
+func init() { Register("BatchNormalization", func() Layer { return NewBatchNormalization() }) }
+
 // Type returns "BatchNormalization".
 func (l *BatchNormalization) Type() string { return "BatchNormalization" }
 
@@ -145,4 +147,34 @@ func (l *BatchNormalization) Weights() []Weight {
 	return append(ws,
 		Weight{Name: "moving_mean", Value: l.MovingMean},
 		Weight{Name: "moving_variance", Value: l.MovingVariance})
+}
+
+// Moving returns MovingMean, MovingVariance and Epsilon, for Normalizer.
+func (l *BatchNormalization) Moving() (mean, variance *tensor.Tensor, epsilon float64) {
+	return l.MovingMean, l.MovingVariance, l.Epsilon
+}
+
+// Affine returns Gamma and Beta, for Normalizer.
+func (l *BatchNormalization) Affine() (gamma, beta *autodiff.Var) { return l.Gamma, l.Beta }
+
+// BatchStatistics reports whether the layer is not Frozen, for Normalizer.
+func (l *BatchNormalization) BatchStatistics() bool { return !l.Frozen }
+
+// Unbiased returns UnbiasedMovingVariance, for Normalizer.
+func (l *BatchNormalization) Unbiased() bool { return l.UnbiasedMovingVariance }
+
+// WeightCount returns (2 + Scale + Center)·features: the moving mean and
+// variance, and gamma and beta when on.
+func (l *BatchNormalization) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) {
+	if len(in) == 0 {
+		return 0, nil, false
+	}
+	k := uint64(2)
+	if l.Scale {
+		k++
+	}
+	if l.Center {
+		k++
+	}
+	return SatMul(k, uint64(in[len(in)-1])), in, true
 }

@@ -1,8 +1,10 @@
 package layers_test
 
 import (
+	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -185,22 +187,30 @@ func TestWeightsTrainableAndState(t *testing.T) {
 	}
 }
 
+// TestBuildErrors checks that each bad configuration fails Build with an
+// error naming the layer and what is wrong with it.
 func TestBuildErrors(t *testing.T) {
 	cases := []struct {
 		name string
 		l    layers.Layer
 		in   tensor.Shape
+		want string
 	}{
-		{"dense zero units", layers.NewDense(0, nn.Linear), tensor.Shape{3}},
-		{"dense input_dim mismatch", &layers.Dense{Units: 2, InputDim: 5, KernelInitializer: layers.GlorotUniform, BiasInitializer: layers.Zeros}, tensor.Shape{3}},
-		{"dense rank 2 input", layers.NewDense(2, nn.Linear), tensor.Shape{3, 4}},
-		{"bn momentum", &layers.BatchNormalization{Momentum: 1.5, Epsilon: 1e-3}, tensor.Shape{3}},
-		{"bn epsilon", &layers.BatchNormalization{Momentum: 0.9}, tensor.Shape{3}},
-		{"dropout rate", layers.NewDropout(1), tensor.Shape{3}},
+		{"dense zero units", layers.NewDense(0, nn.Linear), tensor.Shape{3}, "layers: Dense: units 0 must be positive"},
+		{"dense input_dim mismatch", &layers.Dense{Units: 2, InputDim: 5, KernelInitializer: layers.GlorotUniform, BiasInitializer: layers.Zeros}, tensor.Shape{3},
+			"input has 3 features, layer was declared with input_dim 5"},
+		{"dense rank 2 input", layers.NewDense(2, nn.Linear), tensor.Shape{3, 4}, "input feature shape (3, 4), want one axis (features,)"},
+		{"dense unknown activation", layers.NewDense(2, nn.ActSoftmax+1), tensor.Shape{3}, "layers: Dense: unknown activation"},
+		{"bn momentum", &layers.BatchNormalization{Momentum: 1.5, Epsilon: 1e-3}, tensor.Shape{3}, "layers: BatchNormalization: momentum 1.5 outside [0, 1]"},
+		{"bn epsilon", &layers.BatchNormalization{Momentum: 0.9}, tensor.Shape{3}, "layers: BatchNormalization: epsilon 0 must be positive and finite"},
+		{"bn no feature axis", layers.NewBatchNormalization(), tensor.Shape{}, "layers: BatchNormalization: input feature shape () has no feature axis"},
+		{"activation unknown", layers.NewActivation(nn.ActSoftmax + 1), tensor.Shape{3}, "layers: Activation: unknown activation"},
+		{"dropout rate", layers.NewDropout(1), tensor.Shape{3}, "layers: Dropout: rate 1 outside [0, 1)"},
 	}
 	for _, c := range cases {
-		if _, err := c.l.Build(c.in, tensor.Float32, rand.New(rand.NewPCG(1, 1))); err == nil {
-			t.Errorf("%s: Build succeeded, want an error", c.name)
+		_, err := c.l.Build(c.in, tensor.Float32, rand.New(rand.NewPCG(1, 1)))
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: Build(%s): got error %v, want one containing %q", c.name, c.in, err, c.want)
 		}
 	}
 }
@@ -258,5 +268,58 @@ func TestConfigRoundTrip(t *testing.T) {
 		if _, err := layers.New(bad.typ, []byte(bad.cfg)); err == nil {
 			t.Errorf("New(%s, %s) succeeded, want an error", bad.typ, bad.cfg)
 		}
+	}
+}
+
+// TestNewErrors checks that New names an unknown type with the registered
+// ones, sorted, and rejects unknown fields and duplicate keys.
+func TestNewErrors(t *testing.T) {
+	for _, c := range []struct {
+		typ, cfg, want string
+	}{
+		{"Conv9D", `{}`, `layers: unknown layer type "Conv9D" (registered: Activation, BatchNormalization, Dense, Dropout`},
+		{"Dense", `{"units": 2, "size": 3}`, `layers: Dense config: json: unknown field "size"`},
+		{"Dense", `{"units": 2, "Units": 3}`, `key "Units": want unique keys`},
+		{"Dense", `{"units": 0}`, `layers: Dense: units 0 must be positive`},
+		{"Dense", `{"units": 2, "kernel_initializer": {"kind": "zeros", "seed": 1}}`, `unknown field "seed"`},
+		{"Dense", `{"units": 2, "kernel_initializer": "glorot"}`, `layers: unknown initializer "glorot"`},
+	} {
+		if _, err := layers.New(c.typ, []byte(c.cfg)); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("New(%s, %s): got error %v, want one containing %q", c.typ, c.cfg, err, c.want)
+		}
+	}
+}
+
+// TestRegisterPanics checks that a type cannot be registered twice, nor
+// with an empty name or nil factory.
+func TestRegisterPanics(t *testing.T) {
+	for _, c := range []struct {
+		name    string
+		typ     string
+		factory func() layers.Layer
+		want    string
+	}{
+		{"duplicate", "Dense", func() layers.Layer { return layers.NewDense(1, 0) }, "layers: Register: type Dense registered twice"},
+		{"empty", "", func() layers.Layer { return layers.NewDense(1, 0) }, "layers: Register: empty type name"},
+		{"nil factory", "Nothing", nil, "layers: Register: nil factory for Nothing"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			defer func() {
+				if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), c.want) {
+					t.Errorf("Register(%q): got panic %v, want one containing %q", c.typ, r, c.want)
+				}
+			}()
+			layers.Register(c.typ, c.factory)
+		})
+	}
+}
+
+// TestNewFactoryMismatch checks that New refuses a factory whose layer
+// does not have the registered type name.
+func TestNewFactoryMismatch(t *testing.T) {
+	layers.Register("MislabelledDense", func() layers.Layer { return layers.NewDense(1, nn.Linear) })
+	_, err := layers.New("MislabelledDense", nil)
+	if want := `layers: the factory registered for "MislabelledDense" made a layer of type "Dense"`; err == nil || err.Error() != want {
+		t.Fatalf("got error %v, want %q", err, want)
 	}
 }

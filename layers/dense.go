@@ -30,6 +30,8 @@ func NewDense(units int, act nn.Activation) *Dense {
 	return &Dense{Units: units, Activation: act, UseBias: true, KernelInitializer: GlorotUniform, BiasInitializer: Zeros}
 }
 
+func init() { Register("Dense", func() Layer { return NewDense(0, 0) }) }
+
 // Type returns "Dense".
 func (l *Dense) Type() string { return "Dense" }
 
@@ -77,6 +79,9 @@ func (l *Dense) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 	return nn.Dense(p.Tape, x, l.Kernel, l.Bias, l.Activation)
 }
 
+// Act returns the activation, for Activated.
+func (l *Dense) Act() nn.Activation { return l.Activation }
+
 // ForwardLinear is Forward without the activation: the logits a fused loss
 // consumes.
 func (l *Dense) ForwardLinear(p *Pass, x *autodiff.Var) *autodiff.Var {
@@ -93,4 +98,18 @@ func (l *Dense) Weights() []Weight {
 		ws = append(ws, Weight{Name: "bias", Value: l.Bias.Value, Param: l.Bias})
 	}
 	return ws
+}
+
+// WeightCount returns units·(features+1) (without a bias, units·features)
+// for inputs of shape (features,), and the output shape (units,).
+func (l *Dense) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) {
+	if len(in) != 1 || l.Units <= 0 {
+		return 0, nil, false
+	}
+	units := uint64(l.Units)
+	n := SatMul(uint64(in[0]), units)
+	if l.UseBias {
+		n = SatAdd(n, units)
+	}
+	return n, tensor.Shape{l.Units}, true
 }

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/myelin-go/myelin/internal/jsonstrict"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -51,7 +52,9 @@ func (i Initializer) Scaled(s float64) Initializer {
 	return i
 }
 
-// UnmarshalJSON accepts either {"kind": ..., "scale": ...} or a bare Keras name.
+// UnmarshalJSON accepts either {"kind": ..., "scale": ...} or a bare Keras
+// name. The object is read strictly, as the configuration around it is: a
+// decoder's DisallowUnknownFields does not reach into UnmarshalJSON.
 func (i *Initializer) UnmarshalJSON(b []byte) error {
 	var s string
 	if json.Unmarshal(b, &s) == nil {
@@ -60,7 +63,7 @@ func (i *Initializer) UnmarshalJSON(b []byte) error {
 	}
 	type plain Initializer
 	var p plain
-	if err := json.Unmarshal(b, &p); err != nil {
+	if err := jsonstrict.Decode(b, &p); err != nil {
 		return err
 	}
 	*i = Initializer(p)

@@ -6,10 +6,29 @@
 // Layers use Keras's names and defaults. Their exported fields are their
 // configuration, set by the constructor and changeable before the first
 // Build; they are also what the model's architecture JSON holds.
+//
+// # Adding a layer
+//
+// A layer type, built in or defined in another package, registers itself
+// from its own file with Register, so that New (and through it a model
+// file's architecture) can make it by its Type name. What only some layers
+// do is asked through small optional interfaces, never by naming a type:
+//
+//   - Activated: the layer ends in an activation that a loss may fuse
+//     with (softmax into cross-entropy) and that monitors look behind;
+//   - WeightCounter: how many weight values Build will allocate, so that
+//     loading a file can refuse one that asks for more memory than its
+//     size allows before anything is allocated;
+//   - Normalizer: moving statistics that monitors read and recalibration
+//     recomputes;
+//   - Stateful: state changed by a training Forward, held back until the
+//     step is known to be good.
+//
+// A layer whose training Forward is random (Dropout) draws from Pass.Rand
+// and acts as at inference when Rand is nil.
 package layers
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
@@ -24,7 +43,13 @@ import (
 type Pass struct {
 	Tape     *autodiff.Tape
 	Training bool
-	Rand     *rand.Rand
+	// Rand is the source of a training pass's randomness (dropout masks).
+	// A training pass without one is deterministic: random layers act as
+	// at inference, while batch normalization still uses the batch's
+	// statistics. Monitors use such passes to look at training-mode
+	// outputs without drawing from (and so changing) the model's
+	// generator.
+	Rand *rand.Rand
 }
 
 // Weight is one named array of a layer: a trainable parameter (Param is
@@ -64,7 +89,11 @@ type Stateful interface {
 	Discard()
 }
 
-// Base holds what every layer has: its name and whether it trains.
+// Base holds what every layer has: its name and whether it trains. A
+// layer from another package embeds it for Name, SetName and Frozen, and
+// defines its own Built (the flag Base keeps is set by this package's
+// layers only) and, for Frozen, calls SetTrainable(!Frozen) on its
+// parameters in Build.
 type Base struct {
 	LayerName string `json:"name,omitempty"`
 	// Frozen stops training of the layer's parameters (Keras's
@@ -98,47 +127,6 @@ func Config(l Layer) (json.RawMessage, error) {
 		return nil, fmt.Errorf("layers: %s config: %w", l.Type(), err)
 	}
 	return b, nil
-}
-
-// New returns an unbuilt layer of Keras class name typ configured from cfg
-// (as written by Config). Unknown types and fields are errors.
-func New(typ string, cfg json.RawMessage) (Layer, error) {
-	var l Layer
-	switch typ {
-	case "Dense":
-		l = NewDense(0, 0)
-	case "BatchNormalization":
-		l = NewBatchNormalization()
-	case "Activation":
-		l = NewActivation(0)
-	case "Dropout":
-		l = NewDropout(0)
-	default:
-		return nil, fmt.Errorf("layers: unknown layer type %q (want Dense, BatchNormalization, Activation or Dropout)", typ)
-	}
-	if len(cfg) > 0 {
-		if err := strictUnmarshal(cfg, l); err != nil {
-			return nil, fmt.Errorf("layers: %s config: %w", typ, err)
-		}
-	}
-	if v, ok := l.(interface{ validate() error }); ok {
-		if err := v.validate(); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
-}
-
-func strictUnmarshal(b []byte, v any) error {
-	d := json.NewDecoder(bytes.NewReader(b))
-	d.DisallowUnknownFields()
-	if err := d.Decode(v); err != nil {
-		return err
-	}
-	if d.More() {
-		return fmt.Errorf("trailing data after the config object")
-	}
-	return nil
 }
 
 // featureLen returns the last axis of in, or an error naming the layer.

@@ -45,6 +45,7 @@ func TestModelCheckpointKeep(t *testing.T) {
 		{3, 2, []string{model.CheckpointName(12), model.CheckpointName(15)}},
 		{0, -1, []string{model.CheckpointName(8), model.CheckpointName(16)}},
 		{5, 0, []string{model.CheckpointName(5), model.CheckpointName(10), model.CheckpointName(15)}},
+		{4, model.KeepAll, []string{model.CheckpointName(4), model.CheckpointName(8), model.CheckpointName(12), model.CheckpointName(16)}},
 	} {
 		dir := t.TempDir()
 		stale := filepath.Join(dir, "."+model.CheckpointName(1)+".tmp-0123456789abcdef")

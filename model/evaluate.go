@@ -93,13 +93,10 @@ func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt Eval
 		hi := min(lo+bs, n)
 		tp.Reset()
 		xb, yb := x.Rows(lo, hi), y.Rows(lo, hi)
-		out := m.forward(p, tp.Const(xb), true)
+		out := m.Forward(p, tp.Const(xb), m.lossWalk(nil))
 		loss := m.lossOf(tp, out, yb)
 		lossSum += loss.Value.Item() * float64(hi-lo)
-		pred := out
-		if m.fuseLast != 0 {
-			pred = m.fusedAct.Apply(tp, out)
-		}
+		pred := m.predictions(tp, out)
 		for _, mt := range ms {
 			if err := mt.Update(pred.Value, yb); err != nil {
 				return nil, fmt.Errorf("model: Evaluate: %w", err)
@@ -146,7 +143,7 @@ func (m *Sequential) Predict(ctx context.Context, x *tensor.Tensor, opt EvalOpti
 		}
 		hi := min(lo+bs, n)
 		tp.Reset()
-		y := m.forward(p, tp.Const(x.Rows(lo, hi)), false)
+		y := m.Forward(p, tp.Const(x.Rows(lo, hi)), Walk{})
 		out.Rows(lo, hi).CopyFrom(y.Value)
 	}
 	return out, nil
@@ -169,7 +166,7 @@ func (m *Sequential) PredictInto(dst, x *tensor.Tensor) (err error) {
 	in := m.getInference()
 	defer m.tapes.Put(in)
 	tp, p := in.tape, &in.pass
-	y := m.forward(p, tp.Const(x), false)
+	y := m.Forward(p, tp.Const(x), Walk{})
 	dst.CopyFrom(y.Value)
 	return nil
 }

@@ -5,13 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
-	"math/rand/v2"
 	"os"
-	"strings"
 	"time"
 
-	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/tensor"
 )
@@ -41,9 +37,10 @@ type FitOptions struct {
 	Output io.Writer
 	// Callbacks are called in order at each stage of training.
 	Callbacks []Callback
-	// StopOnNonFinite ends training without an error when the loss or a
-	// gradient is NaN or infinite (Keras's TerminateOnNaN); by default
-	// Fit returns a *NonFiniteError. Either way that step is not applied.
+	// StopOnNonFinite ends training without an error when the loss, a
+	// gradient or an updated weight is NaN or infinite (Keras's
+	// TerminateOnNaN); by default Fit returns a *NonFiniteError. Either way
+	// that step is not applied.
 	StopOnNonFinite bool
 	// Resume continues the run that wrote this checkpoint, from the step
 	// after the last one it holds, so that the weights, optimizer and
@@ -56,95 +53,6 @@ type FitOptions struct {
 	// train longer. The returned History includes the epochs before the
 	// checkpoint.
 	Resume *Checkpoint
-}
-
-// History holds per-epoch results: "loss", each metric's name, and the
-// same with "val_" in front when there is validation data.
-type History struct {
-	Epochs  []int                `json:"epochs"`
-	Metrics map[string][]float64 `json:"history"`
-	// Stopped says why training ended early ("" when it ran every epoch).
-	Stopped string `json:"stopped,omitempty"`
-}
-
-func (h *History) add(epoch int, logs Logs) {
-	h.Epochs = append(h.Epochs, epoch)
-	for k, v := range logs {
-		h.Metrics[k] = append(h.Metrics[k], v)
-	}
-}
-
-// Logs maps metric names to values ("loss", "accuracy", "val_loss", ...).
-type Logs map[string]float64
-
-// Callback is called by Fit. Embed BaseCallback to implement only some
-// methods. Returning ErrStopTraining ends training cleanly; any other error
-// ends it and is returned by Fit.
-type Callback interface {
-	OnTrainBegin(m *Sequential) error
-	OnEpochBegin(epoch int) error
-	// OnBatchEnd is called after each applied step; step counts from 1
-	// within the epoch. logs holds running means; it is reused, copy it to keep it.
-	OnBatchEnd(epoch, step int, logs Logs) error
-	OnEpochEnd(epoch int, logs Logs) error
-	OnTrainEnd(logs Logs) error
-}
-
-// BaseCallback implements Callback with methods that do nothing.
-type BaseCallback struct{}
-
-// OnTrainBegin does nothing.
-func (BaseCallback) OnTrainBegin(*Sequential) error { return nil }
-
-// OnEpochBegin does nothing.
-func (BaseCallback) OnEpochBegin(int) error { return nil }
-
-// OnBatchEnd does nothing.
-func (BaseCallback) OnBatchEnd(int, int, Logs) error { return nil }
-
-// OnEpochEnd does nothing.
-func (BaseCallback) OnEpochEnd(int, Logs) error { return nil }
-
-// OnTrainEnd does nothing.
-func (BaseCallback) OnTrainEnd(Logs) error { return nil }
-
-// ErrStopTraining, returned by a callback, ends Fit without an error.
-var ErrStopTraining = errors.New("model: training stopped by a callback")
-
-// NonFiniteError reports a NaN or infinite loss or gradient. The step that
-// produced it was not applied: weights, optimizer state, batch-norm moving
-// statistics and the shuffling/dropout generator are those of the step
-// before, so a checkpoint written afterwards holds the last good step.
-type NonFiniteError struct {
-	Epoch, Step int // 1-based epoch and step within it
-	// Layer is where the non-finite value appeared first: for a loss, the
-	// first layer (from the input) whose output is not finite; for a
-	// gradient, the layer nearest the output whose parameter gradient is
-	// not finite, since backpropagation reaches it first and carries the
-	// NaN on to every layer before it. "" if no layer output is at fault.
-	Layer string
-	What  string // "loss" or "gradient"
-}
-
-// Error says what was non-finite, where, and what to try.
-func (e *NonFiniteError) Error() string {
-	where := ""
-	if e.Layer != "" {
-		where = fmt.Sprintf(", first in layer %q", e.Layer)
-	}
-	return fmt.Sprintf("model: non-finite %s at epoch %d step %d%s; the step was not applied (try a lower learning rate or gradient clipping)", e.What, e.Epoch, e.Step, where)
-}
-
-type fitBuffers struct {
-	run        fitRun
-	pcgBefore  rand.PCG // the generator before the current step, restored when the step is dropped
-	perm       []int
-	xb, yb     *tensor.Tensor
-	xv, yv     *tensor.Tensor // views of the batch buffers' first rows
-	outs       []*autodiff.Var
-	logs       Logs
-	stepParams []*autodiff.Var
-	pass       layers.Pass
 }
 
 // Fit trains the model on samples x (samples, features...) with targets y:
@@ -387,50 +295,6 @@ func (m *Sequential) setLogs(run *fitRun) {
 	}
 }
 
-// eachCallback calls f for every callback in order. An ErrStopTraining is
-// remembered while the rest still run, as Keras finishes the list after a
-// callback sets stop_training; any other error returns at once.
-func eachCallback(cbs []Callback, f func(Callback) error) error {
-	var stop error
-	for _, c := range cbs {
-		if err := f(c); err != nil {
-			if !errors.Is(err, ErrStopTraining) {
-				return err
-			}
-			stop = err
-		}
-	}
-	return stop
-}
-
-// stopEarly ends training after a callback returned err. For
-// ErrStopTraining it is a clean stop: as in Keras, every callback's
-// OnTrainEnd still runs (with a copy of logs), so that callbacks that
-// summarize or close files do so. Any other error is returned as it is.
-func (m *Sequential) stopEarly(h *History, err error, cbs []Callback, logs Logs) error {
-	if err = m.stopErr(h, err); err != nil {
-		return err
-	}
-	end := Logs{}
-	for k, v := range logs {
-		end[k] = v
-	}
-	for _, c := range cbs {
-		if err := c.OnTrainEnd(end); err != nil && !errors.Is(err, ErrStopTraining) {
-			return err
-		}
-	}
-	return nil
-}
-
-func (m *Sequential) stopErr(h *History, err error) error {
-	if errors.Is(err, ErrStopTraining) {
-		h.Stopped = "stopped by a callback"
-		return nil
-	}
-	return err
-}
-
 func (m *Sequential) metricNames() []string {
 	names := make([]string, 0, len(m.metrics)+1)
 	for _, mt := range m.metrics {
@@ -439,185 +303,15 @@ func (m *Sequential) metricNames() []string {
 	return append(names, "loss")
 }
 
+// hasBatchNorm reports whether a layer normalizes with batch statistics
+// in training, and so cannot train on a batch of one sample.
 func (m *Sequential) hasBatchNorm() bool {
 	for _, l := range m.Layers {
-		if bn, ok := l.(*layers.BatchNormalization); ok && !bn.Frozen {
+		if n, ok := l.(layers.Normalizer); ok && n.BatchStatistics() {
 			return true
 		}
 	}
 	return false
-}
-
-// batch gathers the rows idx of x and y into reused buffers.
-func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
-	b := &m.fit
-	xb0, yb0 := b.xb, b.yb
-	b.xb = gatherInto(b.xb, x, idx)
-	b.yb = gatherInto(b.yb, y, idx)
-	if b.xb == xb0 && b.yb == yb0 && b.xv != nil && b.xv.Dim(0) == len(idx) {
-		return b.xv, b.yv // the same views as last step: no allocation
-	}
-	b.xv, b.yv = b.xb.Rows(0, len(idx)), b.yb.Rows(0, len(idx))
-	return b.xv, b.yv
-}
-
-// gatherInto copies rows idx of src into dst, growing dst (rows only) when
-// it is too small; it returns dst.
-func gatherInto(dst, src *tensor.Tensor, idx []int) *tensor.Tensor {
-	row := src.Len() / max(src.Dim(0), 1)
-	if dst == nil || dst.Dim(0) < len(idx) || dst.DType() != src.DType() || dst.Len()/max(dst.Dim(0), 1) != row {
-		s := src.Shape().Clone()
-		s[0] = len(idx)
-		dst = tensor.New(src.DType(), s...)
-	}
-	if d := dst.Float32s(); d != nil {
-		s := src.Float32s()
-		for i, k := range idx {
-			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
-		}
-	} else {
-		d, s := dst.Float64s(), src.Float64s()
-		for i, k := range idx {
-			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
-		}
-	}
-	return dst
-}
-
-// trainStep runs forward, backward and the update on one batch and returns
-// the batch loss. A non-finite loss or gradient leaves everything unchanged.
-func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64, error) {
-	tp := m.tape
-	tp.Reset()
-	b := &m.fit
-	b.pcgBefore = *m.trainPCG
-	b.pass = layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
-	p := &b.pass // a field, not a local: a local would escape to the heap
-	b.outs = b.outs[:0]
-	v := tp.Const(xb)
-	n := len(m.Layers)
-	for i, l := range m.Layers {
-		if i == n-1 && m.fuseLast != 0 {
-			if m.fuseLast == 1 {
-				v = l.(*layers.Dense).ForwardLinear(p, v)
-			}
-		} else {
-			v = l.Forward(p, v)
-		}
-		b.outs = append(b.outs, v)
-	}
-	loss := m.lossOf(tp, v, yb)
-	lv := loss.Value.Item()
-	if math.IsNaN(lv) || math.IsInf(lv, 0) {
-		m.discard()
-		layer := ""
-		for i, o := range b.outs {
-			if !o.Value.AllFinite() {
-				layer = m.Layers[i].Name()
-				break
-			}
-		}
-		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
-	}
-	tp.Backward(loss)
-	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
-		for _, p := range m.layerParams[i] {
-			if tp.HasGrad(p) && !p.Grad.AllFinite() {
-				m.discard()
-				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
-			}
-		}
-	}
-	params := m.stepParams()
-	if err := m.opt.Step(params); err != nil {
-		m.discard()
-		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
-	}
-	for _, l := range m.Layers {
-		if s, ok := l.(layers.Stateful); ok {
-			s.Commit()
-		}
-	}
-	pred := v
-	if m.fuseLast != 0 {
-		pred = m.fusedAct.Apply(tp, v)
-	}
-	for _, mt := range m.metrics {
-		if err := mt.Update(pred.Value, yb); err != nil {
-			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
-		}
-	}
-	return lv, nil
-}
-
-func (m *Sequential) stepParams() []*autodiff.Var {
-	ps := m.fit.paramsBuf()
-	for _, p := range m.params {
-		if p.NeedsGrad() && m.tape.HasGrad(p) {
-			ps = append(ps, p)
-		}
-	}
-	m.fit.stepParams = ps
-	return ps
-}
-
-func (b *fitBuffers) paramsBuf() []*autodiff.Var { return b.stepParams[:0] }
-
-// discard drops the step in progress: the batch statistics it computed and
-// what it drew from the generator (dropout masks).
-func (m *Sequential) discard() {
-	*m.trainPCG = m.fit.pcgBefore
-	for _, l := range m.Layers {
-		if s, ok := l.(layers.Stateful); ok {
-			s.Discard()
-		}
-	}
-}
-
-func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y *tensor.Tensor) *autodiff.Var {
-	if m.fuseLast != 0 {
-		return m.fusedLoss.Compute(tp, out, y)
-	}
-	return m.loss.Compute(tp, out, y)
-}
-
-// checkXY validates a dataset against the model and converts it to the
-// model's dtype.
-func (m *Sequential) checkXY(op string, x, y *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
-	if x == nil || y == nil {
-		return nil, nil, fmt.Errorf("model: %s: x and y must not be nil", op)
-	}
-	if x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
-		return nil, nil, fmt.Errorf("model: %s: x has shape %s; the model takes (samples, %s)", op, x.Shape(), strings.Trim(m.inShape.String(), "(,)"))
-	}
-	if y.Rank() < 1 || y.Dim(0) != x.Dim(0) {
-		return nil, nil, fmt.Errorf("model: %s: x has %d samples but y has shape %s", op, x.Dim(0), y.Shape())
-	}
-	x, y = x.As(m.DType), y.As(m.DType)
-	classes := m.outShape[len(m.outShape)-1]
-	if m.loss != nil && strings.HasPrefix(m.loss.Name(), "sparse") {
-		if !(y.Rank() == 1 || y.Rank() == 2 && y.Dim(1) == 1) {
-			return nil, nil, fmt.Errorf("model: %s: sparse labels must have shape (samples,), got %s", op, y.Shape())
-		}
-		for i := range y.Len() {
-			v := y.Index(i)
-			if v < 0 || v >= float64(classes) || v != math.Trunc(v) {
-				return nil, nil, fmt.Errorf("model: %s: label %g of sample %d is not a class index in [0, %d)", op, v, i, classes)
-			}
-		}
-		return x, y.Reshape(y.Dim(0)), nil
-	}
-	want := append(tensor.Shape{x.Dim(0)}, m.outShape...)
-	if y.Rank() == 1 && want.Len() == y.Len() {
-		y = y.Reshape(want...)
-	}
-	if !y.Shape().Equal(want) {
-		return nil, nil, fmt.Errorf("model: %s: y has shape %s; the model outputs %s per sample, so want %s (one-hot labels for %d classes)", op, y.Shape(), m.outShape, want, classes)
-	}
-	if !y.AllFinite() {
-		return nil, nil, fmt.Errorf("model: %s: y holds NaN or infinite values", op)
-	}
-	return x, y, nil
 }
 
 // timeNow is replaced in tests.

@@ -60,9 +60,8 @@ type Sequential struct {
 
 	opt       optimizers.Optimizer
 	loss      losses.Loss
-	fusedLoss losses.Loss   // loss on logits when the last activation fuses into it
+	fusedLoss losses.Loss   // loss on the last layer's pre-activations, when its activation fuses into the loss; see fusion.go
 	fusedAct  nn.Activation // the activation fused away
-	fuseLast  int           // 0: none; 1: last Dense runs linear; 2: last Activation layer skipped
 	metrics   []metrics.Metric
 	compiled  bool
 
@@ -98,6 +97,15 @@ func (m *Sequential) InputShape() tensor.Shape { return m.inShape }
 
 // OutputShape returns the feature shape of one prediction (nil before Build).
 func (m *Sequential) OutputShape() tensor.Shape { return m.outShape }
+
+// LayerShape returns the feature shape of layer i's output (without the
+// batch axis), nil before Build.
+func (m *Sequential) LayerShape(i int) tensor.Shape {
+	if !m.built || i < 0 || i >= len(m.shapes) {
+		return nil
+	}
+	return m.shapes[i]
+}
 
 var snakeRE = regexp.MustCompile(`([a-z0-9])([A-Z])`)
 
@@ -222,19 +230,29 @@ func (m *Sequential) Compile(opt optimizers.Optimizer, loss losses.Loss, ms ...m
 	return nil
 }
 
-// CompileNames is Compile with Keras's names, e.g.
-// CompileNames("adam", "categorical_crossentropy", "accuracy").
+// CompileNames is Compile with Keras's names and default learning rate,
+// e.g. CompileNames("adam", "categorical_crossentropy", "accuracy"). Use
+// CompileFrom to set the learning rate too.
 func (m *Sequential) CompileNames(opt, loss string, ms ...string) error {
-	o, err := optimizers.ByName(opt, 0)
+	return m.CompileFrom(CompileConfig{Optimizer: opt, Loss: loss, Metrics: ms})
+}
+
+// CompileFrom is Compile with Keras's names, as c gives them: the
+// optimizer with learning rate c.LearningRate (0 means its default), the
+// loss and the metrics. c is the record a model file keeps of Compile, so
+// CompileFrom(CompileConfig{Optimizer: "adam", LearningRate: 0.01, Loss:
+// "categorical_crossentropy"}) compiles what such a file describes.
+func (m *Sequential) CompileFrom(c CompileConfig) error {
+	o, err := optimizers.ByName(c.Optimizer, c.LearningRate)
 	if err != nil {
 		return err
 	}
-	l, err := losses.ByName(loss)
+	l, err := losses.ByName(c.Loss)
 	if err != nil {
 		return err
 	}
 	var mts []metrics.Metric
-	for _, n := range ms {
+	for _, n := range c.Metrics {
 		mt, err := metrics.ByName(n)
 		if err != nil {
 			return err
@@ -253,30 +271,6 @@ func (m *Sequential) Loss() losses.Loss { return m.loss }
 // Metrics returns the compiled metrics.
 func (m *Sequential) Metrics() []metrics.Metric { return m.metrics }
 
-func (m *Sequential) resolveFusion() {
-	m.fuseLast, m.fusedLoss = 0, nil
-	if !m.built || !m.compiled || len(m.Layers) == 0 {
-		return
-	}
-	f, ok := m.loss.(losses.Fuser)
-	if !ok {
-		return
-	}
-	var act nn.Activation
-	kind := 0
-	switch l := m.Layers[len(m.Layers)-1].(type) {
-	case *layers.Dense:
-		act, kind = l.Activation, 1
-	case *layers.Activation:
-		act, kind = l.Activation, 2
-	default:
-		return
-	}
-	if fl, ok := f.Fuse(act); ok {
-		m.fuseLast, m.fusedLoss, m.fusedAct = kind, fl, act
-	}
-}
-
 // Params returns the trainable parameters in layer order.
 func (m *Sequential) Params() []*autodiff.Var {
 	var ps []*autodiff.Var
@@ -286,22 +280,6 @@ func (m *Sequential) Params() []*autodiff.Var {
 		}
 	}
 	return ps
-}
-
-// forward runs the layers on x. With logits set and a fused loss, the last
-// activation is left out and the pre-activation output is returned.
-func (m *Sequential) forward(p *layers.Pass, x *autodiff.Var, logits bool) *autodiff.Var {
-	n := len(m.Layers)
-	for i, l := range m.Layers {
-		if logits && i == n-1 && m.fuseLast != 0 {
-			if m.fuseLast == 1 {
-				return l.(*layers.Dense).ForwardLinear(p, x)
-			}
-			return x
-		}
-		x = l.Forward(p, x)
-	}
-	return x
 }
 
 // errNilContext is the error for a nil context.Context given to op.
@@ -318,31 +296,4 @@ func catchShape(err *error) {
 		}
 		panic(r)
 	}
-}
-
-// LayerOutputs returns each layer's output in the last training step
-// (for the last layer, the logits when its activation is fused into the
-// loss). Callbacks may read them in OnBatchEnd; they are overwritten by the
-// next step.
-func (m *Sequential) LayerOutputs() []*autodiff.Var { return m.fit.outs }
-
-// Trace runs x through the model in inference mode and returns a copy of
-// every layer's output, for inspecting activations.
-func (m *Sequential) Trace(x *tensor.Tensor) (outs []*tensor.Tensor, err error) {
-	if !m.built {
-		return nil, ErrNotBuilt
-	}
-	if x == nil || x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
-		return nil, fmt.Errorf("model: Trace: x must have shape (samples, %v)", m.inShape)
-	}
-	defer catchShape(&err)
-	in := m.getInference()
-	defer m.tapes.Put(in)
-	tp, p := in.tape, &in.pass
-	v := tp.Const(x.As(m.DType))
-	for _, l := range m.Layers {
-		v = l.Forward(p, v)
-		outs = append(outs, v.Value.Clone())
-	}
-	return outs, nil
 }

@@ -303,3 +303,42 @@ func TestResumeMismatch(t *testing.T) {
 		t.Fatalf("second Resume from one checkpoint: got %v", err)
 	}
 }
+
+// TestResumeMismatchNamesRecorded checks that a setting left unset on
+// resume is reported with the value the checkpoint recorded, not as the
+// zero the caller never chose, and that Epochs too short for the
+// checkpoint names its position and the run's Epochs.
+func TestResumeMismatchNamesRecorded(t *testing.T) {
+	x, y, _, _ := data(t, 300, 10)
+	m := compiled(t, founding(true))
+	opts := model.FitOptions{Epochs: 3, BatchSize: 50, ValidationSplit: 0.2}
+	opts.Callbacks = []model.Callback{&ckStopAt{at: 8}} // 5 steps an epoch: epoch 2, step 3
+	if _, err := m.Fit(context.Background(), x, y, opts); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/ck.safetensors"
+	if err := m.SaveCheckpoint(path, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		opt  model.FitOptions
+		want string
+	}{
+		{"split unset", model.FitOptions{}, "ValidationSplit not set (the checkpoint has 0.2; set it to that)"},
+		{"split differs", model.FitOptions{ValidationSplit: 0.1}, "ValidationSplit 0.1 (the checkpoint has 0.2)"},
+		{"epochs", model.FitOptions{ValidationSplit: 0.2, Epochs: 1}, "Epochs 1 ends before the checkpoint's position (epoch 2, step 3; the run it continues had Epochs 3)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m2, ck, err := model.LoadCheckpoint(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.opt.Resume = ck
+			_, err = m2.Fit(context.Background(), x, y, tc.opt)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("got error %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}

@@ -9,13 +9,13 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
-// BatchNorm records, for each BatchNormalization layer, how its moving
-// statistics compare with the statistics of a fixed held-out batch X, and
-// what that difference does to its output. At Step 0 (before the first
-// step of the first Fit) and every Every-th step it runs X through the
-// model twice — in training mode (X's own batch statistics, no dropout)
-// and in inference mode (the moving statistics) — leaving the model
-// unchanged, and records per layer:
+// BatchNorm records, for each batch-norm layer (each layers.Normalizer,
+// such as BatchNormalization), how its moving statistics compare with the
+// statistics of a fixed held-out batch X, and what that difference does to
+// its output. At Step 0 (before the first step of the first Fit) and every
+// Every-th step it runs X through the model twice — in training mode (X's
+// own batch statistics, no dropout) and in inference mode (the moving
+// statistics) — leaving the model unchanged, and records per layer:
 //
 //   - MeanDrift, the root mean square over features of (μ_X − μ_moving)/√(σ²_moving + ε):
 //     how far the moving mean is from X's mean, in moving standard deviations;
@@ -46,7 +46,7 @@ type BatchNorm struct {
 
 	m        *model.Sequential
 	x        *tensor.Tensor
-	bns      []int // indices of the BatchNormalization layers
+	bns      []int // indices of the batch-norm layers (layers.Normalizer)
 	trainTp  *autodiff.Tape
 	inferTp  *autodiff.Tape
 	trainOut []*autodiff.Var
@@ -77,7 +77,7 @@ func (b *BatchNorm) OnTrainBegin(m *model.Sequential) error {
 	b.m, b.x, b.every = m, x, every(b.Every, 100)
 	b.bns = b.bns[:0]
 	for i, l := range m.Layers {
-		if _, ok := l.(*layers.BatchNormalization); ok {
+		if _, ok := l.(layers.Normalizer); ok {
 			b.bns = append(b.bns, i)
 		}
 	}
@@ -119,9 +119,12 @@ func (b *BatchNorm) record() {
 	if first > 0 {
 		in = b.trainOut[first-1]
 	}
-	b.inferOut = run(append(b.inferOut[:0], b.trainOut[:first]...), b.m, &p, in, first, upto, false)
+	b.inferOut = append(b.inferOut[:0], b.trainOut[:first]...)
+	b.m.Forward(&p, in, model.Walk{From: first, Upto: upto, Outputs: &b.inferOut})
 	for _, i := range b.bns {
-		bn := b.m.Layers[i].(*layers.BatchNormalization)
+		bn := b.m.Layers[i].(layers.Normalizer)
+		movMean, movVar, eps := bn.Moving()
+		gamma, beta := bn.Affine()
 		in := b.x
 		if i > 0 {
 			in = b.trainOut[i-1].Value
@@ -132,10 +135,10 @@ func (b *BatchNorm) record() {
 		f := len(b.acc.mean)
 		md, vd := 0.0, 0.0
 		for j := range f {
-			mv := bn.MovingVariance.Index(j) + bn.Epsilon
-			d := b.acc.mean[j] - bn.MovingMean.Index(j)
+			mv := movVar.Index(j) + eps
+			d := b.acc.mean[j] - movMean.Index(j)
 			md += d * d / mv
-			l := math.Log((b.acc.m2[j]/b.acc.n + bn.Epsilon) / mv)
+			l := math.Log((b.acc.m2[j]/b.acc.n + eps) / mv)
 			vd += l * l
 		}
 		r.MeanDrift = math.Sqrt(md / float64(f))
@@ -146,11 +149,11 @@ func (b *BatchNorm) record() {
 		} else {
 			r.TrainInferGap = math.Sqrt(d)
 		}
-		if bn.Gamma != nil {
-			r.GammaNorm = math.Sqrt(sumSq(bn.Gamma.Value))
+		if gamma != nil {
+			r.GammaNorm = math.Sqrt(sumSq(gamma.Value))
 		}
-		if bn.Beta != nil {
-			r.BetaNorm = math.Sqrt(sumSq(bn.Beta.Value))
+		if beta != nil {
+			r.BetaNorm = math.Sqrt(sumSq(beta.Value))
 		}
 		b.Records = append(b.Records, r)
 	}

@@ -133,14 +133,14 @@ func (h *Health) OnTrainBegin(m *model.Sequential) error {
 			if len(hl.params) == 0 {
 				continue
 			}
-			if d, ok := l.(*layers.Dense); ok {
-				if d.Activation == nn.ActReLU {
+			if a, ok := l.(layers.Activated); ok {
+				if a.Act() == nn.ActReLU {
 					hl.relu = i
-				} else if a, ok := next(m, i).(*layers.Activation); ok && d.Activation == nn.Linear && a.Activation == nn.ActReLU {
-					hl.relu = i + 1
+				} else if r, ok := next(m, i).(layers.Activated); ok && a.Act() == nn.Linear && r.Act() == nn.ActReLU && len(r.Weights()) == 0 {
+					hl.relu = i + 1 // a linear layer, then a ReLU of its own (an Activation layer)
 				}
 				if hl.relu >= 0 {
-					hl.top = make([]int64, d.Units)
+					hl.top = make([]int64, m.LayerShape(hl.relu).Len())
 				}
 			}
 			h.ls = append(h.ls, hl)

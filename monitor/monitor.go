@@ -118,32 +118,22 @@ func quantile(sorted []float64, q float64) float64 {
 	return sorted[lo] + f*(sorted[lo+1]-sorted[lo])
 }
 
-// forward runs x through m's first upto layers on tp and returns each
-// layer's output, appended to dst[:0]. In training mode batch normalization
-// uses the batch's own statistics, but dropout is skipped and nothing is
+// forward runs x through m's first upto layers on tp, by the model's own
+// walk, and returns each layer's output, appended to dst[:0]. In training
+// mode batch normalization uses the batch's own statistics, but the Pass
+// has no random source, so dropout acts as at inference, and nothing is
 // committed: the model is left exactly as it was. With preact, a last layer
-// that is Dense returns its output before its activation.
+// that ends in an activation (layers.Activated) returns its input.
 func forward(dst []*autodiff.Var, m *model.Sequential, tp *autodiff.Tape, x *tensor.Tensor, upto int, training, preact bool) []*autodiff.Var {
 	tp.Reset()
+	dst = dst[:0]
+	if upto <= 0 {
+		return dst
+	}
 	p := layers.Pass{Tape: tp, Training: training}
-	outs := run(dst[:0], m, &p, tp.Const(x), 0, upto, preact)
+	m.Forward(&p, tp.Const(x), model.Walk{Upto: upto, PreActivation: preact, Outputs: &dst})
 	if training {
 		discard(m)
-	}
-	return outs
-}
-
-// run runs v through layers [from, upto) of m in p's mode, appending each
-// output to dst; in training mode it skips dropout (see forward).
-func run(dst []*autodiff.Var, m *model.Sequential, p *layers.Pass, v *autodiff.Var, from, upto int, preact bool) []*autodiff.Var {
-	for i := from; i < upto; i++ {
-		l := m.Layers[i]
-		if d, ok := l.(*layers.Dense); ok && preact && i == upto-1 {
-			v = d.ForwardLinear(p, v)
-		} else if _, ok := l.(*layers.Dropout); !(ok && p.Training) {
-			v = l.Forward(p, v)
-		}
-		dst = append(dst, v)
 	}
 	return dst
 }

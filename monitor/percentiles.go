@@ -45,7 +45,8 @@ type Percentiles struct {
 	Layer int
 	// PreActivation, when m.Layers[Layer] is Dense, tracks x·Kernel + Bias,
 	// the input of its activation, so that Dense(100, sigmoid) need not be
-	// split into Dense(100) and Activation(sigmoid).
+	// split into Dense(100) and Activation(sigmoid); it does the same for
+	// any layer with weights that ends in an activation (layers.Activated).
 	PreActivation bool
 	// Inference normalizes with the moving statistics instead of X's own.
 	Inference bool
@@ -83,8 +84,11 @@ func (p *Percentiles) OnTrainBegin(m *model.Sequential) error {
 		return fmt.Errorf("monitor: Percentiles: layer index %d outside the model's %d layers", p.Layer, len(m.Layers))
 	}
 	if p.PreActivation {
-		if _, ok := m.Layers[p.Layer].(*layers.Dense); !ok {
-			return fmt.Errorf("monitor: Percentiles: PreActivation needs a Dense layer, but layer %d (%s) is %s", p.Layer, m.Layers[p.Layer].Name(), m.Layers[p.Layer].Type())
+		// A layer that is only an activation has as pre-activation its
+		// input, the layer before's output: track that layer instead.
+		l := m.Layers[p.Layer]
+		if a, ok := l.(layers.Activated); !ok || len(a.Weights()) == 0 {
+			return fmt.Errorf("monitor: Percentiles: PreActivation needs a Dense layer (or another layers.Activated with weights), but layer %d (%s) is %s", p.Layer, l.Name(), l.Type())
 		}
 	}
 	x, err := checkBatch("Percentiles", m, p.X, 2)

@@ -49,8 +49,8 @@ func Recalibrate(ctx context.Context, m *model.Sequential, x *tensor.Tensor, bat
 	var outs []*autodiff.Var
 	n := x.Dim(0)
 	for i, l := range m.Layers {
-		bn, ok := l.(*layers.BatchNormalization)
-		if !ok || bn.Frozen {
+		bn, ok := l.(layers.Normalizer)
+		if !ok || !bn.BatchStatistics() {
 			continue
 		}
 		var acc moments
@@ -66,10 +66,11 @@ func Recalibrate(ctx context.Context, m *model.Sequential, x *tensor.Tensor, bat
 			}
 			acc.add(in)
 		}
-		mean, variance := acc.result(bn.UnbiasedMovingVariance)
+		mean, variance := acc.result(bn.Unbiased())
+		movMean, movVar, _ := bn.Moving()
 		for j := range mean {
-			bn.MovingMean.SetIndex(j, mean[j])
-			bn.MovingVariance.SetIndex(j, variance[j])
+			movMean.SetIndex(j, mean[j])
+			movVar.SetIndex(j, variance[j])
 		}
 	}
 	return nil
@@ -240,7 +241,7 @@ func (r *Recalibrator) OnTrainEnd(model.Logs) error {
 func (r *Recalibrator) line() string {
 	n := 0
 	for _, l := range r.m.Layers {
-		if bn, ok := l.(*layers.BatchNormalization); ok && !bn.Frozen {
+		if bn, ok := l.(layers.Normalizer); ok && bn.BatchStatistics() {
 			n++
 		}
 	}

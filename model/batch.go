@@ -1,0 +1,87 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Training data: checking it against the model, and gathering each
+// step's batch into reused buffers.
+
+// batch gathers the rows idx of x and y into reused buffers.
+func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
+	b := &m.fit
+	xb0, yb0 := b.xb, b.yb
+	b.xb = gatherInto(b.xb, x, idx)
+	b.yb = gatherInto(b.yb, y, idx)
+	if b.xb == xb0 && b.yb == yb0 && b.xv != nil && b.xv.Dim(0) == len(idx) {
+		return b.xv, b.yv // the same views as last step: no allocation
+	}
+	b.xv, b.yv = b.xb.Rows(0, len(idx)), b.yb.Rows(0, len(idx))
+	return b.xv, b.yv
+}
+
+// gatherInto copies rows idx of src into dst, growing dst (rows only) when
+// it is too small; it returns dst.
+func gatherInto(dst, src *tensor.Tensor, idx []int) *tensor.Tensor {
+	row := src.Len() / max(src.Dim(0), 1)
+	if dst == nil || dst.Dim(0) < len(idx) || dst.DType() != src.DType() || dst.Len()/max(dst.Dim(0), 1) != row {
+		s := src.Shape().Clone()
+		s[0] = len(idx)
+		dst = tensor.New(src.DType(), s...)
+	}
+	if d := dst.Float32s(); d != nil {
+		s := src.Float32s()
+		for i, k := range idx {
+			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
+		}
+	} else {
+		d, s := dst.Float64s(), src.Float64s()
+		for i, k := range idx {
+			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
+		}
+	}
+	return dst
+}
+
+// checkXY validates a dataset against the model and converts it to the
+// model's dtype.
+func (m *Sequential) checkXY(op string, x, y *tensor.Tensor) (*tensor.Tensor, *tensor.Tensor, error) {
+	if x == nil || y == nil {
+		return nil, nil, fmt.Errorf("model: %s: x and y must not be nil", op)
+	}
+	if x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
+		return nil, nil, fmt.Errorf("model: %s: x has shape %s; the model takes (samples, %s)", op, x.Shape(), strings.Trim(m.inShape.String(), "(,)"))
+	}
+	if y.Rank() < 1 || y.Dim(0) != x.Dim(0) {
+		return nil, nil, fmt.Errorf("model: %s: x has %d samples but y has shape %s", op, x.Dim(0), y.Shape())
+	}
+	x, y = x.As(m.DType), y.As(m.DType)
+	classes := m.outShape[len(m.outShape)-1]
+	if m.loss != nil && strings.HasPrefix(m.loss.Name(), "sparse") {
+		if !(y.Rank() == 1 || y.Rank() == 2 && y.Dim(1) == 1) {
+			return nil, nil, fmt.Errorf("model: %s: sparse labels must have shape (samples,), got %s", op, y.Shape())
+		}
+		for i := range y.Len() {
+			v := y.Index(i)
+			if v < 0 || v >= float64(classes) || v != math.Trunc(v) {
+				return nil, nil, fmt.Errorf("model: %s: label %g of sample %d is not a class index in [0, %d)", op, v, i, classes)
+			}
+		}
+		return x, y.Reshape(y.Dim(0)), nil
+	}
+	want := append(tensor.Shape{x.Dim(0)}, m.outShape...)
+	if y.Rank() == 1 && want.Len() == y.Len() {
+		y = y.Reshape(want...)
+	}
+	if !y.Shape().Equal(want) {
+		return nil, nil, fmt.Errorf("model: %s: y has shape %s; the model outputs %s per sample, so want %s (one-hot labels for %d classes)", op, y.Shape(), m.outShape, want, classes)
+	}
+	if !y.AllFinite() {
+		return nil, nil, fmt.Errorf("model: %s: y holds NaN or infinite values", op)
+	}
+	return x, y, nil
+}

@@ -1,0 +1,79 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// Walk selects what a Forward walk runs. The zero value runs every layer
+// and returns the model's output.
+type Walk struct {
+	// From and Upto select the layers [From, Upto); Upto 0 means through
+	// the last layer.
+	From, Upto int
+	// PreActivation ends the walk before the activation of its last layer
+	// when that layer is layers.Activated (for an Activation layer, its
+	// input): the logits a fused loss takes, or the pre-activations a
+	// monitor reads.
+	PreActivation bool
+	// Outputs, when not nil, receives each layer's output, appended in
+	// order; pass a reused slice to allocate nothing.
+	Outputs *[]*autodiff.Var
+}
+
+// Forward runs x through the layers w selects, in p's mode, and returns
+// the last one's output (x itself when there is none). It is the one
+// forward walk of the model: training, Evaluate, Predict, Trace and the
+// monitor package's callbacks all go through it.
+//
+// A training-mode Pass leaves batch statistics pending in layers.Stateful
+// layers, to be committed or discarded; with a nil Pass.Rand random
+// layers such as Dropout act as at inference, so the walk draws nothing.
+// Forward panics with a *tensor.ShapeError when x does not fit, as ops do.
+func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.Var {
+	upto := w.Upto
+	if upto == 0 {
+		upto = len(m.Layers)
+	}
+	for i := w.From; i < upto; i++ {
+		l := m.Layers[i]
+		if a, ok := l.(layers.Activated); ok && w.PreActivation && i == upto-1 {
+			x = a.ForwardLinear(p, x)
+		} else {
+			x = l.Forward(p, x)
+		}
+		if w.Outputs != nil {
+			*w.Outputs = append(*w.Outputs, x)
+		}
+	}
+	return x
+}
+
+// LayerOutputs returns each layer's output in the last training step
+// (for the last layer, the logits when its activation is fused into the
+// loss). Callbacks may read them in OnBatchEnd; they are overwritten by the
+// next step.
+func (m *Sequential) LayerOutputs() []*autodiff.Var { return m.fit.outs }
+
+// Trace runs x through the model in inference mode and returns a copy of
+// every layer's output, for inspecting activations.
+func (m *Sequential) Trace(x *tensor.Tensor) (outs []*tensor.Tensor, err error) {
+	if !m.built {
+		return nil, ErrNotBuilt
+	}
+	if x == nil || x.Rank() < 2 || !x.Shape()[1:].Equal(m.inShape) {
+		return nil, fmt.Errorf("model: Trace: x must have shape (samples, %v)", m.inShape)
+	}
+	defer catchShape(&err)
+	in := m.getInference()
+	defer m.tapes.Put(in)
+	vs := make([]*autodiff.Var, 0, len(m.Layers))
+	m.Forward(&in.pass, in.tape.Const(x.As(m.DType)), Walk{Outputs: &vs})
+	for _, v := range vs {
+		outs = append(outs, v.Value.Clone())
+	}
+	return outs, nil
+}

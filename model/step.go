@@ -1,0 +1,137 @@
+package model
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// NonFiniteError reports a NaN or infinite loss, gradient, or weight after
+// the optimizer's update. The step that produced it was not applied:
+// weights, optimizer state, batch-norm moving statistics and the
+// shuffling/dropout generator are those of the step before, so a
+// checkpoint written afterwards holds the last good step.
+type NonFiniteError struct {
+	Epoch, Step int // 1-based epoch and step within it
+	// Layer is where the non-finite value appeared first: for a loss, the
+	// first layer (from the input) whose output is not finite; for a
+	// gradient, the layer nearest the output whose parameter gradient is
+	// not finite, since backpropagation reaches it first and carries the
+	// NaN on to every layer before it; for a weight, the first layer
+	// (from the input) whose updated weights are not finite. "" if no
+	// layer output is at fault.
+	Layer string
+	What  string // "loss", "gradient" or "weight"
+}
+
+// Error says what was non-finite, where, and what to try.
+func (e *NonFiniteError) Error() string {
+	where := ""
+	if e.Layer != "" {
+		where = fmt.Sprintf(", first in layer %q", e.Layer)
+	}
+	return fmt.Sprintf("model: non-finite %s at epoch %d step %d%s; the step was not applied (try a lower learning rate or gradient clipping)", e.What, e.Epoch, e.Step, where)
+}
+
+type fitBuffers struct {
+	run        fitRun
+	pcgBefore  rand.PCG // the generator before the current step, restored when the step is dropped
+	perm       []int
+	xb, yb     *tensor.Tensor
+	xv, yv     *tensor.Tensor // views of the batch buffers' first rows
+	outs       []*autodiff.Var
+	logs       Logs
+	stepParams []*autodiff.Var
+	pass       layers.Pass
+	guard      updateGuard
+}
+
+// trainStep runs forward, backward and the update on one batch and returns
+// the batch loss. A non-finite loss or gradient leaves everything unchanged.
+func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64, error) {
+	tp := m.tape
+	tp.Reset()
+	b := &m.fit
+	b.pcgBefore = *m.trainPCG
+	b.pass = layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
+	p := &b.pass // a field, not a local: a local would escape to the heap
+	b.outs = b.outs[:0]
+	v := m.Forward(p, tp.Const(xb), m.lossWalk(&b.outs))
+	loss := m.lossOf(tp, v, yb)
+	lv := loss.Value.Item()
+	if math.IsNaN(lv) || math.IsInf(lv, 0) {
+		m.discard()
+		layer := ""
+		for i, o := range b.outs {
+			if !o.Value.AllFinite() {
+				layer = m.Layers[i].Name()
+				break
+			}
+		}
+		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+	}
+	tp.Backward(loss)
+	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
+		for _, p := range m.layerParams[i] {
+			if tp.HasGrad(p) && !p.Grad.AllFinite() {
+				m.discard()
+				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
+			}
+		}
+	}
+	params := m.stepParams()
+	b.guard.save(m.opt, params)
+	if err := m.opt.Step(params); err != nil {
+		m.discard()
+		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+	}
+	for i, ps := range m.layerParams { // from the input: the first layer the update broke
+		for _, p := range ps {
+			if !p.Value.AllFinite() {
+				b.guard.restore()
+				m.discard()
+				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "weight"}
+			}
+		}
+	}
+	for _, l := range m.Layers {
+		if s, ok := l.(layers.Stateful); ok {
+			s.Commit()
+		}
+	}
+	pred := m.predictions(tp, v)
+	for _, mt := range m.metrics {
+		if err := mt.Update(pred.Value, yb); err != nil {
+			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+		}
+	}
+	return lv, nil
+}
+
+func (m *Sequential) stepParams() []*autodiff.Var {
+	ps := m.fit.paramsBuf()
+	for _, p := range m.params {
+		if p.NeedsGrad() && m.tape.HasGrad(p) {
+			ps = append(ps, p)
+		}
+	}
+	m.fit.stepParams = ps
+	return ps
+}
+
+func (b *fitBuffers) paramsBuf() []*autodiff.Var { return b.stepParams[:0] }
+
+// discard drops the step in progress: the batch statistics it computed and
+// what it drew from the generator (dropout masks).
+func (m *Sequential) discard() {
+	*m.trainPCG = m.fit.pcgBefore
+	for _, l := range m.Layers {
+		if s, ok := l.(layers.Stateful); ok {
+			s.Discard()
+		}
+	}
+}
