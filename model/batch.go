@@ -5,6 +5,7 @@ import (
 	"math"
 	"strings"
 
+	"github.com/myelin-go/myelin/losses"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -61,7 +62,7 @@ func (m *Sequential) checkXY(op string, x, y *tensor.Tensor) (*tensor.Tensor, *t
 	}
 	x, y = x.As(m.DType), y.As(m.DType)
 	classes := m.outShape[len(m.outShape)-1]
-	if m.loss != nil && strings.HasPrefix(m.loss.Name(), "sparse") {
+	if m.loss != nil && losses.Sparse(m.loss) {
 		if !(y.Rank() == 1 || y.Rank() == 2 && y.Dim(1) == 1) {
 			return nil, nil, fmt.Errorf("model: %s: sparse labels must have shape (samples,), got %s", op, y.Shape())
 		}

@@ -205,14 +205,23 @@ func (m *Sequential) Build(in ...int) (err error) {
 // Compile sets the optimizer, the loss and the metrics reported by Fit and
 // Evaluate. When the last layer ends in softmax (or sigmoid) and the loss
 // is categorical (or binary) cross-entropy on probabilities, training
-// computes the loss from the logits instead — the same function, without
-// the log of a rounded probability — as Keras's from_logits would.
+// computes the loss from the logits instead, as Keras's from_logits would:
+// the same function without the log of a rounded probability, and without
+// Keras's clipping of probabilities to [1e-7, 1-1e-7] (tf.keras and PyTorch
+// do not clip either), so on saturated predictions the loss is larger than
+// Keras's backend-neutral rule gives. For Keras's numbers use
+// losses.CategoricalCrossentropy{KerasClip: true}. Compile rejects an
+// optimizer whose Validate fails (a bare &optimizers.Adam{LR: 0.01} has
+// ε = 0: use optimizers.NewAdam and set LR).
 func (m *Sequential) Compile(opt optimizers.Optimizer, loss losses.Loss, ms ...metrics.Metric) error {
 	if opt == nil {
 		return errors.New("model: Compile: optimizer is nil")
 	}
 	if loss == nil {
 		return errors.New("model: Compile: loss is nil")
+	}
+	if err := opt.Validate(); err != nil {
+		return fmt.Errorf("model: Compile: %w", err)
 	}
 	seen := map[string]bool{"loss": true}
 	for _, mt := range ms {
