@@ -175,11 +175,14 @@ func TestTrainResumeErrors(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"--resume", dir, "--batch-size", "32", "--lr", "0.1"}, 2, []string{"--batch-size 32 (the checkpoint has 40)", "--lr 0.1 (the checkpoint has 0)"}},
+		{[]string{"--resume", dir, "--batch-size", "32", "--lr", "0.1"}, 2, []string{"--batch-size 32 (the checkpoint has 40)", "--lr 0.1 (the checkpoint has 0.001)"}}, // the rate used, not --lr 0 for "the default"
 		{[]string{"--resume", dir, "--batch-size", "40", "--epochs", "2", "--data-dir", data}, 0, nil},
 		{[]string{"--resume", filepath.Join(t.TempDir(), "none")}, 1, []string{"no such file"}},
 		{[]string{"--resume", t.TempDir()}, 1, []string{"no checkpoint"}},
-		{[]string{"--checkpoint-every", "-1"}, 2, []string{"--checkpoint-every -1"}},
+		{[]string{"--checkpoint-dir", filepath.Join(t.TempDir(), "ck2"), "--checkpoint-every", "-1"}, 2, []string{"--checkpoint-every -1"}},
+		{[]string{"--checkpoint-every", "5"}, 2, []string{"--checkpoint-every applies to checkpoints: give --checkpoint-dir DIR too"}},
+		{[]string{"--keep", "5"}, 2, []string{"--keep applies to checkpoints: give --checkpoint-dir DIR too"}},
+		{[]string{"--resume", dir, "--epochs", "0"}, 2, []string{"--epochs 0 must be at least 1"}},
 	} {
 		code, _, errOut := ckRun(context.Background(), append([]string{"train", "--verbose", "0", "--out", ""}, tc.args...)...)
 		if code != tc.code {
