@@ -28,8 +28,8 @@ func prepareFile(flag, path string) error {
 		return fmt.Errorf("--%s %s is a directory; give a file name, such as %s", flag, path, filepath.Join(path, "model.safetensors"))
 	}
 	dir := filepath.Dir(path)
-	if err := prepareDir(flag, dir); err != nil {
-		return err
+	if err := makeDir(dir); err != nil {
+		return fmt.Errorf("--%s %s: %w", flag, path, err)
 	}
 	// Writable: the model is written to a temporary in dir and renamed.
 	f, err := os.CreateTemp(dir, ".myelin-check-*")
@@ -48,17 +48,24 @@ func prepareDir(flag, dir string) error {
 	if dir == "" {
 		return nil
 	}
+	if err := makeDir(dir); err != nil {
+		return fmt.Errorf("--%s %s: %w", flag, dir, err)
+	}
+	return nil
+}
+
+// makeDir makes sure dir is a directory, creating it and its parents when
+// missing; its errors name dir and leave the flag to the caller.
+func makeDir(dir string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case err == nil && !st.IsDir():
-		return fmt.Errorf("--%s %s is a file, not a directory", flag, dir)
+		return fmt.Errorf("%s is a file, not a directory", dir)
 	case err == nil:
 		return nil
-	case !errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("--%s %s: %w", flag, dir, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("--%s %s: cannot create it: %w", flag, dir, bare(err))
+		return fmt.Errorf("cannot create %s: %w", dir, bare(err))
 	}
 	return nil
 }
