@@ -2,10 +2,12 @@
 // of a run: PNG and SVG charts, CSV files of the metrics, and an index.html
 // that opens from disk with no server and no network.
 //
-// Charts are plain data (Series, Band, Chart) drawn with gonum.org/v1/plot;
-// the package knows nothing of the monitors, so anything that can be put as
-// numbers against a step or an epoch can be plotted, and a comparison of
-// runs is several Series on one Chart.
+// Charts are plain data (Series, Band, Chart) drawn with gonum.org/v1/plot,
+// so anything that can be put as numbers against a step or an epoch can be
+// plotted, and a comparison of runs is several Series on one Chart.
+// Monitors turns what package monitor records during Fit (curves, gradient
+// health, batch norm, activation percentiles) into charts, tables and CSV
+// data for a Run; it is what "myelin train --report" uses.
 //
 // Write lays out a report directory:
 //

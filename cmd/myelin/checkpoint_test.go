@@ -10,10 +10,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/myelin-go/myelin/data/idx"
 	"github.com/myelin-go/myelin/data/mnist"
+	"github.com/myelin-go/myelin/internal/atomicfile"
 	"github.com/myelin-go/myelin/model"
 )
 
@@ -120,21 +120,19 @@ func TestTrainResumeCLI(t *testing.T) {
 	}
 	checkSame(t, "after resuming at an epoch end", parseTrain(t, out), ref, filepath.Join(tmp, "a.safetensors"), refModel)
 
-	// Cancelled part way through an epoch (after some checkpoint every 4
-	// steps has been written, whichever), then resumed.
+	// Cancelled part way through an epoch: in the middle of writing its
+	// first checkpoint (step 4 of 11), so Fit stops at the next step.
 	dir = filepath.Join(tmp, "ck2")
 	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		for {
-			if ns, _ := filepath.Glob(filepath.Join(dir, "ckpt-*")); len(ns) > 0 {
-				cancel()
-				return
-			}
-			time.Sleep(time.Millisecond)
+	atomicfile.TestHookWritten = func(path, _ string) {
+		if strings.HasPrefix(filepath.Base(path), "ckpt-") {
+			cancel()
 		}
-	}()
+	}
+	t.Cleanup(func() { atomicfile.TestHookWritten = nil })
 	code, _, errOut = ckRun(ctx, args("--epochs", "3", "--out", "", "--checkpoint-dir", dir, "--checkpoint-every", "4")...)
 	cancel()
+	atomicfile.TestHookWritten = nil
 	if code != 1 || !strings.Contains(errOut, "interrupted") || !strings.Contains(errOut, "to continue: myelin train --resume "+dir) {
 		t.Fatalf("cancelled run: exit %d, stderr %q; want 1 and how to continue", code, errOut)
 	}
@@ -175,11 +173,14 @@ func TestTrainResumeErrors(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"--resume", dir, "--batch-size", "32", "--lr", "0.1"}, 2, []string{"--batch-size 32 (the checkpoint has 40)", "--lr 0.1 (the checkpoint has 0)"}},
+		{[]string{"--resume", dir, "--batch-size", "32", "--lr", "0.1"}, 2, []string{"--batch-size 32 (the checkpoint has 40)", "--lr 0.1 (the checkpoint has 0.001)"}}, // the rate used, not --lr 0 for "the default"
 		{[]string{"--resume", dir, "--batch-size", "40", "--epochs", "2", "--data-dir", data}, 0, nil},
 		{[]string{"--resume", filepath.Join(t.TempDir(), "none")}, 1, []string{"no such file"}},
 		{[]string{"--resume", t.TempDir()}, 1, []string{"no checkpoint"}},
-		{[]string{"--checkpoint-every", "-1"}, 2, []string{"--checkpoint-every -1"}},
+		{[]string{"--checkpoint-dir", filepath.Join(t.TempDir(), "ck2"), "--checkpoint-every", "-1"}, 2, []string{"--checkpoint-every -1"}},
+		{[]string{"--checkpoint-every", "5"}, 2, []string{"--checkpoint-every applies to checkpoints: give --checkpoint-dir DIR too"}},
+		{[]string{"--keep", "5"}, 2, []string{"--keep applies to checkpoints: give --checkpoint-dir DIR too"}},
+		{[]string{"--resume", dir, "--epochs", "0"}, 2, []string{"--epochs 0 must be at least 1"}},
 	} {
 		code, _, errOut := ckRun(context.Background(), append([]string{"train", "--verbose", "0", "--out", ""}, tc.args...)...)
 		if code != tc.code {

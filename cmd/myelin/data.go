@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/myelin-go/myelin/data/mnist"
 	"github.com/myelin-go/myelin/tensor"
@@ -10,35 +11,38 @@ import (
 // dataset is a train/test pair as tensors.
 type dataset struct {
 	name        string
-	train, test *mnist.Set
+	train, test *mnist.Set // train is nil when only the test set was asked for
 }
 
-// loadData resolves --data and --data-dir.
-func loadData(name, dir string) (*dataset, error) {
-	if dir != "" {
+// loadData resolves --data and --data-dir; name is case-insensitive, like
+// every name the command line takes. With testOnly it reads only the test
+// files (evaluate and predict), so a directory with only t10k-* works.
+func loadData(name, dir string, testOnly bool) (*dataset, error) {
+	load := func(name, dir string) (*dataset, error) {
+		if testOnly {
+			te, err := mnist.LoadTestDir(dir)
+			return &dataset{name: name, test: te}, err
+		}
 		tr, te, err := mnist.LoadDir(dir)
-		if err != nil {
-			return nil, err
-		}
-		return &dataset{name: dir, train: tr, test: te}, nil
+		return &dataset{name: name, train: tr, test: te}, err
 	}
-	switch name {
+	if dir != "" {
+		return load(dir, dir)
+	}
+	switch strings.ToLower(name) {
 	case "", "mnist":
-		tr, te, err := mnist.Load()
-		if err != nil {
-			return nil, err
+		if testOnly {
+			te, err := mnist.LoadTest()
+			return &dataset{name: "mnist", test: te}, err
 		}
-		return &dataset{name: "mnist", train: tr, test: te}, nil
+		tr, te, err := mnist.Load()
+		return &dataset{name: "mnist", train: tr, test: te}, err
 	case "fashion-mnist":
 		d, err := mnist.FashionDir()
 		if err != nil {
 			return nil, err
 		}
-		tr, te, err := mnist.LoadDir(d)
-		if err != nil {
-			return nil, err
-		}
-		return &dataset{name: "fashion-mnist", train: tr, test: te}, nil
+		return load("fashion-mnist", d)
 	}
 	return nil, usagef("unknown --data %q (want mnist or fashion-mnist, or give --data-dir)", name)
 }

@@ -15,7 +15,9 @@ var evaluateCmd = &command{
 	short: "report a saved model's loss and accuracy on a test set",
 	long: `Evaluate loads a model saved by "myelin train" and reports its loss and
 metrics on the test set of the dataset (MNIST by default), in inference
-mode: batch normalization uses its moving statistics.
+mode: batch normalization uses its moving statistics. Only the test files
+are read: a --data-dir needs only t10k-images-idx3-ubyte and
+t10k-labels-idx1-ubyte (or their .gz).
 
 Example:
 
@@ -23,7 +25,7 @@ Example:
 	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 		path := fs.String("model", "", "the model `file` to evaluate (required)")
 		data := fs.String("data", "mnist", "dataset: mnist or fashion-mnist")
-		dataDir := fs.String("data-dir", "", "read the dataset's IDX files from `dir` instead")
+		dataDir := fs.String("data-dir", "", "read the test set's IDX files (t10k-*) from `dir` instead")
 		batch := fs.Int("batch-size", 1000, "samples per `batch`")
 		asJSON := fs.Bool("json", false, "print the results as JSON")
 		return func(ctx context.Context, e *env) error {
@@ -43,7 +45,7 @@ Example:
 			if m.Loss() == nil {
 				return fmt.Errorf("%s has no compile configuration (loss, metrics) to evaluate with", *path)
 			}
-			ds, err := loadData(*data, *dataDir)
+			ds, err := loadData(*data, *dataDir, true)
 			if err != nil {
 				return err
 			}

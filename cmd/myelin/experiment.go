@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/myelin-go/myelin/experiment"
@@ -54,7 +55,7 @@ Example:
 			if fs.NArg() > 0 {
 				return usagef("unexpected arguments %q after the experiment's name", fs.Args())
 			}
-			exp, err := experiment.Lookup(e.args[0])
+			exp, err := experiment.Lookup(strings.ToLower(e.args[0])) // names are case-insensitive, as everywhere
 			if err != nil {
 				return usagef("%v", err)
 			}

@@ -1,18 +1,22 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
+	"github.com/myelin-go/myelin/internal/atomicfile"
 	"github.com/myelin-go/myelin/losses"
 	"github.com/myelin-go/myelin/metrics"
 	"github.com/myelin-go/myelin/model"
@@ -24,21 +28,56 @@ import (
 // as a training process instead of running tests: "cli" runs myelin's main
 // on the arguments, "inplace" trains while writing each checkpoint in
 // place, without the temporary file and rename (what the test must catch).
-const killChildEnv = "MYELIN_KILLTEST_CHILD"
+//
+// killPauseEnv=N makes the child stop in the middle of its N-th checkpoint
+// write, report "paused PATH" on file descriptor 3 and wait to be killed:
+// the parent kills only after that report, so every kill lands mid-write.
+const (
+	killChildEnv = "MYELIN_KILLTEST_CHILD"
+	killPauseEnv = "MYELIN_KILLTEST_PAUSE"
+)
+
+// killWait bounds every wait on a child process in these tests.
+const killWait = 2 * time.Minute
 
 func init() {
 	switch os.Getenv(killChildEnv) {
 	case "cli":
+		if n := pauseAt(); n > 0 {
+			writes := 0
+			atomicfile.TestHookWritten = func(path, tmp string) {
+				if writes++; writes == n {
+					pauseForKill(tmp)
+				}
+			}
+		}
 		main()
 	case "inplace":
 		os.Exit(inPlaceChild(os.Args[1], os.Args[2]))
 	}
 }
 
+// pauseAt reads killPauseEnv: the checkpoint write to stop in, or 0.
+func pauseAt() int {
+	n, _ := strconv.Atoi(os.Getenv(killPauseEnv))
+	return n
+}
+
+// pauseForKill reports on file descriptor 3 that the child is in the
+// middle of writing path and blocks until it is killed.
+func pauseForKill(path string) {
+	f := os.NewFile(3, "kill-report")
+	fmt.Fprintf(f, "paused %s\n", path)
+	f.Close()
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
 // inPlaceChild trains the founding model on dataDir, overwriting one
 // checkpoint file in ckDir after every step in 4 KiB writes.
 func inPlaceChild(dataDir, ckDir string) int {
-	ds, err := loadData("", dataDir)
+	ds, err := loadData("", dataDir, false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -51,16 +90,25 @@ func inPlaceChild(dataDir, ckDir string) int {
 		return 1
 	}
 	path := filepath.Join(ckDir, model.CheckpointName(1))
-	_, err = m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 1 << 20, Callbacks: []model.Callback{&inPlace{m: m, path: path}}})
+	cb := &inPlace{m: m, path: path, pause: pauseAt()}
+	_, err = m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 1 << 20, Verbose: 0, Callbacks: []model.Callback{cb}})
 	fmt.Fprintln(os.Stderr, err)
 	return 1
 }
 
+// inPlace writes a checkpoint in place after every step; in its pause-th
+// write it stops after the first 4 KiB.
 type inPlace struct {
 	model.BaseCallback
-	m    *model.Sequential
-	path string
+	m      *model.Sequential
+	path   string
+	pause  int
+	writes int
 }
+
+// inPlaceChunk is the size of inPlace's writes, and of what a kill in
+// the middle of one leaves.
+const inPlaceChunk = 4096
 
 func (c *inPlace) OnBatchEnd(int, int, model.Logs) error {
 	f, err := c.m.CheckpointFile(nil)
@@ -75,165 +123,248 @@ func (c *inPlace) OnBatchEnd(int, int, model.Logs) error {
 	if err != nil {
 		return err
 	}
-	for p := b.Bytes(); len(p) > 0; p = p[min(len(p), 4096):] {
-		if _, err := out.Write(p[:min(len(p), 4096)]); err != nil {
+	c.writes++
+	for p := b.Bytes(); len(p) > 0; p = p[min(len(p), inPlaceChunk):] {
+		if _, err := out.Write(p[:min(len(p), inPlaceChunk)]); err != nil {
 			return err
+		}
+		if c.writes == c.pause {
+			pauseForKill(c.path)
 		}
 	}
 	return out.Close()
 }
 
-// killer starts training processes and SIGKILLs them while they write
-// checkpoints.
-type killer struct {
-	t    *testing.T
-	rng  *rand.Rand
-	dir  string // the checkpoint directory
-	data string // --data-dir
+// lockedBuffer collects a child's stderr while the test may read it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
 }
 
-// newestStep returns the highest step among the checkpoint files in
-// k.dir, or -1.
-func (k *killer) newestStep() int {
-	ns, _ := filepath.Glob(filepath.Join(k.dir, "ckpt-*.safetensors"))
-	best := -1
-	for _, n := range ns {
-		var s int
-		if _, err := fmt.Sscanf(filepath.Base(n), "ckpt-%d.safetensors", &s); err == nil && s > best {
-			best = s
-		}
-	}
-	return best
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
 }
 
-// round starts the child, waits until it has written a checkpoint newer
-// than any before (from then on it writes one every step), waits a random
-// 0–15 ms more, kills it, and reports whether a temporary was left, a
-// sign that the kill landed during a write.
-func (k *killer) round(mode string, args ...string) (midWrite bool) {
-	k.t.Helper()
-	before := k.newestStep()
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// child is a training process started by a test.
+type child struct {
+	t      *testing.T
+	cmd    *exec.Cmd
+	stderr *lockedBuffer
+	report chan string   // lines from file descriptor 3
+	exited chan error    // cmd.Wait's result
+	done   chan struct{} // closed when the process has exited
+}
+
+// startChild runs the test binary as a child of the given mode with env
+// added to its environment.
+func startChild(t *testing.T, mode string, env []string, args ...string) *child {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
-	cmd.Env = append(os.Environ(), killChildEnv+"="+mode)
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+	cmd.Env = append(append(os.Environ(), killChildEnv+"="+mode), env...)
+	c := &child{t: t, cmd: cmd, stderr: &lockedBuffer{}, report: make(chan string, 1), exited: make(chan error, 1), done: make(chan struct{})}
+	cmd.Stderr = c.stderr
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.ExtraFiles = []*os.File{w}
 	if err := cmd.Start(); err != nil {
-		k.t.Fatal(err)
+		t.Fatal(err)
 	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	deadline := time.Now().Add(30 * time.Second)
-	for k.newestStep() <= before && mode == "cli" || mode == "inplace" && k.newestStep() < 0 {
-		select {
-		case err := <-exited:
-			k.t.Fatalf("the training process ended before it wrote a checkpoint: %v\n%s", err, stderr.String())
-		default:
+	w.Close()
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			c.report <- sc.Text()
 		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			k.t.Fatalf("no new checkpoint after 30 s\n%s", stderr.String())
+		r.Close()
+	}()
+	go func() {
+		c.exited <- cmd.Wait()
+		close(c.done)
+	}()
+	return c
+}
+
+// waitReport returns the child's next report line, failing the test when
+// the child exits first or no report comes within killWait.
+func (c *child) waitReport(what string) string {
+	c.t.Helper()
+	select {
+	case l := <-c.report:
+		return l
+	case err := <-c.exited:
+		c.t.Fatalf("the training process ended (%v) before it %s\n%s", err, what, c.stderr)
+	case <-time.After(killWait):
+		c.cmd.Process.Kill()
+		c.t.Fatalf("the training process had not %s after %v\n%s", what, killWait, c.stderr)
+	}
+	return ""
+}
+
+// wait returns the child's exit error, failing the test when it has not
+// exited within killWait; what says why it should have.
+func (c *child) wait(what string) error {
+	c.t.Helper()
+	select {
+	case err := <-c.exited:
+		return err
+	case <-time.After(killWait):
+		c.cmd.Process.Kill()
+		c.t.Fatalf("the training process had not exited %v after %s\n%s", killWait, what, c.stderr)
+	}
+	return nil
+}
+
+// killMidWrite waits for the child to pause in a checkpoint write,
+// SIGKILLs it and returns the path it was writing.
+func (c *child) killMidWrite() string {
+	c.t.Helper()
+	line := c.waitReport("paused in a checkpoint write")
+	path, ok := strings.CutPrefix(line, "paused ")
+	if !ok {
+		c.t.Fatalf("the training process reported %q, want \"paused PATH\"", line)
+	}
+	c.cmd.Process.Kill() // SIGKILL
+	err := c.wait("SIGKILL")
+	if ws, ok := c.cmd.ProcessState.Sys().(syscall.WaitStatus); !ok || !ws.Signaled() || ws.Signal() != syscall.SIGKILL {
+		c.t.Fatalf("the training process was not killed by SIGKILL (%v)\n%s", err, c.stderr)
+	}
+	return path
+}
+
+// killSeed seeds the kill tests' choices; MYELIN_KILLTEST_SEED replays a
+// run that failed.
+func killSeed(t *testing.T) uint64 {
+	if s := os.Getenv("MYELIN_KILLTEST_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("MYELIN_KILLTEST_SEED=%q: %v", s, err)
 		}
-		time.Sleep(200 * time.Microsecond)
+		return n
 	}
-	time.Sleep(time.Duration(k.rng.IntN(15000)) * time.Microsecond)
-	cmd.Process.Kill() // SIGKILL
-	if err := <-exited; err == nil || !strings.Contains(err.Error(), "killed") {
-		k.t.Fatalf("the training process was not killed (%v)\n%s", err, stderr.String())
-	}
-	tmps, _ := filepath.Glob(filepath.Join(k.dir, ".ckpt-*.tmp-*"))
-	return len(tmps) > 0
+	return 1
 }
 
 // TestKillDuringCheckpoint kills `myelin train --checkpoint-every 1` 100
-// times at random moments while it checkpoints, each run resuming from
-// the last, and checks after every kill that the directory holds a
-// loadable, finite checkpoint.
+// times in the middle of a checkpoint write (the 2nd to 4th of the run,
+// chosen at random), each run resuming from the last, and checks after
+// every kill that the kill left the write unfinished (its temporary file
+// is there), that the directory holds a loadable checkpoint newer than
+// before the run, and that no checkpoint file is broken.
 func TestKillDuringCheckpoint(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts 100 processes")
 	}
-	seed := uint64(time.Now().UnixNano())
-	t.Logf("seed %d", seed)
-	k := &killer{t: t, rng: rand.New(rand.NewPCG(seed, 0)), dir: filepath.Join(t.TempDir(), "ck"), data: ckDataDir(t, 256, 32)}
-	midWrite, skipped := 0, 0
+	seed := killSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 0))
+	dir, data := filepath.Join(t.TempDir(), "ck"), ckDataDir(t, 256, 32)
+	lastStep := -1
 	for i := range 100 {
-		args := []string{"train", "--data-dir", k.data, "--epochs", "1000000", "--out", "", "--verbose", "0", "--checkpoint-every", "1", "--keep", "2"}
+		args := []string{"train", "--data-dir", data, "--epochs", "1000000", "--out", "", "--verbose", "0", "--checkpoint-every", "1", "--keep", "2"}
 		if i == 0 {
-			args = append(args, "--checkpoint-dir", k.dir)
+			args = append(args, "--checkpoint-dir", dir)
 		} else {
-			args = append(args, "--resume", k.dir)
+			args = append(args, "--resume", dir)
 		}
-		if k.round("cli", args...) {
-			midWrite++
+		pause := 2 + rng.IntN(3) // at least one complete checkpoint per run
+		c := startChild(t, "cli", []string{killPauseEnv + "=" + strconv.Itoa(pause)}, args...)
+		tmp := c.killMidWrite()
+		if !strings.HasPrefix(filepath.Base(tmp), ".ckpt-") {
+			t.Fatalf("kill %d: paused writing %s, want a checkpoint's temporary", i+1, tmp)
 		}
-		_, ck, err := model.LatestCheckpoint(k.dir)
+		if _, err := os.Stat(tmp); err != nil {
+			t.Fatalf("kill %d (seed %d): the write it interrupted left no temporary: %v", i+1, seed, err)
+		}
+		_, ck, err := model.LatestCheckpoint(dir)
 		if err != nil {
-			t.Fatalf("after kill %d: %v", i+1, err)
+			t.Fatalf("kill %d (seed %d): %v", i+1, seed, err)
 		}
-		skipped += len(ck.Skipped)
-	}
-	t.Logf("100 kills: %d left a temporary (killed mid-write), %d newer checkpoints were skipped as unusable", midWrite, skipped)
-	if midWrite == 0 {
-		t.Error("no kill landed during a checkpoint write: the test did not test atomicity")
+		if len(ck.Skipped) > 0 {
+			t.Fatalf("kill %d (seed %d): broken checkpoints %q", i+1, seed, ck.Skipped)
+		}
+		step := ck.GlobalStep
+		if step <= lastStep {
+			t.Fatalf("kill %d: latest checkpoint at epoch %d step %d, not after the previous run's", i+1, ck.Epoch+1, ck.Step)
+		}
+		lastStep = step
 	}
 }
 
 // TestKillDetectsInPlaceWrites checks that the kill test can fail: the
 // same kills, against a process that overwrites its checkpoint in place,
-// must sooner or later leave no loadable checkpoint.
+// must each leave no loadable checkpoint.
 func TestKillDetectsInPlaceWrites(t *testing.T) {
 	if testing.Short() {
-		t.Skip("starts up to 100 processes")
+		t.Skip("starts processes")
 	}
-	seed := uint64(time.Now().UnixNano())
-	k := &killer{t: t, rng: rand.New(rand.NewPCG(seed, 1)), dir: t.TempDir(), data: ckDataDir(t, 256, 32)}
-	for i := range 100 {
-		k.round("inplace", k.data, k.dir)
-		if _, _, err := model.LatestCheckpoint(k.dir); err != nil {
-			t.Logf("kill %d (seed %d) broke the in-place checkpoint, as it should: %v", i+1, seed, err)
-			return
+	seed := killSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 1))
+	dir, data := t.TempDir(), ckDataDir(t, 256, 32)
+	for i := range 5 {
+		pause := 2 + rng.IntN(3)
+		c := startChild(t, "inplace", []string{killPauseEnv + "=" + strconv.Itoa(pause)}, data, dir)
+		path := c.killMidWrite()
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Size() != inPlaceChunk {
+			t.Fatalf("kill %d: the checkpoint written in place has %d bytes, want the %d of one write: the kill did not land mid-write", i+1, st.Size(), inPlaceChunk)
+		}
+		if _, _, err := model.LatestCheckpoint(dir); err == nil {
+			t.Fatalf("kill %d (seed %d): a checkpoint cut after %d bytes still loads: the kill test cannot tell atomic writes from unsafe ones", i+1, seed, inPlaceChunk)
 		}
 	}
-	t.Fatalf("100 kills never broke a checkpoint written in place (seed %d): the kill test cannot tell atomic writes from unsafe ones", seed)
 }
 
-// TestInterruptSavesCheckpoint sends SIGINT (Ctrl-C) to a training
-// process that checkpoints only at epoch ends: it must save the last
-// complete step, say how to continue, and exit with status 1.
+// TestInterruptSavesCheckpoint sends SIGINT (Ctrl-C), and SIGTERM, to a
+// training process that checkpoints only at epoch ends: it must save the
+// last complete step, say how to continue, and exit with status 1.
 func TestInterruptSavesCheckpoint(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "ck")
-	cmd := exec.Command(os.Args[0], "train", "--data-dir", ckDataDir(t, 10000, 32), "--batch-size", "16", "--epochs", "1000", "--out", "", "--verbose", "0", "--checkpoint-dir", dir)
-	cmd.Env = append(os.Environ(), killChildEnv+"=cli")
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
+	for _, sig := range []os.Signal{os.Interrupt, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			dir := filepath.Join(t.TempDir(), "ck")
+			c := startChild(t, "cli", nil, "train", "--data-dir", ckDataDir(t, 10000, 32), "--batch-size", "16", "--epochs", "1000", "--out", "", "--verbose", "0", "--checkpoint-dir", dir)
+			// Once the first epoch's checkpoint exists, the process is
+			// training and handles the signal.
+			for deadline := time.Now().Add(killWait); ; time.Sleep(time.Millisecond) {
+				if ns, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.safetensors")); len(ns) > 0 {
+					break
+				}
+				select {
+				case err := <-c.exited:
+					t.Fatalf("the training process ended (%v) before its first checkpoint\n%s", err, c.stderr)
+				default:
+				}
+				if time.Now().After(deadline) {
+					c.cmd.Process.Kill()
+					t.Fatalf("no checkpoint after %v\n%s", killWait, c.stderr)
+				}
+			}
+			c.cmd.Process.Signal(sig)
+			err := c.wait("the signal")
+			if code := c.cmd.ProcessState.ExitCode(); code != 1 {
+				t.Fatalf("exit status %d (%v), want 1\n%s", code, err, c.stderr)
+			}
+			for _, want := range []string{"myelin: error: interrupted", "checkpoint of the last complete step saved to " + dir, "to continue: myelin train --resume " + dir} {
+				if !strings.Contains(c.stderr.String(), want) {
+					t.Errorf("stderr %q does not say %q", c.stderr, want)
+				}
+			}
+			_, ck, err := model.LatestCheckpoint(dir)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("interrupted at epoch %d step %d", ck.Epoch+1, ck.Step)
+		})
 	}
-	// Once the first epoch's checkpoint exists, the process is training
-	// (and handles SIGINT); a little later it is in the middle of an epoch.
-	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(time.Millisecond) {
-		if ns, _ := filepath.Glob(filepath.Join(dir, "ckpt-*.safetensors")); len(ns) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			cmd.Process.Kill()
-			t.Fatalf("no checkpoint after 30 s\n%s", stderr.String())
-		}
-	}
-	time.Sleep(20 * time.Millisecond)
-	cmd.Process.Signal(os.Interrupt)
-	err := cmd.Wait()
-	if code := cmd.ProcessState.ExitCode(); code != 1 {
-		t.Fatalf("exit status %d (%v), want 1\n%s", code, err, stderr.String())
-	}
-	for _, want := range []string{"myelin: error: interrupted: ", "checkpoint of the last complete step saved to " + dir, "to continue: myelin train --resume " + dir} {
-		if !strings.Contains(stderr.String(), want) {
-			t.Errorf("stderr %q does not say %q", stderr.String(), want)
-		}
-	}
-	_, ck, err := model.LatestCheckpoint(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("interrupted at epoch %d step %d", ck.Epoch+1, ck.Step)
 }

@@ -24,6 +24,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 )
 
 // command is one subcommand: its flags are declared in its own file.
@@ -145,7 +146,9 @@ func newFlagSet(c *command, out io.Writer) (*flag.FlagSet, func(context.Context,
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	// SIGTERM (kill, a job scheduler, docker stop) ends a run like Ctrl-C:
+	// train saves its last complete step when checkpointing.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)

@@ -29,7 +29,7 @@ Example:
 		images := fs.String("images", "", "an IDX `file` of images to classify")
 		index := fs.String("index", "", "test-set `range` to classify: I or I:J")
 		data := fs.String("data", "mnist", "dataset for --index: mnist or fashion-mnist")
-		dataDir := fs.String("data-dir", "", "dataset directory for --index")
+		dataDir := fs.String("data-dir", "", "dataset directory for --index (only its t10k-* files are read)")
 		asJSON := fs.Bool("json", false, "print the predictions as JSON")
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
@@ -59,12 +59,9 @@ Example:
 				if err != nil {
 					return err
 				}
-				if a.Type != idx.Uint8 || len(a.Dims) < 2 {
-					return fmt.Errorf("%s: want uint8 images of at least 2 dimensions, got %s %v", *images, a.Type, a.Dims)
-				}
-				n := a.Dims[0]
-				if n == 0 || a.Len()/n != feat {
-					return fmt.Errorf("%s: images of %d pixels, the model takes %d", *images, a.Len()/max(n, 1), feat)
+				n, err := imageCount(*images, a, feat)
+				if err != nil {
+					return err
 				}
 				px := a.Float32s()
 				for i := range px {
@@ -72,7 +69,7 @@ Example:
 				}
 				x = tensor.FromFloat32(px, n, feat)
 			} else {
-				ds, err := loadData(*data, *dataDir)
+				ds, err := loadData(*data, *dataDir, true)
 				if err != nil {
 					return err
 				}
@@ -142,13 +139,43 @@ func parseRange(s string, n int) (int, int, error) {
 	if err != nil {
 		return 0, 0, err
 	}
-	if i < 0 || j > n || i >= j {
-		return 0, 0, fmt.Errorf("range [%d, %d) outside the %d test images", i, j, n)
+	if j > n {
+		return 0, 0, fmt.Errorf("%q reaches outside the %d test images (indices 0 to %d)", s, n, n-1)
 	}
 	return i, j, nil
 }
 
-// rangeSyntax reads "I" as [I, I+1) and "I:J" as [I, J), unchecked.
+// imageCount returns how many images of feat pixels a (read from path)
+// holds: an N×rows×cols array holds N; a rows×cols array of feat pixels is
+// one image.
+func imageCount(path string, a *idx.Array, feat int) (int, error) {
+	if a.Type != idx.Uint8 || len(a.Dims) < 2 {
+		return 0, fmt.Errorf("%s: want uint8 images (N×rows×cols, or one rows×cols image), got %s with dimensions %v", path, a.Type, a.Dims)
+	}
+	if len(a.Dims) == 2 && a.Len() == feat {
+		return 1, nil
+	}
+	n := a.Dims[0]
+	if n == 0 {
+		return 0, fmt.Errorf("%s holds no images (dimensions %v)", path, a.Dims)
+	}
+	if px := a.Len() / n; px != feat {
+		return 0, fmt.Errorf("%s: images of %s = %d pixels, the model takes %d", path, dimsText(a.Dims[1:]), px, feat)
+	}
+	return n, nil
+}
+
+// dimsText writes dimensions as 28×28.
+func dimsText(dims []int) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = strconv.Itoa(d)
+	}
+	return strings.Join(parts, "×")
+}
+
+// rangeSyntax reads "I" as [I, I+1) and "I:J" as [I, J) with 0 ≤ I < J;
+// whether J is within the test set is parseRange's to check.
 func rangeSyntax(s string) (int, int, error) {
 	a, b, isRange := strings.Cut(s, ":")
 	i, err := strconv.Atoi(a)
@@ -160,6 +187,12 @@ func rangeSyntax(s string) (int, int, error) {
 		if j, err = strconv.Atoi(b); err != nil {
 			return 0, 0, fmt.Errorf("%q is not an index or I:J range", s)
 		}
+	}
+	if i < 0 {
+		return 0, 0, fmt.Errorf("%q: indices start at 0", s)
+	}
+	if i >= j {
+		return 0, 0, fmt.Errorf("%q is empty: want I:J with I < J", s)
 	}
 	return i, j, nil
 }

@@ -15,8 +15,6 @@ import (
 
 	"github.com/myelin-go/myelin/data/idx"
 	"github.com/myelin-go/myelin/data/mnist"
-	"github.com/myelin-go/myelin/model"
-	"github.com/myelin-go/myelin/monitor"
 )
 
 // writeSmallMNIST writes the first ntrain and ntest MNIST samples as the
@@ -198,31 +196,6 @@ func TestTrainReportJSON(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "index.html")); err != nil {
 		t.Error(err)
-	}
-}
-
-func TestWindowMeans(t *testing.T) {
-	// Two epochs of 4 steps with losses 4, 2, 6, 0 | 1, 1, 3, 3, recorded
-	// every 2 steps as running means within each epoch.
-	losses := [][]float64{{4, 2, 6, 0}, {1, 1, 3, 3}}
-	r := &trainReport{curves: &monitor.Curves{Every: 2}, within: &withinEpoch{}}
-	for e, ls := range losses {
-		sum := 0.0
-		for i, l := range ls {
-			sum += l
-			logs := model.Logs{"loss": sum / float64(i+1)}
-			r.curves.OnBatchEnd(e, i+1, logs)
-			r.within.OnBatchEnd(e, i+1, logs)
-		}
-		r.curves.OnEpochEnd(e, model.Logs{"loss": sum / 4})
-	}
-	var got []string
-	for _, s := range r.windowMeans() {
-		got = append(got, strconv.Itoa(s.Step)+":"+strconv.FormatFloat(s.Logs["loss"], 'g', -1, 64))
-	}
-	want := "2:3 4:3 6:1 8:3" // means of (4,2), (6,0), (1,1), (3,3)
-	if strings.Join(got, " ") != want {
-		t.Errorf("window means %q, want %q", strings.Join(got, " "), want)
 	}
 }
 

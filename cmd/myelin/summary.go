@@ -29,6 +29,11 @@ Example:
 			if (*path == "") == (*arch == "") {
 				return usagef("give exactly one of --model and --arch")
 			}
+			inputSet := false
+			fs.Visit(func(f *flag.Flag) { inputSet = inputSet || f.Name == "input" })
+			if inputSet && *path != "" {
+				return usagef("--input applies to --arch; a --model file records its input shape")
+			}
 			var m *model.Sequential
 			var err error
 			if *path != "" {

@@ -7,9 +7,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/myelin-go/myelin/internal/term"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/losses"
 	"github.com/myelin-go/myelin/metrics"
@@ -51,12 +54,22 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 (--epochs may be raised to train longer):
 
 	myelin train --checkpoint-dir ckpt --checkpoint-every 500
-	myelin train --resume ckpt`,
+	myelin train --resume ckpt
+
+SIGTERM is handled like Ctrl-C. A resumed run saves the model to the
+interrupted run's --out unless --out is given again.
+
+--clipnorm and --clipvalue clip the gradients before each update (Keras's
+clipnorm, per weight, and clipvalue); give at most one.
+
+` + outputRule,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 		epochs := fs.Int("epochs", 5, "number of `epochs`")
 		batch := fs.Int("batch-size", 32, "samples per training `step`")
 		lr := fs.Float64("lr", 0, "learning `rate` (0: the optimizer's default, 0.001 for adam)")
 		optName := fs.String("optimizer", "adam", "optimizer: adam, sgd or rmsprop")
+		clipNorm := fs.Float64("clipnorm", 0, "rescale each weight's gradient to an L2 norm of at most `c` (0: off)")
+		clipValue := fs.Float64("clipvalue", 0, "clamp each gradient element to [-`v`, v] (0: off)")
 		seed := fs.Uint64("seed", 1, "random `seed` for weights, shuffling and dropout")
 		noBN := fs.Bool("no-batchnorm", false, "train the founding model without its BatchNormalization layers")
 		data := fs.String("data", "mnist", "dataset: mnist (built in) or fashion-mnist (Debian's dataset-fashion-mnist)")
@@ -64,7 +77,7 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 		out := fs.String("out", "model.safetensors", "save the trained model to `file` (\"\" to skip)")
 		asJSON := fs.Bool("json", false, "print the results as one JSON object on standard output")
 		arch := fs.String("arch", "", "train the Sequential model described by architecture JSON `file`")
-		valSplit := fs.Float64("validation-split", 0, "hold out this `fraction` of the training data for validation")
+		valSplit := fs.Float64("validation-split", 0, "hold out this `fraction` (0 to 1, excluding 1) of the training data for validation")
 		verbose := fs.Int("verbose", 1, "progress: 0 none, 1 a bar per epoch, 2 a line per epoch")
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
 		reportDir := fs.String("report", "", "write plots, CSV files and a self-contained index.html of the run to `dir`")
@@ -76,19 +89,24 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			if err := ckpt.prepare(fs, e); err != nil { // --resume sets the run's flags
 				return err
 			}
-			if *epochs < 1 {
-				return usagef("--epochs %d must be at least 1", *epochs)
-			}
-			if *batch < 1 {
-				return usagef("--batch-size %d must be at least 1", *batch)
-			}
-			if *lr < 0 {
-				return usagef("--lr %g must not be negative", *lr)
+			if err := checkTrainFlags(*epochs, *batch, *verbose, *lr, *valSplit, *clipNorm, *clipValue); err != nil {
+				return err
 			}
 			if *arch != "" && *noBN {
 				return usagef("--no-batchnorm applies to the founding model, not to --arch")
 			}
-			ds, err := loadData(*data, *dataDir)
+			if err := ckpt.checkEpochs(*epochs); err != nil {
+				return err
+			}
+			for _, f := range []struct{ flag, dir string }{{"report", *reportDir}, {"checkpoint-dir", *ckpt.dir}, {"tensorboard", *tbDir}} {
+				if err := prepareDir(f.flag, f.dir); err != nil {
+					return err
+				}
+			}
+			if err := prepareFile("out", *out); err != nil {
+				return err
+			}
+			ds, err := loadData(*data, *dataDir, false)
 			if err != nil {
 				return err
 			}
@@ -113,6 +131,12 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			} else if *lr > 0 {
 				opt.SetLearningRate(*lr)
 			}
+			if err := setClipping(opt, *clipNorm, *clipValue); err != nil {
+				return err
+			}
+			// Record the learning rate in use, not 0 for "the default", in
+			// the checkpoints' flags and the report's configuration.
+			fs.Set("lr", strconv.FormatFloat(opt.LearningRate(), 'g', -1, 64))
 			loss := m.Loss()
 			ms := m.Metrics()
 			if loss == nil {
@@ -130,6 +154,10 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			if ckpt.m != nil { // --resume: the checkpoint's model, optimizer state and all
 				m, opt, loss = ckpt.m, ckpt.m.Optimizer(), ckpt.m.Loss()
 			}
+			nTrain := ds.train.N - int(float64(ds.train.N)*(*valSplit))
+			if err := checkBatches(*batch, nTrain, m); err != nil {
+				return err
+			}
 			classes := m.OutputShape()[len(m.OutputShape())-1]
 			sparse := strings.HasPrefix(loss.Name(), "sparse")
 			x, y, err := xy(ds.train, classes, sparse)
@@ -139,6 +167,9 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			progress := e.stdout
 			if *asJSON {
 				progress = e.stderr
+			}
+			if f, ok := progress.(*os.File); ok {
+				progress = term.Progress(f) // width, NO_COLOR, TERM=dumb
 			}
 			var callbacks []model.Callback
 			if *tbDir != "" {
@@ -152,7 +183,7 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			if mc := ckpt.callback(fs); mc != nil {
 				callbacks = append(callbacks, mc)
 			}
-			seen := &sampleCounter{batch: *batch, n: x.Dim(0) - int(float64(x.Dim(0))*(*valSplit))}
+			seen := &sampleCounter{batch: *batch, n: nTrain}
 			callbacks = append(callbacks, seen)
 			start := time.Now()
 			h, err := m.Fit(ctx, x, y, model.FitOptions{Resume: ckpt.resumed(),
@@ -162,9 +193,12 @@ checkpoint in DIR exactly as if never stopped, with the run's flags
 			trainSecs := time.Since(start).Seconds()
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
+					if *verbose == 1 && term.IsTerminal(progress) {
+						fmt.Fprintln(progress) // end the bar's line: the message starts its own
+					}
 					return ckpt.interrupted(err)
 				}
-				return err
+				return cliFitError(err, opt)
 			}
 			tx, ty, err := xy(ds.test, classes, sparse)
 			if err != nil {

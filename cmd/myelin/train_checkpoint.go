@@ -28,9 +28,15 @@ type trainCheckpoint struct {
 var resumedFlags = []string{
 	"data", "data-dir", "arch", "no-batchnorm", "optimizer", "lr", "seed",
 	"batch-size", "validation-split", "epochs", "checkpoint-every", "keep",
+	"out", "clipnorm", "clipvalue",
 }
 
-var mayChange = map[string]bool{"epochs": true, "checkpoint-every": true, "keep": true}
+var mayChange = map[string]bool{"epochs": true, "checkpoint-every": true, "keep": true, "out": true}
+
+// addedLater are the resumed flags that checkpoints written before they
+// were recorded lack: such a run had no clipping, and its --out is not
+// known, so the flag's value (or default) is used.
+var addedLater = map[string]bool{"out": true, "clipnorm": true, "clipvalue": true}
 
 func checkpointFlags(fs *flag.FlagSet) *trainCheckpoint {
 	return &trainCheckpoint{
@@ -44,6 +50,15 @@ func checkpointFlags(fs *flag.FlagSet) *trainCheckpoint {
 // prepare loads the latest checkpoint for --resume and sets the recorded
 // flags from it; an explicit flag that conflicts is a usage error.
 func (c *trainCheckpoint) prepare(fs *flag.FlagSet, e *env) error {
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if *c.dir == "" && *c.resume == "" {
+		for _, name := range []string{"checkpoint-every", "keep"} {
+			if set[name] {
+				return usagef("--%s applies to checkpoints: give --checkpoint-dir DIR too", name)
+			}
+		}
+	}
 	if *c.every < 0 {
 		return usagef("--checkpoint-every %d must not be negative", *c.every)
 	}
@@ -60,11 +75,12 @@ func (c *trainCheckpoint) prepare(fs *flag.FlagSet, e *env) error {
 	for _, s := range ck.Skipped {
 		fmt.Fprintf(e.stderr, "myelin: skipped checkpoint %s\n", s)
 	}
-	set := map[string]bool{}
-	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 	var conflicts []string
 	for _, name := range resumedFlags {
 		v, ok := ck.Metadata["flag/"+name]
+		if !ok && addedLater[name] {
+			continue
+		}
 		if !ok {
 			return fmt.Errorf("%s: not written by myelin train (no flag/%s in its metadata)", ck.Path, name)
 		}
@@ -91,6 +107,23 @@ func (c *trainCheckpoint) prepare(fs *flag.FlagSet, e *env) error {
 	fs.Set("arch", "")
 	fmt.Fprintf(e.stderr, "Resuming from %s (epoch %d, step %d)\n", ck.Path, ck.Epoch+1, ck.Step)
 	c.m, c.ck = m, ck
+	return nil
+}
+
+// checkEpochs rejects, with --resume, an --epochs that ends before the
+// checkpoint's position, saying what would continue the run.
+func (c *trainCheckpoint) checkEpochs(epochs int) error {
+	if c.ck == nil {
+		return nil
+	}
+	need := c.ck.Epoch // the epochs done; one more if the checkpoint is inside an epoch
+	if c.ck.Step > 0 {
+		need++
+	}
+	if epochs < need {
+		return usagef("--epochs %d ends before the checkpoint %s (epoch %d, step %d); give --epochs %d or more to continue the run",
+			epochs, c.ck.Path, c.ck.Epoch+1, c.ck.Step, max(need, 1))
+	}
 	return nil
 }
 

@@ -78,6 +78,9 @@ func WriteFile(path string, perm os.FileMode, write func(io.Writer) error) error
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("atomicfile: write %s: %w", tmp, err)
 	}
+	if TestHookWritten != nil {
+		TestHookWritten(path, tmp)
+	}
 	if err := f.Sync(); err != nil {
 		return fmt.Errorf("atomicfile: sync %s: %w", tmp, err)
 	}

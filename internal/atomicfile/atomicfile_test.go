@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"slices"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -264,14 +265,21 @@ func TestCleanTemps(t *testing.T) {
 }
 
 // Crash simulation. The helper process writes version V of the content with
-// WriteFile, printing a line to stdout after each chunk; the test kills it
-// with SIGKILL after a random number of chunks and checks that the target
-// holds either the previous or the new version, complete.
+// WriteFile in chunks. Told to pause (ATOMICFILE_TEST_PAUSE=k), it stops
+// after k chunks (k < crashChunks), or at k = crashChunks in TestHookWritten once the
+// whole content is in the temporary, prints "paused" and waits to be
+// killed; the test reads that line before the SIGKILL, so every such kill
+// lands mid-write, and the target must then hold the previous version,
+// complete. Runs that are not told to pause must leave the new version.
 
 const (
 	crashChunks    = 32
 	crashChunkSize = 32 << 10
+	crashNoPause   = -1
 )
+
+// crashWait bounds each wait on the helper process.
+const crashWait = time.Minute
 
 // crashContent is version v of the content: about 1 MiB, a length and bytes
 // that differ between versions.
@@ -288,6 +296,15 @@ func crashContent(v int) []byte {
 	return b
 }
 
+// pauseForKill reports that the helper is mid-write and blocks until the
+// test kills it.
+func pauseForKill() {
+	fmt.Println("paused")
+	for {
+		time.Sleep(time.Hour)
+	}
+}
+
 func crashHelper() int {
 	path := os.Getenv("ATOMICFILE_TEST_PATH")
 	v, err := strconv.Atoi(os.Getenv("ATOMICFILE_TEST_VERSION"))
@@ -295,16 +312,27 @@ func crashHelper() int {
 		fmt.Fprintln(os.Stderr, err)
 		return 2
 	}
+	pause, err := strconv.Atoi(os.Getenv("ATOMICFILE_TEST_PAUSE"))
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 2
+	}
+	if pause == crashChunks {
+		TestHookWritten = func(string, string) { pauseForKill() }
+	}
 	content := crashContent(v)
+	chunks := 0
 	err = WriteFile(path, 0o644, func(w io.Writer) error {
 		for len(content) > 0 {
+			if chunks == pause {
+				pauseForKill()
+			}
 			n := min(crashChunkSize, len(content))
 			if _, err := w.Write(content[:n]); err != nil {
 				return err
 			}
 			content = content[n:]
-			fmt.Println("chunk")
-			time.Sleep(200 * time.Microsecond)
+			chunks++
 		}
 		return nil
 	})
@@ -316,6 +344,54 @@ func crashHelper() int {
 	return 0
 }
 
+// nextLine returns the next line from lines, failing the test when none
+// comes within crashWait; what says what the line would have meant.
+func nextLine(t *testing.T, lines <-chan string, what string, stderr *syncBuffer) string {
+	t.Helper()
+	select {
+	case l, ok := <-lines:
+		if !ok {
+			t.Fatalf("the helper closed its output before it %s\nstderr: %s", what, stderr)
+		}
+		return l
+	case <-time.After(crashWait):
+		t.Fatalf("the helper had not %s after %v\nstderr: %s", what, crashWait, stderr)
+	}
+	return ""
+}
+
+// syncBuffer is a bytes.Buffer that the process's copier goroutine and the
+// test may use at once.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// crashSeed seeds the choice of pause points; the failure message names
+// it, and ATOMICFILE_TEST_SEED replays a run.
+func crashSeed(t *testing.T) uint64 {
+	if s := os.Getenv("ATOMICFILE_TEST_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("ATOMICFILE_TEST_SEED=%q: %v", s, err)
+		}
+		return n
+	}
+	return 1
+}
+
 func TestCrash(t *testing.T) {
 	if runtime.GOOS == "js" || runtime.GOOS == "wasip1" || runtime.GOOS == "ios" {
 		t.Skip("cannot run subprocesses")
@@ -324,21 +400,31 @@ func TestCrash(t *testing.T) {
 	if err != nil {
 		t.Skip("no executable:", err)
 	}
+	seed := crashSeed(t)
+	rng := rand.New(rand.NewPCG(seed, 0))
 	dir := t.TempDir()
 	path := filepath.Join(dir, "target")
 	current := crashContent(0)
 	if err := os.WriteFile(path, current, 0o644); err != nil {
 		t.Fatal(err)
 	}
+	const runs = 20
 	var killedMidWrite, completed int
-	for v := 1; v <= 20; v++ {
+	for v := 1; v <= runs; v++ {
+		// One run in four completes; the others pause at a chunk
+		// boundary or, with crashChunks, after the last flush.
+		pause := crashNoPause
+		if v%4 != 0 {
+			pause = rng.IntN(crashChunks + 1)
+		}
 		cmd := exec.Command(exe, "-test.run=^$")
 		cmd.Env = append(os.Environ(),
 			helperEnv+"=crash",
 			"ATOMICFILE_TEST_PATH="+path,
-			"ATOMICFILE_TEST_VERSION="+strconv.Itoa(v))
-		var stderr bytes.Buffer
-		cmd.Stderr = &stderr
+			"ATOMICFILE_TEST_VERSION="+strconv.Itoa(v),
+			"ATOMICFILE_TEST_PAUSE="+strconv.Itoa(pause))
+		stderr := &syncBuffer{}
+		cmd.Stderr = stderr
 		stdout, err := cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -346,23 +432,47 @@ func TestCrash(t *testing.T) {
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Kill after k lines: 0 kills before or during the first chunk,
-		// crashChunks during the flush, fsync or rename; above that the
-		// helper has printed "done" and exited by the time of the kill.
-		k := rand.IntN(crashChunks + 8)
-		sc := bufio.NewScanner(stdout)
-		done := false
-		for i := 0; i < k && sc.Scan(); i++ {
-			done = sc.Text() == "done"
+		lines := make(chan string)
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdout)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+		exited := make(chan error, 1)
+		wait := func() error {
+			go func() {
+				for range lines { // drain, so Wait's copy of stdout ends
+				}
+				exited <- cmd.Wait()
+			}()
+			select {
+			case err := <-exited:
+				return err
+			case <-time.After(crashWait):
+				cmd.Process.Kill()
+				t.Fatalf("version %d: the helper had not exited %v after it finished or was killed\nstderr: %s", v, crashWait, stderr)
+			}
+			return nil
 		}
-		time.Sleep(time.Duration(rand.IntN(300)) * time.Microsecond)
-		cmd.Process.Kill() // SIGKILL on Unix; fails harmlessly if already exited
-		for sc.Scan() {
-			done = done || sc.Text() == "done"
-		}
-		werr := cmd.Wait()
-		if werr == nil && !done {
-			t.Fatalf("version %d: helper exited without writing: %s", v, stderr.Bytes())
+		if pause == crashNoPause {
+			if l := nextLine(t, lines, "written the file", stderr); l != "done" {
+				t.Fatalf("version %d: helper printed %q, want \"done\"\nstderr: %s", v, l, stderr)
+			}
+			if err := wait(); err != nil {
+				t.Fatalf("version %d: helper failed: %v\nstderr: %s", v, err, stderr)
+			}
+		} else {
+			if l := nextLine(t, lines, "paused mid-write", stderr); l != "paused" {
+				t.Fatalf("version %d: helper printed %q, want \"paused\"\nstderr: %s", v, l, stderr)
+			}
+			if err := cmd.Process.Kill(); err != nil { // SIGKILL on Unix
+				t.Fatalf("version %d: kill: %v", v, err)
+			}
+			if err := wait(); err == nil {
+				t.Fatalf("version %d: the paused helper exited cleanly; want it killed mid-write", v)
+			}
 		}
 
 		got, err := os.ReadFile(path)
@@ -371,17 +481,23 @@ func TestCrash(t *testing.T) {
 		}
 		next := crashContent(v)
 		switch {
-		case bytes.Equal(got, current):
+		case pause != crashNoPause && bytes.Equal(got, current):
 			killedMidWrite++
-		case bytes.Equal(got, next):
+		case pause == crashNoPause && bytes.Equal(got, next):
 			completed++
 			current = next
+		case pause != crashNoPause:
+			t.Fatalf("version %d killed at pause point %d (seed %d): target has %d bytes, want version %d complete (%d bytes)",
+				v, pause, seed, len(got), v-1, len(current))
 		default:
-			t.Fatalf("version %d killed after %d chunks: target has %d bytes, neither version %d nor %d", v, k, len(got), v-1, v)
+			t.Fatalf("version %d written to the end: target has %d bytes, want version %d complete (%d bytes)", v, len(got), v, len(next))
 		}
 	}
 	leftovers := len(dirNames(t, dir)) - 1
-	t.Logf("20 runs: %d left the old content, %d the new; %d temporaries left over", killedMidWrite, completed, leftovers)
+	t.Logf("%d runs (seed %d): %d killed mid-write left the old content, %d completed; %d temporaries left over", runs, seed, killedMidWrite, completed, leftovers)
+	if leftovers != killedMidWrite {
+		t.Errorf("temporaries left: got %d, want one per mid-write kill, %d", leftovers, killedMidWrite)
+	}
 	n, err := CleanTemps(dir)
 	if err != nil {
 		t.Fatal(err)

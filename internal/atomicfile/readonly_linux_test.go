@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 // nobody is the conventional unprivileged user and group id on Linux.
@@ -55,7 +56,15 @@ func runReadOnlyUnprivileged(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Skip("cannot start the check as an unprivileged user:", err)
 	}
-	if err := cmd.Wait(); err != nil {
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	select {
+	case err = <-exited:
+	case <-time.After(crashWait):
+		cmd.Process.Kill()
+		t.Fatalf("the unprivileged WriteFile check had not exited after %v", crashWait)
+	}
+	if err != nil {
 		if ee, ok := err.(*exec.ExitError); ok && ee.ExitCode() == 1 {
 			t.Errorf("as user %d: %s", nobody, bytes.TrimSpace(out.Bytes()))
 			return
