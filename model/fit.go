@@ -225,6 +225,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		}
 		for step := first; step < steps; step++ {
 			if err := ctx.Err(); err != nil {
+				if bar != nil {
+					bar.abort() // the caller's message starts on its own line
+				}
 				h.Stopped = "cancelled"
 				return h, fmt.Errorf("model: Fit: %w (epoch %d, step %d; the model holds the weights of the last complete step)", err, epoch+1, step)
 			}

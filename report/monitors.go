@@ -51,16 +51,25 @@ const (
 // row, that training never sees (test images); the batch-norm and
 // percentile monitors use its first rows and are left out when it has
 // fewer than two (they need a batch). steps is about how many steps
-// training will take, to space the percentile records. Set Health.Output
-// to print gradient-health flags as they happen.
+// training will take, to space the percentile records. An unbuilt m is
+// built for heldOut's feature shape. Set Health.Output to print
+// gradient-health flags as they happen.
 func NewMonitors(m *model.Sequential, heldOut *tensor.Tensor, steps int) *Monitors {
 	ms := &Monitors{Curves: &monitor.Curves{Every: curvesEvery}, Health: &monitor.Health{Every: healthEvery}}
 	if heldOut == nil || heldOut.Dim(0) < 2 {
 		return ms
 	}
+	if !m.Built() {
+		// The percentile monitor needs the layers' output shapes; Fit
+		// would build m from the same feature shape, and fails the same
+		// way if it cannot.
+		if err := m.Build(heldOut.Shape()[1:]...); err != nil {
+			return ms
+		}
+	}
 	held := heldOut.Rows(0, min(bnHeldOut, heldOut.Dim(0)))
 	for _, l := range m.Layers {
-		if l.Type() == "BatchNormalization" {
+		if _, ok := l.(layers.Normalizer); ok {
 			ms.BatchNorm = &monitor.BatchNorm{X: held, Every: bnEvery}
 			break
 		}
@@ -68,7 +77,7 @@ func NewMonitors(m *model.Sequential, heldOut *tensor.Tensor, steps int) *Monito
 	// The input of the last hidden layer's activation: Figure 1(b, c) of
 	// Ioffe and Szegedy, for this model.
 	for i := len(m.Layers) - 2; i >= 0; i-- {
-		if units, ok := activatedUnits(m.Layers[i]); ok {
+		if units, ok := activatedUnits(m, i); ok {
 			tracked := make([]int, min(pctUnits, units))
 			for u := range tracked {
 				tracked[u] = u
@@ -81,17 +90,19 @@ func NewMonitors(m *model.Sequential, heldOut *tensor.Tensor, steps int) *Monito
 	return ms
 }
 
-// activatedUnits reports whether l is a layer whose activation input the
-// percentile monitor can read, and its number of units.
-//
-// TODO(merge): use layers.Activated (Layer + Act + ForwardLinear) once it
-// exists, instead of the concrete Dense type.
-func activatedUnits(l layers.Layer) (int, bool) {
-	d, ok := l.(*layers.Dense)
-	if !ok {
+// activatedUnits reports whether layer i of m has weights and ends in an
+// activation (layers.Activated), so that the percentile monitor can read
+// its activation's input, and its number of units (the output's last axis).
+func activatedUnits(m *model.Sequential, i int) (int, bool) {
+	a, ok := m.Layers[i].(layers.Activated)
+	if !ok || len(a.Weights()) == 0 {
 		return 0, false
 	}
-	return d.Units, true
+	s := m.LayerShape(i)
+	if len(s) == 0 {
+		return 0, false
+	}
+	return s[len(s)-1], true
 }
 
 // Callbacks returns the callbacks to pass to Fit.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"strings"
 
+	"github.com/myelin-go/myelin/losses"
 	"github.com/myelin-go/myelin/model"
 )
 
@@ -50,7 +50,7 @@ Example:
 				return err
 			}
 			classes := m.OutputShape()[len(m.OutputShape())-1]
-			x, y, err := xy(ds.test, classes, strings.HasPrefix(m.Loss().Name(), "sparse"))
+			x, y, err := xy(ds.test, classes, losses.Sparse(m.Loss()))
 			if err != nil {
 				return err
 			}

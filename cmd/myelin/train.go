@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/myelin-go/myelin/internal/term"
@@ -159,7 +158,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 				return err
 			}
 			classes := m.OutputShape()[len(m.OutputShape())-1]
-			sparse := strings.HasPrefix(loss.Name(), "sparse")
+			sparse := losses.Sparse(loss)
 			x, y, err := xy(ds.train, classes, sparse)
 			if err != nil {
 				return err
@@ -193,9 +192,6 @@ clipnorm, per weight, and clipvalue); give at most one.
 			trainSecs := time.Since(start).Seconds()
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
-					if *verbose == 1 && term.IsTerminal(progress) {
-						fmt.Fprintln(progress) // end the bar's line: the message starts its own
-					}
 					return ckpt.interrupted(err)
 				}
 				return cliFitError(err, opt)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 
+	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/optimizers"
 )
@@ -51,10 +52,11 @@ func checkBatches(batch, n int, m *model.Sequential) error {
 	return nil
 }
 
-// hasBatchNorm reports whether m has a BatchNormalization layer.
+// hasBatchNorm reports whether a layer of m normalizes with the batch's
+// own statistics, and so cannot train on a batch of one sample.
 func hasBatchNorm(m *model.Sequential) bool {
 	for _, l := range m.Layers {
-		if l.Type() == "BatchNormalization" {
+		if n, ok := l.(layers.Normalizer); ok && n.BatchStatistics() {
 			return true
 		}
 	}
