@@ -141,7 +141,7 @@ func (c *trainCheckpoint) callback(fs *flag.FlagSet) model.Callback {
 	}
 	keep := *c.keep
 	if keep == 0 {
-		keep = -1 // ModelCheckpoint: keep all
+		keep = model.KeepAll // Keep 0 in Go is the default, 3
 	}
 	c.mc = &model.ModelCheckpoint{Dir: *c.dir, EverySteps: *c.every, Keep: keep, Metadata: meta}
 	return c.mc
