@@ -17,6 +17,9 @@ import (
 // variable, so its reduced rates are rounded to float32; here they stay
 // float64, as the optimizers' rates are.
 //
+// As in Keras, the cooldown count goes down before an epoch is judged, so
+// Cooldown n leaves n−1 epochs after a reduction uncounted.
+//
 // Zero is a meaningful Patience, Cooldown and MinLR, so NewReduceLROnPlateau
 // sets Keras's defaults. Do not combine it with LearningRateSchedule or
 // LearningRateScheduler: they set the rate again (Keras refuses a schedule
