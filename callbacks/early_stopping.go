@@ -28,6 +28,9 @@ import (
 // back when training ends, whether it stopped early or ran every epoch
 // (Keras 3; Keras 2 restored only after an early stop). The copy is kept
 // in buffers allocated in OnTrainBegin and saved with checkpoints.
+//
+// OnTrainBegin resets the best value too; Keras 3 keeps it from an
+// earlier fit of the same callback object.
 type EarlyStopping struct {
 	model.BaseCallback
 	Monitor            string   // logs key; "" means "val_loss"

@@ -17,7 +17,7 @@ type snapshot struct {
 	f64 [][]float64 // the same for a float64 model
 }
 
-// weights calls fn with every weight tensor of m in a fixed order.
+// eachWeight calls fn with every weight tensor of m in a fixed order.
 func eachWeight(m *model.Sequential, fn func(t *tensor.Tensor)) {
 	for _, l := range m.Layers {
 		for _, w := range l.Weights() {
