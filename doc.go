@@ -5,8 +5,8 @@
 //
 // Package map, by level: a package imports only packages of lower levels,
 // so the dependency arrows all point up this list (kernel ← tensor ←
-// autodiff ← nn ← layers ← model ← monitor/report/tensorboard ←
-// experiment ← cmd). TestImportLevels checks it.
+// autodiff ← nn ← layers ← model ← callbacks/monitor/tensorboard ←
+// report ← experiment ← cmd). TestImportLevels checks it.
 //
 //	0  internal/kernel      the loops: plain Go reference plus amd64 assembly
 //	0  internal/atomicfile  crash-safe file writes (temporary, sync, rename)
@@ -16,6 +16,7 @@
 //	0  internal/vulngate    the CI's vulnerability gate (a command)
 //	0  data/idx             the IDX file format (MNIST's)
 //	0  data/csv, data/npy   CSV and NumPy .npy readers
+//	0  optimizers/schedules learning-rate schedules: Keras's decays
 //	1  tensor               dense row-major float32/float64 arrays, ShapeError
 //	1  safetensors          the safetensors file format
 //	1  data/mnist           MNIST, embedded
@@ -27,10 +28,11 @@
 //	4  losses               Keras's losses, fused with softmax or sigmoid
 //	4  optimizers           SGD, Adam, RMSprop, gradient clipping
 //	5  model                Sequential: Compile, Fit, Evaluate, Predict, Summary, Save, Load, checkpoints
+//	6  callbacks            Keras's callbacks: EarlyStopping, ReduceLROnPlateau, CSVLogger, ...
 //	6  monitor              callbacks recording gradient health, batch-norm drift, percentiles
-//	6  report               training reports: charts and an HTML page
 //	6  tensorboard          a callback writing TensorBoard event files
-//	7  experiment           the batch-normalization experiments of Ioffe and Szegedy
-//	8  cmd/myelin           the command-line tool
-//	8  bench/compare        speed against peers (a command)
+//	7  report               training reports: charts and an HTML page, from monitors' records
+//	8  experiment           the batch-normalization experiments of Ioffe and Szegedy
+//	9  cmd/myelin           the command-line tool
+//	9  bench/compare        speed against peers (a command)
 package myelin

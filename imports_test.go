@@ -19,16 +19,18 @@ const modulePath = "github.com/myelin-go/myelin"
 var levels = map[string]int{
 	"internal/kernel": 0, "internal/atomicfile": 0, "internal/jsonstrict": 0, "internal/term": 0,
 	"internal/golden": 0, "internal/vulngate": 0, "data/idx": 0, "data/csv": 0, "data/npy": 0,
+	"optimizers/schedules":   0,
 	"bench/internal/fmapeak": 0,
 	"tensor":                 1, "safetensors": 1, "data/mnist": 1,
 	"autodiff": 2,
 	"nn":       3, "metrics": 3, "internal/gradcheck": 3,
 	"layers": 4, "losses": 4, "optimizers": 4,
 	"model":   5,
-	"monitor": 6, "report": 6, "tensorboard": 6,
-	"experiment": 7,
-	"cmd/myelin": 8, "bench/compare": 8,
-	"": 9, // package myelin: the documentation
+	"monitor": 6, "tensorboard": 6, "callbacks": 6,
+	"report":     7,
+	"experiment": 8,
+	"cmd/myelin": 9, "bench/compare": 9,
+	"": 10, // package myelin: the documentation
 }
 
 // TestImportLevels checks that every package imports only packages of
