@@ -115,10 +115,8 @@ func TestLearningRateScheduleEveryStep(t *testing.T) {
 	if lr := m.Optimizer().LearningRate(); lr != s.Rate(40) {
 		t.Errorf("after Fit the rate is %v, want the next step's %v", lr, s.Rate(40))
 	}
-	// TODO(coordinator): once Fit calls AddEpochLogs, check
-	// h.Metrics["learning_rate"] here; until then it is absent.
-	if lrs, ok := h.Metrics["learning_rate"]; ok && lrs[0] != s.Rate(9) {
-		t.Errorf("history learning_rate of epoch 1 is %v, want its last step's %v", lrs[0], s.Rate(9))
+	if lrs := h.Metrics["learning_rate"]; len(lrs) == 0 || lrs[0] != s.Rate(9) {
+		t.Errorf("history learning_rate %v: epoch 1's should be its last step's %v", lrs, s.Rate(9))
 	}
 	// The rate logged for an epoch is that of its last step.
 	cb := &callbacks.LearningRateSchedule{Schedule: s}

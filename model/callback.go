@@ -100,3 +100,12 @@ func (m *Sequential) stopErr(h *History, err error) error {
 	}
 	return err
 }
+
+// EpochLogger is implemented by callbacks that add values to an epoch's
+// logs, such as the learning rate the epoch trained with, before the
+// History records them, the progress line prints them and OnEpochEnd
+// sees them. Keras's ReduceLROnPlateau and LearningRateScheduler add
+// "learning_rate" this way.
+type EpochLogger interface {
+	AddEpochLogs(epoch int, logs Logs)
+}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/myelin-go/myelin/model"
@@ -122,5 +124,41 @@ func TestStopAtEpochBeginTellsEveryCallback(t *testing.T) {
 	}
 	if other.steps != 10 || stopper.ends != 1 || other.ends != 1 {
 		t.Errorf("second callback saw %d batches, OnTrainEnd ran %d and %d times; want 10, 1, 1", other.steps, stopper.ends, other.ends)
+	}
+}
+
+// rateLogger adds a made-up learning rate to each epoch's logs.
+type rateLogger struct {
+	model.BaseCallback
+	seen []float64 // logs["learning_rate"] as OnEpochEnd sees it
+}
+
+func (r *rateLogger) AddEpochLogs(epoch int, logs model.Logs) {
+	logs["learning_rate"] = 0.5 / float64(epoch+1)
+}
+
+func (r *rateLogger) OnEpochEnd(_ int, logs model.Logs) error {
+	r.seen = append(r.seen, logs["learning_rate"])
+	return nil
+}
+
+func TestEpochLoggerReachesHistoryAndProgress(t *testing.T) {
+	x, y, _, _ := data(t, 320, 10)
+	m := compiled(t, founding(true))
+	r := &rateLogger{}
+	var out strings.Builder
+	h, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 2, Verbose: 2, Output: &out, Callbacks: []model.Callback{r}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []float64{0.5, 0.25}
+	if got := h.Metrics["learning_rate"]; !slices.Equal(got, want) {
+		t.Errorf("History learning_rate %v, want %v", got, want)
+	}
+	if !slices.Equal(r.seen, want) {
+		t.Errorf("OnEpochEnd saw learning_rate %v, want %v", r.seen, want)
+	}
+	if !strings.Contains(out.String(), " - learning_rate: 0.5000\n") || !strings.Contains(out.String(), " - learning_rate: 0.2500\n") {
+		t.Errorf("progress lines lack the learning rate:\n%s", out.String())
 	}
 }

@@ -271,6 +271,11 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 				epochLogs["val_"+k] = v
 			}
 		}
+		for _, c := range opt.Callbacks {
+			if l, ok := c.(EpochLogger); ok {
+				l.AddEpochLogs(epoch, epochLogs)
+			}
+		}
 		h.add(epoch+1, epochLogs)
 		run.epoch, run.step, run.lossSum, run.seen = epoch+1, 0, 0, 0
 		if bar != nil {

@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 
@@ -83,6 +84,13 @@ func (p *progress) line(step int, logs Logs, names []string, final, val bool) {
 			if v, ok := logs["val_"+n]; ok {
 				fmt.Fprintf(b, " - val_%s: %.4f", n, v)
 			}
+		}
+	}
+	if v, ok := logs["learning_rate"]; ok && final { // added by an EpochLogger
+		if math.Abs(v) > 1e-3 {
+			fmt.Fprintf(b, " - learning_rate: %.4f", v)
+		} else {
+			fmt.Fprintf(b, " - learning_rate: %.4e", v)
 		}
 	}
 }
