@@ -51,7 +51,7 @@ type Checkpoint struct {
 	Epochs     int    // the run's FitOptions.Epochs
 	// History holds the epochs completed before the checkpoint.
 	History *History
-	// Metadata is what the writer stored with it (ModelCheckpoint.Metadata).
+	// Metadata is what the writer stored with it (BackupAndRestore.Metadata).
 	Metadata map[string]string
 	// Skipped lists, for LatestCheckpoint, the newer files in the
 	// directory that could not be used, each with the reason.

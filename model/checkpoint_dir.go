@@ -9,10 +9,10 @@ import (
 	"strings"
 )
 
-// A checkpoint directory: ModelCheckpoint's file names, and the scan that
+// A checkpoint directory: BackupAndRestore's file names, and the scan that
 // finds the newest usable checkpoint in it.
 
-// CheckpointName returns the file name ModelCheckpoint gives the
+// CheckpointName returns the file name BackupAndRestore gives the
 // checkpoint after globalStep steps; names sort in step order.
 func CheckpointName(globalStep int) string { return fmt.Sprintf("ckpt-%012d.safetensors", globalStep) }
 

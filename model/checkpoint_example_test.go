@@ -46,7 +46,7 @@ func ExampleModelCheckpoint() {
 	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}); err != nil {
 		log.Fatal(err)
 	}
-	ckpt := &model.ModelCheckpoint{Dir: dir, EverySteps: 3}
+	ckpt := &model.BackupAndRestore{Dir: dir, EverySteps: 3}
 	opts := model.FitOptions{Epochs: 2, BatchSize: 10, Callbacks: []model.Callback{ckpt, &crashAfter{n: 5}}}
 	if _, err := m.Fit(context.Background(), x, y, opts); err != nil {
 		log.Fatal(err)

@@ -52,7 +52,7 @@ func TestCheckpointFullDisk(t *testing.T) {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	mc := &ModelCheckpoint{Dir: dir, EverySteps: 1, Keep: 2}
+	mc := &BackupAndRestore{Dir: dir, EverySteps: 1, Keep: 2}
 	if _, err := m.Fit(context.Background(), x, y, FitOptions{BatchSize: 10, Callbacks: []Callback{mc}}); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 )
 
 // LoadCheckpoint reads a checkpoint written by SaveCheckpoint or
-// ModelCheckpoint and returns the model it holds, built and compiled, with
+// BackupAndRestore and returns the model it holds, built and compiled, with
 // its weights, batch-norm state, optimizer state and generator restored,
 // and the Checkpoint to pass to Fit as FitOptions.Resume.
 func LoadCheckpoint(path string) (*Sequential, *Checkpoint, error) {

@@ -52,7 +52,7 @@ func TestModelCheckpointKeep(t *testing.T) {
 		if err := os.WriteFile(stale, []byte("half a checkpoint"), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		mc := &model.ModelCheckpoint{Dir: dir, EverySteps: tc.every, Keep: tc.keep}
+		mc := &model.BackupAndRestore{Dir: dir, EverySteps: tc.every, Keep: tc.keep}
 		m := compiled(t, founding(true))
 		if _, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 2, BatchSize: 50, Callbacks: []model.Callback{mc}}); err != nil {
 			t.Fatal(err)
@@ -71,7 +71,7 @@ func TestModelCheckpointKeep(t *testing.T) {
 func TestLatestCheckpointSkipsBroken(t *testing.T) {
 	x, y, _, _ := data(t, 200, 10)
 	dir := t.TempDir()
-	mc := &model.ModelCheckpoint{Dir: dir, EverySteps: 1, Keep: -1}
+	mc := &model.BackupAndRestore{Dir: dir, EverySteps: 1, Keep: -1}
 	m := compiled(t, founding(true))
 	if _, err := m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 50, Callbacks: []model.Callback{mc}}); err != nil {
 		t.Fatal(err)
@@ -188,7 +188,7 @@ func TestNonFiniteStepLeavesState(t *testing.T) {
 	m := model.NewSequential(layers.NewDense(32, nn.ActReLU), layers.NewDropout(0.2), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
 	m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{})
 	dir := t.TempDir()
-	_, err := m.Fit(context.Background(), bad, y, model.FitOptions{NoShuffle: true, Callbacks: []model.Callback{&model.ModelCheckpoint{Dir: dir, EverySteps: 1, Keep: -1}}})
+	_, err := m.Fit(context.Background(), bad, y, model.FitOptions{NoShuffle: true, Callbacks: []model.Callback{&model.BackupAndRestore{Dir: dir, EverySteps: 1, Keep: -1}}})
 	var nf *model.NonFiniteError
 	if !errors.As(err, &nf) || nf.Epoch != 1 || nf.Step != 3 || nf.What != "loss" || nf.Layer != "dense" {
 		t.Fatalf("got %v, want a non-finite loss at epoch 1 step 3 in layer dense", err)

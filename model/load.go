@@ -38,7 +38,7 @@ func (e *LoadError) Error() string {
 func (e *LoadError) Unwrap() error { return e.Err }
 
 // Load reads a model written by Save, or the model held by a checkpoint
-// (SaveCheckpoint, ModelCheckpoint). A file that cannot be read gives the
+// (SaveCheckpoint, BackupAndRestore). A file that cannot be read gives the
 // error from the file system; any other problem a *LoadError naming path.
 func Load(path string) (*Sequential, error) {
 	b, err := os.ReadFile(path)

@@ -8,7 +8,7 @@
 //
 // A model is deterministic: the same Seed and settings give bit-identical
 // weights and metrics, run after run. Checkpoints keep that promise across
-// interruptions: ModelCheckpoint (or SaveCheckpoint, from a callback or
+// interruptions: BackupAndRestore (or SaveCheckpoint, from a callback or
 // after Fit returns) saves the run's exact position, and a Fit given
 // FitOptions.Resume with the model and Checkpoint that LoadCheckpoint or
 // LatestCheckpoint returned ends bit for bit as if never stopped. Predict

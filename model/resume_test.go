@@ -200,7 +200,7 @@ func TestResumeBitwise(t *testing.T) {
 }
 
 // TestResumeTwiceWithModelCheckpoint interrupts a run twice, each time
-// resuming from the latest checkpoint that ModelCheckpoint wrote.
+// resuming from the latest checkpoint that BackupAndRestore wrote.
 func TestResumeTwiceWithModelCheckpoint(t *testing.T) {
 	x, y, _, _ := data(t, 1000, 10)
 	mk := ckResumeCases()[0].mk
@@ -215,7 +215,7 @@ func TestResumeTwiceWithModelCheckpoint(t *testing.T) {
 	dir := t.TempDir()
 	m := mk()
 	for _, stop := range []int{7, 15, 0} { // steps run by each process; 0: to the end
-		mc := &model.ModelCheckpoint{Dir: dir, EverySteps: 3, Keep: 2}
+		mc := &model.BackupAndRestore{Dir: dir, EverySteps: 3, Keep: 2}
 		o := opts
 		o.Callbacks = []model.Callback{mc}
 		if stop > 0 {

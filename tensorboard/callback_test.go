@@ -284,7 +284,7 @@ func TestCallbackResume(t *testing.T) {
 		t.Helper()
 		tb := tensorboard.NewCallback(run)
 		tb.BatchEvery = 1
-		ck := &model.ModelCheckpoint{Dir: ckDir}
+		ck := &model.BackupAndRestore{Dir: ckDir}
 		// 40 samples in batches of 8: 5 steps an epoch.
 		_, err := m.Fit(context.Background(), x, y, model.FitOptions{
 			Epochs: epochs, BatchSize: 8, Resume: resume, Callbacks: []model.Callback{tb, ck},

@@ -19,7 +19,7 @@ type trainCheckpoint struct {
 	m    *model.Sequential // the resumed model, nil unless --resume
 	arch string            // --arch of the resumed run
 	ck   *model.Checkpoint
-	mc   *model.ModelCheckpoint
+	mc   *model.BackupAndRestore
 }
 
 // resumedFlags are the train flags a checkpoint records and a resumed run
@@ -127,7 +127,7 @@ func (c *trainCheckpoint) checkEpochs(epochs int) error {
 	return nil
 }
 
-// callback returns the ModelCheckpoint for --checkpoint-dir, or nil.
+// callback returns the BackupAndRestore for --checkpoint-dir, or nil.
 func (c *trainCheckpoint) callback(fs *flag.FlagSet) model.Callback {
 	if *c.dir == "" {
 		return nil
@@ -143,7 +143,7 @@ func (c *trainCheckpoint) callback(fs *flag.FlagSet) model.Callback {
 	if keep == 0 {
 		keep = model.KeepAll // Keep 0 in Go is the default, 3
 	}
-	c.mc = &model.ModelCheckpoint{Dir: *c.dir, EverySteps: *c.every, Keep: keep, Metadata: meta}
+	c.mc = &model.BackupAndRestore{Dir: *c.dir, EverySteps: *c.every, Keep: keep, Metadata: meta}
 	return c.mc
 }
 

@@ -9,18 +9,29 @@ import (
 	"github.com/myelin-go/myelin/internal/atomicfile"
 )
 
-// KeepAll, as ModelCheckpoint.Keep, keeps every checkpoint. (The CLI's
+// KeepAll, as BackupAndRestore.Keep, keeps every checkpoint. (The CLI's
 // --keep 0 means this.)
 const KeepAll = -1
 
-// ModelCheckpoint is a callback that saves checkpoints of the run into
+// ModelCheckpoint is the former name of BackupAndRestore.
+//
+// Deprecated: use BackupAndRestore; for Keras's ModelCheckpoint (save the
+// best model) use callbacks.ModelCheckpoint.
+type ModelCheckpoint = BackupAndRestore
+
+// BackupAndRestore is a callback that saves checkpoints of the run into
 // Dir, named by global step (CheckpointName), for LatestCheckpoint and
 // FitOptions.Resume to continue from. Each is written atomically, and the
 // oldest are removed only once the new one is safely on disk, so a crash
 // at any moment leaves the last complete checkpoint loadable. Leftover
 // temporaries of a crashed writer are removed when training begins; a
 // directory should therefore be used by one run at a time.
-type ModelCheckpoint struct {
+//
+// Keras calls this BackupAndRestore; Keras's ModelCheckpoint, which saves
+// the model when a monitored value improves, is callbacks.ModelCheckpoint.
+// List it after the callbacks whose state it saves (EarlyStopping, ...), so
+// that an epoch-end checkpoint holds their state after that epoch.
+type BackupAndRestore struct {
 	BaseCallback
 	Dir string
 	// EverySteps > 0 saves after every EverySteps-th step of the run
@@ -39,25 +50,25 @@ type ModelCheckpoint struct {
 }
 
 // OnTrainBegin creates Dir and removes leftover temporaries in it.
-func (c *ModelCheckpoint) OnTrainBegin(m *Sequential) error {
+func (c *BackupAndRestore) OnTrainBegin(m *Sequential) error {
 	if c.Dir == "" {
-		return errors.New("model: ModelCheckpoint: Dir is empty")
+		return errors.New("model: BackupAndRestore: Dir is empty")
 	}
 	if c.EverySteps < 0 {
-		return fmt.Errorf("model: ModelCheckpoint: EverySteps %d is negative", c.EverySteps)
+		return fmt.Errorf("model: BackupAndRestore: EverySteps %d is negative", c.EverySteps)
 	}
 	c.m = m
 	if err := os.MkdirAll(c.Dir, 0o755); err != nil {
-		return fmt.Errorf("model: ModelCheckpoint: %w", err)
+		return fmt.Errorf("model: BackupAndRestore: %w", err)
 	}
 	if _, err := atomicfile.CleanTemps(c.Dir); err != nil {
-		return fmt.Errorf("model: ModelCheckpoint: %w", err)
+		return fmt.Errorf("model: BackupAndRestore: %w", err)
 	}
 	return nil
 }
 
 // OnBatchEnd saves every EverySteps steps.
-func (c *ModelCheckpoint) OnBatchEnd(epoch, step int, logs Logs) error {
+func (c *BackupAndRestore) OnBatchEnd(epoch, step int, logs Logs) error {
 	if c.EverySteps > 0 && c.globalStep()%c.EverySteps == 0 {
 		_, err := c.Save()
 		return err
@@ -66,7 +77,7 @@ func (c *ModelCheckpoint) OnBatchEnd(epoch, step int, logs Logs) error {
 }
 
 // OnEpochEnd saves when EverySteps is 0.
-func (c *ModelCheckpoint) OnEpochEnd(epoch int, logs Logs) error {
+func (c *BackupAndRestore) OnEpochEnd(epoch int, logs Logs) error {
 	if c.EverySteps == 0 {
 		_, err := c.Save()
 		return err
@@ -74,7 +85,7 @@ func (c *ModelCheckpoint) OnEpochEnd(epoch int, logs Logs) error {
 	return nil
 }
 
-func (c *ModelCheckpoint) globalStep() int {
+func (c *BackupAndRestore) globalStep() int {
 	run := &c.m.fit.run
 	return run.epoch*run.steps + run.step
 }
@@ -82,9 +93,9 @@ func (c *ModelCheckpoint) globalStep() int {
 // Save writes a checkpoint of the model's position now (for instance
 // after Fit was cancelled), removes the oldest beyond Keep, and returns
 // its path.
-func (c *ModelCheckpoint) Save() (string, error) {
+func (c *BackupAndRestore) Save() (string, error) {
 	if c.m == nil {
-		return "", errors.New("model: ModelCheckpoint: Save before training began")
+		return "", errors.New("model: BackupAndRestore: Save before training began")
 	}
 	path := filepath.Join(c.Dir, CheckpointName(c.globalStep()))
 	if err := c.m.SaveCheckpoint(path, c.Metadata); err != nil {
@@ -112,7 +123,7 @@ func (c *ModelCheckpoint) Save() (string, error) {
 			continue
 		}
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
-			return path, fmt.Errorf("model: ModelCheckpoint: %w", err)
+			return path, fmt.Errorf("model: BackupAndRestore: %w", err)
 		}
 	}
 	return path, nil
