@@ -13,12 +13,12 @@
 // # Resuming
 //
 // Every callback with state implements model.StatefulCallback, so a
-// checkpoint written by model.ModelCheckpoint (Keras's BackupAndRestore)
+// checkpoint written by model.BackupAndRestore
 // carries it and a resumed Fit ends bit for bit as an uninterrupted one:
 // early stopping's counters and best weights, the plateau counters, the
 // epoch whose rate LearningRateScheduler set, the CSV file's length.
 // Callbacks save their state after their own OnEpochEnd, so list
-// model.ModelCheckpoint after them in FitOptions.Callbacks: a checkpoint
+// model.BackupAndRestore after them in FitOptions.Callbacks: a checkpoint
 // written at an epoch's end before they had seen it would miss that
 // epoch, and the resumed Fit reports the misordering as an error.
 //
@@ -107,7 +107,7 @@ func (g *epochGuard) begin(callback string, epoch int) error {
 	g.resumed = false
 	if epoch != g.next {
 		return fmt.Errorf("callbacks: %s: the checkpoint holds this callback's state as of epoch %d, but Fit resumes at epoch %d: "+
-			"list model.ModelCheckpoint after %s in FitOptions.Callbacks so that it saves the callback's state after the callback has seen the epoch's end",
+			"list model.BackupAndRestore after %s in FitOptions.Callbacks so that it saves the callback's state after the callback has seen the epoch's end",
 			callback, g.next+1, epoch+1, callback)
 	}
 	return nil

@@ -183,7 +183,7 @@ func TestResumeMisorderedCheckpoint(t *testing.T) {
 	}
 	o = model.FitOptions{Epochs: 5, BatchSize: 16, ValidationSplit: 0.2, Callbacks: mk(), Resume: ck}
 	_, err = m.Fit(context.Background(), x, y, o)
-	if err == nil || !strings.Contains(err.Error(), "list model.ModelCheckpoint after EarlyStopping") {
+	if err == nil || !strings.Contains(err.Error(), "list model.BackupAndRestore after EarlyStopping") {
 		t.Errorf("resumed Fit: %v, want an error about the callbacks' order", err)
 	}
 }
