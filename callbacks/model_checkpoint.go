@@ -18,7 +18,7 @@ import (
 // best so far (strictly; Keras has no min_delta here), so the file holds
 // the best model.
 //
-// This is not model.ModelCheckpoint, which saves the whole training
+// This is not model.BackupAndRestore, which saves the whole training
 // position for resuming, Keras's BackupAndRestore.
 //
 // Path may hold Python-style fields, as Keras's filepath does: {epoch}

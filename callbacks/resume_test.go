@@ -120,7 +120,7 @@ func TestResumeBitwise(t *testing.T) {
 					csv := filepath.Join(dir, "log.csv")
 					ctx, cancel := context.WithCancel(context.Background())
 					defer cancel()
-					cbs := append(tc.callbacks(csv), &model.ModelCheckpoint{Dir: dir, EverySteps: stop.every, Keep: 1},
+					cbs := append(tc.callbacks(csv), &model.BackupAndRestore{Dir: dir, EverySteps: stop.every, Keep: 1},
 						&cancelAt{at: stop.at, cancel: cancel})
 					if _, err := toyModel(t).Fit(ctx, x, y, opts(cbs)); !errors.Is(err, context.Canceled) {
 						t.Fatalf("interrupted Fit: %v, want it cancelled", err)
@@ -135,7 +135,7 @@ func TestResumeBitwise(t *testing.T) {
 					if b, _ := os.ReadFile(csv); bytes.Count(b, []byte("\n"))-1 > ck.Epoch {
 						truncated = true // the interrupted run logged epochs past the checkpoint
 					}
-					o := opts(append(tc.callbacks(csv), &model.ModelCheckpoint{Dir: dir, EverySteps: stop.every, Keep: 1}))
+					o := opts(append(tc.callbacks(csv), &model.BackupAndRestore{Dir: dir, EverySteps: stop.every, Keep: 1}))
 					o.Resume = ck
 					h, err := m.Fit(context.Background(), x, y, o)
 					if err != nil {
@@ -162,14 +162,14 @@ func TestResumeBitwise(t *testing.T) {
 	}
 }
 
-// TestResumeMisorderedCheckpoint: a model.ModelCheckpoint listed before
+// TestResumeMisorderedCheckpoint: a model.BackupAndRestore listed before
 // the callbacks saves their state before they see the epoch's end; the
 // resumed Fit says so instead of continuing from the wrong state.
 func TestResumeMisorderedCheckpoint(t *testing.T) {
 	x, y := toyData(200)
 	dir := t.TempDir()
 	mk := func(extra ...model.Callback) []model.Callback {
-		return append([]model.Callback{&model.ModelCheckpoint{Dir: dir}, &callbacks.EarlyStopping{Monitor: "loss", Patience: 5}}, extra...)
+		return append([]model.Callback{&model.BackupAndRestore{Dir: dir}, &callbacks.EarlyStopping{Monitor: "loss", Patience: 5}}, extra...)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
