@@ -43,8 +43,25 @@ func run(g dGraph, x []float64, shape []int) ([]float64, []int, error) {
 		switch n.op {
 		case "Gemm":
 			a, w := in[0], in[1]
-			if len(a.s) != 2 || len(w.s) != 2 || a.s[1] != w.s[0] || len(n.attrs) != 0 {
-				return nil, nil, fmt.Errorf("node %s: Gemm of %v and %v, attrs %v", n.name, a.s, w.s, n.attrs)
+			for name, at := range n.attrs {
+				// Export writes none; PyTorch writes alpha, beta 1 and transB 1.
+				if !(name == "alpha" || name == "beta") || at.f != 1 {
+					if name != "transB" || at.i != 1 {
+						return nil, nil, fmt.Errorf("node %s: Gemm attribute %s = %+v", n.name, name, at)
+					}
+				}
+			}
+			if _, ok := n.attrs["transB"]; ok && len(w.s) == 2 { // (out, in): transpose to (in, out)
+				t := make([]float64, len(w.d))
+				for r := range w.s[0] {
+					for c := range w.s[1] {
+						t[c*w.s[0]+r] = w.d[r*w.s[1]+c]
+					}
+				}
+				w = val{t, []int{w.s[1], w.s[0]}}
+			}
+			if len(a.s) != 2 || len(w.s) != 2 || a.s[1] != w.s[0] {
+				return nil, nil, fmt.Errorf("node %s: Gemm of %v and %v", n.name, a.s, w.s)
 			}
 			rows, k, cols := a.s[0], a.s[1], w.s[1]
 			out = val{make([]float64, rows*cols), []int{rows, cols}}
@@ -72,8 +89,8 @@ func run(g dGraph, x []float64, shape []int) ([]float64, []int, error) {
 				out.d[i] = f(v)
 			}
 		case "Softmax":
-			if a, ok := n.attrs["axis"]; !ok || a.i != -1 || a.typ != attrInt {
-				return nil, nil, fmt.Errorf("node %s: Softmax axis %v, want -1", n.name, n.attrs)
+			if a, ok := n.attrs["axis"]; !ok || a.i != -1 && a.i != int64(len(in[0].s)-1) || a.typ != attrInt {
+				return nil, nil, fmt.Errorf("node %s: Softmax axis %v, want the last", n.name, n.attrs)
 			}
 			s := in[0].s
 			c := s[len(s)-1]

@@ -169,3 +169,48 @@ func checkStructure(t *testing.T, m *model.Sequential, d *dModel, o Options) {
 		t.Errorf("no node computes \"output\"")
 	}
 }
+
+// FuzzImport reads arbitrary bytes as an ONNX model: an error or a built
+// model, never a panic or an allocation beyond the file's numbers; a model
+// it returns exports again, and imports from that export to the same
+// weights.
+func FuzzImport(f *testing.F) {
+	for _, e := range exampleModels(f) {
+		for _, fold := range []bool{false, true} {
+			b, err := Marshal(e.m, Options{FoldBN: fold})
+			if err != nil {
+				f.Fatal(err)
+			}
+			if len(b) <= 1<<16 { // the founding model's 220 kB would slow every mutation
+				f.Add(b)
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		m, err := Import(bytes.NewReader(b))
+		if err != nil {
+			return
+		}
+		if !m.Built() {
+			t.Fatal("Import returned an unbuilt model")
+		}
+		b2, err := Marshal(m, Options{})
+		if err != nil {
+			t.Fatalf("an imported model does not export: %v", err)
+		}
+		m2, err := Import(bytes.NewReader(b2))
+		if err != nil {
+			t.Fatalf("an exported import does not import: %v", err)
+		}
+		f1, err1 := m.File()
+		f2, err2 := m2.File()
+		if err1 != nil || err2 != nil || len(f1.Tensors) != len(f2.Tensors) {
+			t.Fatalf("files: %v, %v", err1, err2)
+		}
+		for i := range f1.Tensors {
+			if !bytes.Equal(f1.Tensors[i].Data, f2.Tensors[i].Data) {
+				t.Fatalf("tensor %s changed in a second round trip", f1.Tensors[i].Name)
+			}
+		}
+	})
+}

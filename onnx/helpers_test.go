@@ -94,7 +94,7 @@ func exportDecode(t testing.TB, m *model.Sequential, o Options) (*dModel, []byte
 	if err := Export(&buf, m, o); err != nil {
 		t.Fatalf("Export: %v", err)
 	}
-	d, err := decodeModel(buf.Bytes())
+	d, err := decodeModel(buf.Bytes(), true)
 	if err != nil {
 		t.Fatalf("decoding the exported model: %v", err)
 	}
