@@ -257,8 +257,8 @@ func decodeNode(b []byte, strict bool) (dNode, error) {
 				case attrI:
 					a.i = int64(g.v)
 				case attrIntsNo:
-					vs, err := varints(g.b)
-					a.ints = vs
+					vs, err := repeatedInts(g)
+					a.ints = append(a.ints, vs...)
 					return err
 				case attrType:
 					a.typ = int64(g.v)
@@ -297,7 +297,7 @@ func decodeTensor(b []byte, strict bool) (dTensor, error) {
 	err := each(b, func(f field) error {
 		switch f.num {
 		case tensorDims:
-			vs, err := varints(f.b)
+			vs, err := repeatedInts(f)
 			t.dims = append(t.dims, vs...)
 			return err
 		case tensorDataType:
@@ -378,4 +378,17 @@ func unexpected(strict bool, msg string, f field) error {
 		return fmt.Errorf("%s: unexpected field %d", msg, f.num)
 	}
 	return nil
+}
+
+// repeatedInts reads one field of a repeated int64: packed (what Export
+// writes) or one varint per field (what PyTorch writes); a reader must
+// take both.
+func repeatedInts(f field) ([]int64, error) {
+	if f.wire == wireVarint {
+		return []int64{int64(f.v)}, nil
+	}
+	if f.wire != wireBytes {
+		return nil, fmt.Errorf("field %d: wire type %d for repeated int64", f.num, f.wire)
+	}
+	return varints(f.b)
 }

@@ -186,6 +186,9 @@ func FuzzImport(f *testing.F) {
 			}
 		}
 	}
+	if b, err := os.ReadFile(filepath.Join("testdata", "pytorch_mlp.onnx")); err == nil {
+		f.Add(b)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Import(bytes.NewReader(b))
 		if err != nil {

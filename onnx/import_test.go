@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/tensor"
 )
@@ -183,4 +186,46 @@ func inferenceArch(t *testing.T, m *model.Sequential) string {
 		t.Fatal(err)
 	}
 	return string(out)
+}
+
+// TestImportPyTorch imports testdata/pytorch_mlp.onnx, which PyTorch 1.13's
+// torch.onnx.export wrote for Linear → BatchNorm1d → ReLU → Linear →
+// Softmax (testdata/gen_pytorch.py), and compares its predictions with
+// PyTorch's own on the input saved beside it.
+func TestImportPyTorch(t *testing.T) {
+	f, err := os.Open(filepath.Join("testdata", "pytorch_mlp.onnx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	m, err := Import(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var types []string
+	for _, l := range m.Layers {
+		types = append(types, l.Type())
+	}
+	if got, want := strings.Join(types, " "), "Dense BatchNormalization Activation Dense"; got != want {
+		t.Errorf("got layers %s, want %s", got, want)
+	}
+	if bn := m.Layers[1].(*layers.BatchNormalization); bn.Epsilon != 1e-5 {
+		t.Errorf("got epsilon %g, want PyTorch's 1e-5", bn.Epsilon)
+	}
+	b, err := os.ReadFile(filepath.Join("testdata", "pytorch_mlp.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ref struct{ Input, Output [][]float64 }
+	if err := json.Unmarshal(b, &ref); err != nil {
+		t.Fatal(err)
+	}
+	var x, want []float64
+	for i := range ref.Input {
+		x, want = append(x, ref.Input[i]...), append(want, ref.Output[i]...)
+	}
+	in := tensor.FromFloat64(x, len(ref.Input), len(ref.Input[0])).As(tensor.Float32)
+	if i, diff := maxDiff(values(predict(t, m, in)), want); diff > 1e-6 {
+		t.Errorf("output %d: myelin %g, PyTorch %g (|Δ| %g > 1e-6)", i, values(predict(t, m, in))[i], want[i], diff)
+	}
 }
