@@ -1,7 +1,8 @@
 // Package onnx writes a myelin model as an ONNX model (onnx.ai), so that
-// ONNX Runtime and other ONNX clients can run it. It stands alone like
-// package safetensors: the protobuf is encoded by hand with the standard
-// library, and nothing here is needed to train or run a model in myelin.
+// ONNX Runtime and other ONNX clients can run it, and reads such a model
+// back (Import). It stands alone like package safetensors: the protobuf is
+// encoded and decoded by hand with the standard library, and nothing here
+// is needed to train or run a model in myelin.
 //
 // Export writes the model's inference graph. The graph's input is
 // "input", shaped ("batch", features...) with a symbolic batch dimension,
@@ -32,6 +33,9 @@
 // Opsets 13 to 17 can be written, 13 by default; the IR version follows
 // the opset as ONNX's versioning table pairs them (13 and 14 with IR 7,
 // 15 to 17 with IR 8).
+//
+// Import reads the same operators back, as a chain, and PyTorch's form of
+// them (Gemm with transB); see Import for the mapping.
 package onnx
 
 import (
@@ -86,10 +90,12 @@ type LayerError struct {
 	Err   error  // why
 }
 
+// Error names the layer by position, name and type, then says why.
 func (e *LayerError) Error() string {
 	return fmt.Sprintf("onnx: layer %d %q (%s): %v", e.Index, e.Name, e.Type, e.Err)
 }
 
+// Unwrap returns Err, so that errors.Is(err, ErrUnsupported) works.
 func (e *LayerError) Unwrap() error { return e.Err }
 
 // Export writes m, which must be built, to w as an ONNX model.
