@@ -31,6 +31,7 @@
 //	6  callbacks            Keras's callbacks: EarlyStopping, ReduceLROnPlateau, CSVLogger, ...
 //	6  monitor              callbacks recording gradient health, batch-norm drift, percentiles
 //	6  tensorboard          a callback writing TensorBoard event files
+//	6  onnx                 ONNX export and import, with a registry of layer exporters
 //	7  report               training reports: charts and an HTML page, from monitors' records
 //	8  experiment           the batch-normalization experiments of Ioffe and Szegedy
 //	9  cmd/myelin           the command-line tool

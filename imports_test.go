@@ -26,7 +26,7 @@ var levels = map[string]int{
 	"nn":       3, "metrics": 3, "internal/gradcheck": 3,
 	"layers": 4, "losses": 4, "optimizers": 4,
 	"model":   5,
-	"monitor": 6, "tensorboard": 6, "callbacks": 6,
+	"monitor": 6, "tensorboard": 6, "callbacks": 6, "onnx": 6,
 	"report":     7,
 	"experiment": 8,
 	"cmd/myelin": 9, "bench/compare": 9,

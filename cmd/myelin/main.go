@@ -42,7 +42,7 @@ type env struct {
 	args           []string // positional arguments left after flags
 }
 
-var commands = []*command{trainCmd, evaluateCmd, predictCmd, summaryCmd, experimentCmd}
+var commands = []*command{trainCmd, evaluateCmd, predictCmd, summaryCmd, exportCmd, importCmd, experimentCmd}
 
 // usageError marks a mistake in how the command was called (exit status 2).
 type usageError struct{ msg string }
