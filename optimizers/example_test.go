@@ -52,11 +52,11 @@ func ExampleByName() {
 		return
 	}
 	fmt.Println(opt.Name(), opt.LearningRate(), opt.SlotNames())
-	_, err = optimizers.ByName("adagrad", 0)
+	_, err = optimizers.ByName("adadelta", 0)
 	fmt.Println(err)
 	// Output:
 	// rmsprop 0.001 [velocity]
-	// optimizers: unknown optimizer "adagrad" (want one of sgd, adam, rmsprop)
+	// optimizers: unknown optimizer "adadelta" (want one of sgd, adam, adamw, nadam, rmsprop, adagrad)
 }
 
 // A bare struct literal leaves β1, β2 and ε at zero, which cannot train;
