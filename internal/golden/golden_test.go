@@ -50,9 +50,12 @@ var optimizerNumbers = map[string][]string{
 	"adam":    {"beta1", "beta2", "eps"},
 	"sgd":     {"momentum", "nesterov"},
 	"rmsprop": {"rho", "eps"},
+	"adamw":   {"beta1", "beta2", "eps", "weight_decay"},
+	"nadam":   {"beta1", "beta2", "eps"},
+	"adagrad": {"initial_accumulator_value", "eps"},
 }
 
-var expectedFiles = []string{"batchnorm", "dense", "optimizers", "softmax_ce"}
+var expectedFiles = []string{"batchnorm", "dense", "optimizers", "optimizers2", "softmax_ce"}
 
 func TestAllFilesWellFormed(t *testing.T) {
 	names, err := Names()
