@@ -26,7 +26,7 @@ import (
 // pooled, Keras's multi_label=False). Counts are exact integers where
 // Keras accumulates float32.
 type AUC struct {
-	NumThresholds int    // at least 2; Keras's default 200
+	NumThresholds int    // at least 2; Keras's default 200; changing it resets the counts
 	Curve         string // "ROC" (the default when empty) or "PR"
 	tp, fp, tn, fn []int64
 }
@@ -44,7 +44,7 @@ func (m *AUC) Reset() {
 	}
 }
 
-// thresholds returns Keras's thresholds: −ε, 1/(n−1), …, (n−2)/(n−1), 1+ε.
+// thresholdAt returns threshold i of n, Keras's: −ε, 1/(n−1), …, (n−2)/(n−1), 1+ε.
 func thresholdAt(i, n int) float64 {
 	switch i {
 	case 0:
@@ -161,7 +161,7 @@ func (m *AUC) MarshalBinary() ([]byte, error) {
 }
 
 // UnmarshalBinary restores counts written by MarshalBinary; the number of
-// thresholds must be m's.
+// thresholds must be m's. On an error m is unchanged.
 func (m *AUC) UnmarshalBinary(b []byte) error {
 	if err := m.check(); err != nil {
 		return err
@@ -170,15 +170,15 @@ func (m *AUC) UnmarshalBinary(b []byte) error {
 	if len(b) != 8+32*n || binary.LittleEndian.Uint64(b) != uint64(n) {
 		return fmt.Errorf("metrics: auc: state of %d bytes is not one of %d thresholds", len(b), n)
 	}
-	b = b[8:]
-	for _, s := range [][]int64{m.tp, m.fp, m.tn, m.fn} {
-		for i := range s {
-			v := int64(binary.LittleEndian.Uint64(b))
-			if v < 0 {
-				return fmt.Errorf("metrics: auc: state: negative count %d", v)
-			}
-			s[i], b = v, b[8:]
+	vals := make([]int64, 4*n)
+	for i := range vals {
+		vals[i] = int64(binary.LittleEndian.Uint64(b[8+8*i:]))
+		if vals[i] < 0 {
+			return fmt.Errorf("metrics: auc: state: negative count %d", vals[i])
 		}
+	}
+	for k, s := range [][]int64{m.tp, m.fp, m.tn, m.fn} {
+		copy(s, vals[k*n:])
 	}
 	return nil
 }
