@@ -71,3 +71,20 @@ func ExampleAdam_Validate() {
 	// optimizers: adam: beta_1, beta_2 and epsilon are all 0, as in a bare Adam{} literal; start from NewAdam(), which sets Keras's defaults (0.9, 0.999, 1e-7), and change fields from there
 	// <nil>
 }
+
+// AdamW shrinks a kernel by lr·weight_decay before each update and leaves
+// a bias alone (Decay's default rule); with a zero gradient only the decay
+// moves the kernel: 2·(1 − 0.1·0.5) = 1.9.
+func ExampleAdamW() {
+	kernel := autodiff.NewParam(tensor.FromFloat64([]float64{2}, 1), "dense/kernel")
+	bias := autodiff.NewParam(tensor.FromFloat64([]float64{2}, 1), "dense/bias")
+	kernel.Grad, bias.Grad = tensor.New(tensor.Float64, 1), tensor.New(tensor.Float64, 1)
+	opt := optimizers.NewAdamW()
+	opt.LR, opt.WeightDecay = 0.1, 0.5
+	if err := opt.Step([]*autodiff.Var{kernel, bias}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("kernel %.2f, bias %.2f, decays bias: %v\n", kernel.Value.Item(), bias.Value.Item(), opt.Decays(bias))
+	// Output: kernel 1.90, bias 2.00, decays bias: false
+}
