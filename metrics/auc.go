@@ -26,8 +26,8 @@ import (
 // pooled, Keras's multi_label=False). Counts are exact integers where
 // Keras accumulates float32.
 type AUC struct {
-	NumThresholds int    // at least 2; Keras's default 200; changing it resets the counts
-	Curve         string // "ROC" (the default when empty) or "PR"
+	NumThresholds  int    // at least 2; Keras's default 200; changing it resets the counts
+	Curve          string // "ROC" (the default when empty) or "PR"
 	tp, fp, tn, fn []int64
 }
 
