@@ -26,9 +26,10 @@ import (
 // pooled, Keras's multi_label=False). Counts are exact integers where
 // Keras accumulates float32.
 type AUC struct {
-	NumThresholds  int    // at least 2; Keras's default 200; changing it resets the counts
-	Curve          string // "ROC" (the default when empty) or "PR"
-	tp, fp, tn, fn []int64
+	NumThresholds int    // at least 2; Keras's default 200; changing it resets the counts
+	Curve         string // "ROC" (the default when empty) or "PR"
+
+	tp, fp, tn, fn []int64 // per threshold
 }
 
 // NewAUC returns AUC with Keras's defaults: 200 thresholds, the ROC curve.
