@@ -41,6 +41,8 @@ Files and cases (field names are listed in each builder below):
   optimizers2.json   issue 13: AdamW, Adam with AMSGrad, Nadam (Keras 3 and
                      torch 1.13 forms), Adagrad, weight decay on SGD and
                      Adagrad (PyTorch and Keras forms).
+  losses2.json       issue 13: mean absolute error, Huber, KL divergence
+                     (Keras's clipping), values and gradients.
 """
 
 import argparse
@@ -789,6 +791,55 @@ def optimizer2_cases():
     return cases
 
 
+# ---------------------------------------------------------------- losses2 (issue 13)
+
+def loss2_cases():
+    """Fields per case (kind "loss"): loss (Keras name), pred (4,3),
+    target (4,3), value (the mean loss, a number), grad (4,3) = d value /
+    d pred by autograd, note; delta for huber.
+
+    mean_absolute_error: F.l1_loss (reduction "mean"); the differences avoid
+    0, where |x| has a kink. huber: F.huber_loss(delta) with elements on
+    both sides of delta. kl_divergence: Keras's clip(t, 1e-7, 1) and
+    clip(p, 1e-7, 1), then F.kl_div(log p, t, reduction="batchmean") =
+    sum(t*(log t - log p))/rows; the clipping is applied in torch before the
+    call, and the target row with a 0 exercises it."""
+    g = gen(6000)
+    cases = []
+    pred = randn(g, 4, 3)
+    target = randn(g, 4, 3)
+    assert float((pred - target).abs().min()) > 1e-3
+    for name, fn, extra in (
+        ("mean_absolute_error", lambda p: torch.nn.functional.l1_loss(p, target), {}),
+        ("huber", lambda p: torch.nn.functional.huber_loss(p, target, delta=1.0), {"delta": 1.0}),
+        ("huber", lambda p: torch.nn.functional.huber_loss(p, target, delta=0.5), {"delta": 0.5}),
+    ):
+        d = (pred - target).abs()
+        if "delta" in extra:
+            assert float((d - extra["delta"]).abs().min()) > 1e-3
+            assert bool((d < extra["delta"]).any()) and bool((d > extra["delta"]).any())
+        p = pred.clone().requires_grad_(True)
+        v = fn(p)
+        v.backward()
+        c = {"name": name + "".join("_delta%g" % x for x in extra.values()), "kind": "loss", "loss": name,
+             "note": "torch.nn.functional.%s, reduction mean" % ("l1_loss" if name == "mean_absolute_error" else "huber_loss"),
+             "pred": T(pred), "target": T(target), "value": F(v), "grad": T(p.grad)}
+        c.update(extra)
+        cases.append(c)
+    probs = torch.softmax(randn(g, 4, 3), dim=-1)
+    tdist = torch.softmax(randn(g, 4, 3) * 2, dim=-1)
+    tdist[2] = torch.tensor([0.0, 0.3, 0.7])
+    p = probs.clone().requires_grad_(True)
+    tc = tdist.clamp(KERAS_EPS, 1.0)
+    v = torch.nn.functional.kl_div(torch.log(p.clamp(KERAS_EPS, 1.0)), tc, reduction="batchmean")
+    v.backward()
+    cases.append({"name": "kl_divergence", "kind": "loss", "loss": "kl_divergence",
+                  "note": "Keras kl_divergence: t = clip(target, 1e-7, 1), p = clip(pred, 1e-7, 1), sum(t*log(t/p)) over the last "
+                          "axis, mean over rows; as torch kl_div(log p, t, reduction='batchmean') on the clipped values.",
+                  "pred": T(probs), "target": T(tdist), "value": F(v), "grad": T(p.grad)})
+    return cases
+
+
 # ---------------------------------------------------------------- dense
 
 def dense_cases():
@@ -841,6 +892,7 @@ def main():
     write(out, "optimizers", optimizer_cases())
     write(out, "dense", dense_cases())
     write(out, "optimizers2", optimizer2_cases())
+    write(out, "losses2", loss2_cases())
 
 
 if __name__ == "__main__":
