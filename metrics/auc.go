@@ -21,7 +21,8 @@ import (
 //   - PR: Davis and Goadrich's (2006) interpolation of precision between
 //     thresholds, as Keras's interpolate_pr_auc computes it.
 //
-// A prediction above a threshold is positive there; a target is positive
+// A prediction above a threshold (rounded to the prediction's dtype, as
+// Keras's thresholds are) is positive there; a target is positive
 // when it is not 0. Every element counts once (multi-label targets are
 // pooled, Keras's multi_label=False). Counts are exact integers where
 // Keras accumulates float32.
@@ -80,11 +81,11 @@ func (m *AUC) Update(pred, target *tensor.Tensor) error {
 	if !sameUpToTrailingOne(pred.Shape(), target.Shape()) {
 		return shapeError(m.Name(), pred, target, "want equal shapes (up to a trailing axis of 1)")
 	}
-	n := m.NumThresholds
+	n, dt := m.NumThresholds, pred.DType()
 	for i := range pred.Len() {
 		p, t := pred.Index(i), target.Index(i) != 0
 		for k := range n {
-			above := p > thresholdAt(k, n)
+			above := p > inDType(thresholdAt(k, n), dt)
 			switch {
 			case above && t:
 				m.tp[k]++

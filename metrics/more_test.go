@@ -233,3 +233,15 @@ func TestNewMetricsAllocateNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestThresholdInPredictionDType: a float32 prediction of 0.1 is not above
+// a threshold of 0.1, compared in float32 as Keras compares it, although
+// float32(0.1) > 0.1 in float64.
+func TestThresholdInPredictionDType(t *testing.T) {
+	p := metrics.NewPrecision()
+	p.Threshold = 0.1
+	update(t, p, tensor.FromFloat32([]float32{0.1, 0.5}, 2), tensor.FromFloat32([]float32{0, 1}, 2))
+	if got := p.Result(); got != 1 {
+		t.Errorf("got precision %v, want 1 (0.1 is not a positive)", got)
+	}
+}

@@ -12,7 +12,8 @@ import (
 // keras.metrics.Precision with its default threshold): a prediction above
 // Threshold means positive, and a target counts as positive when it is
 // not 0, as Keras casts y_true to bool. The result is 0 while nothing has
-// been predicted positive (Keras's divide_no_nan). Keras's top_k and
+// been predicted positive (Keras's divide_no_nan). The comparison is made
+// in the prediction's dtype, as Keras makes it. Keras's top_k and
 // class_id options are not offered.
 type Precision struct {
 	Threshold float64 // a prediction above it means positive
@@ -77,6 +78,7 @@ func (c *confusion) update(name string, pred, target *tensor.Tensor, th float64)
 	if !sameUpToTrailingOne(pred.Shape(), target.Shape()) {
 		return shapeError(name, pred, target, "want equal shapes (up to a trailing axis of 1)")
 	}
+	th = inDType(th, pred.DType())
 	for i := range pred.Len() {
 		p, t := pred.Index(i) > th, target.Index(i) != 0
 		switch {
@@ -114,4 +116,14 @@ func (c *confusion) UnmarshalBinary(b []byte) error {
 	}
 	c.tp, c.fp, c.fn = v[0], v[1], v[2]
 	return nil
+}
+
+// inDType returns th rounded to dt, so that comparing a prediction of
+// dtype dt (read as float64, exactly) with it is the comparison in dt that
+// Keras makes.
+func inDType(th float64, dt tensor.DType) float64 {
+	if dt == tensor.Float32 {
+		return float64(float32(th))
+	}
+	return th
 }

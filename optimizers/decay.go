@@ -25,9 +25,10 @@ import (
 // # Which parameters decay
 //
 // Keras decays every trainable variable unless exclude_from_weight_decay
-// names it. Here the default is the common practice instead (BERT, the
-// AdamW paper's experiments, timm): biases and the scale and offset of
-// normalization layers do not decay. A parameter is excluded when the last
+// names it. Here the default is the common practice instead (BERT's
+// AdamWeightDecay excludes "bias" and "LayerNorm", timm's parameter groups
+// every bias and normalization weight): biases and the scale and offset
+// of normalization layers do not decay. A parameter is excluded when the last
 // "/"-separated element of its Name is "bias", "gamma" or "beta" (the
 // names layers give them: "dense/bias", "batch_normalization/gamma"), unless
 // DecayAll is set, and whenever its Name contains one of the strings in
