@@ -74,7 +74,7 @@ func TestGoldenSeries2(t *testing.T) {
 			runSeries(t, c, fromCase2(t, c), tensor.Float64, 1e-12, 1e-15)
 		})
 		t.Run(c.Name()+"/float32", func(t *testing.T) {
-			runSeries(t, c, fromCase2(t, c), tensor.Float32, 2e-5, 1e-6)
+			runSeries(t, c, fromCase2(t, c), tensor.Float32, 1e-6, 1e-7)
 		})
 	}
 }
