@@ -11,6 +11,9 @@
 //	tp.Backward(loss)
 //	if err := opt.Step(paramsWithGrad); err != nil { ... }
 //
+// ClipOf and DecayOf return any optimizer's clipping and weight-decay
+// settings, for code that sets them whatever the optimizer (a CLI flag).
+//
 // Step reads each parameter's Grad and writes its Value in place. It works
 // on float32 and float64 parameters (the arithmetic runs in the parameter's
 // own type, as Keras's does; per-step coefficients such as Adam's
