@@ -58,7 +58,7 @@ func (o *RMSprop) LearningRate() float64 { return o.LR }
 func (o *RMSprop) SetLearningRate(lr float64) { o.LR = lr }
 
 // Config returns learning_rate, rho, momentum, epsilon, centered,
-// pytorch_epsilon and the clipping settings that are on.
+// pytorch_epsilon and the clipping and decay settings that are on.
 func (o *RMSprop) Config() map[string]any {
 	m := map[string]any{"name": o.Name(), "learning_rate": o.LR, "rho": o.Rho, "momentum": o.Momentum,
 		"epsilon": o.Epsilon, "centered": o.Centered, "pytorch_epsilon": o.PyTorchEpsilon}

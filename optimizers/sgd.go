@@ -43,8 +43,8 @@ func (o *SGD) LearningRate() float64 { return o.LR }
 // SetLearningRate sets o.LR.
 func (o *SGD) SetLearningRate(lr float64) { o.LR = lr }
 
-// Config returns learning_rate, momentum, nesterov and the clipping
-// settings that are on.
+// Config returns learning_rate, momentum, nesterov and the clipping and
+// decay settings that are on.
 func (o *SGD) Config() map[string]any {
 	m := map[string]any{"name": o.Name(), "learning_rate": o.LR, "momentum": o.Momentum, "nesterov": o.Nesterov}
 	o.Clip.config(m)
