@@ -56,3 +56,20 @@ func ExampleByName() {
 	fmt.Println(l.Name(), err)
 	// Output: mean_squared_error <nil>
 }
+
+// ToCategorical turns class indices into one-hot rows; OneHot does the
+// same for labels of any ordered type and returns the class of each
+// column.
+func ExampleToCategorical() {
+	rows, err := losses.ToCategorical(tensor.FromFloat64([]float64{2, 0}, 2), 3)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rows.Float64s())
+	words, classes := losses.OneHot([]string{"dog", "cat"})
+	fmt.Println(words.Float64s(), classes)
+	// Output:
+	// [0 0 1 1 0 0]
+	// [0 1 1 0] [cat dog]
+}

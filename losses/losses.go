@@ -1,6 +1,8 @@
 // Package losses holds Keras's losses as differentiable functions of a
 // model's predictions: CategoricalCrossentropy,
-// SparseCategoricalCrossentropy, BinaryCrossentropy and MeanSquaredError.
+// SparseCategoricalCrossentropy, BinaryCrossentropy, MeanSquaredError,
+// MeanAbsoluteError, Huber and KLDivergence; and ToCategorical and OneHot,
+// which turn labels into the one-hot rows the categorical losses take.
 //
 // Compute records the loss on a tape and returns the mean over samples as
 // a scalar, so that Backward can start from it (Keras's default reduction,
@@ -38,6 +40,7 @@ package losses
 
 import (
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -48,8 +51,9 @@ import (
 // Loss is a training objective.
 type Loss interface {
 	// Name returns the Keras name: "categorical_crossentropy",
-	// "sparse_categorical_crossentropy", "binary_crossentropy" or
-	// "mean_squared_error".
+	// "sparse_categorical_crossentropy", "binary_crossentropy",
+	// "mean_squared_error", "mean_absolute_error", "huber" or
+	// "kl_divergence".
 	Name() string
 	// Compute records the loss of pred against target on tp and returns
 	// its mean over samples, a scalar. It panics with a *tensor.ShapeError
@@ -100,9 +104,16 @@ func ByName(name string) (Loss, error) {
 		return BinaryCrossentropy{}, nil
 	case "mean_squared_error", "MeanSquaredError", "mse", "MSE":
 		return MeanSquaredError{}, nil
+	case "mean_absolute_error", "MeanAbsoluteError", "mae", "MAE":
+		return MeanAbsoluteError{}, nil
+	case "huber", "Huber":
+		return Huber{}, nil
+	case "kl_divergence", "KLDivergence", "kld", "KLD":
+		return KLDivergence{}, nil
 	}
 	return nil, fmt.Errorf("losses: unknown loss %q (want one of %s)", name, strings.Join([]string{
 		"categorical_crossentropy", "sparse_categorical_crossentropy", "binary_crossentropy", "mean_squared_error", "mse", "bce",
+		"mean_absolute_error", "mae", "huber", "kl_divergence", "kld",
 		"categorical_crossentropy_clipped", "sparse_categorical_crossentropy_clipped"}, ", "))
 }
 
@@ -172,3 +183,5 @@ func scalarOne(tp *autodiff.Tape, dt tensor.DType) *tensor.Tensor {
 	t.Fill(1)
 	return t
 }
+
+func logf(x float64) float64 { return math.Log(x) }

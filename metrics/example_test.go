@@ -36,3 +36,17 @@ func Example() {
 	// accuracy: 0.7500 - loss: 0.3250
 	// metrics: accuracy: prediction shape (4, 2) and target shape (4, 3) do not fit: want equal shapes (..., classes) with at least one class
 }
+
+// AUC counts at Keras's 200 thresholds and sums trapezoids under the ROC
+// curve; these scores rank every positive above every negative.
+func ExampleAUC() {
+	m := metrics.NewAUC()
+	pred := tensor.FromFloat64([]float64{0.1, 0.8, 0.35, 0.6}, 4)
+	target := tensor.FromFloat64([]float64{0, 1, 0, 1}, 4)
+	if err := m.Update(pred, target); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("%s %.3f\n", m.Name(), m.Result())
+	// Output: auc 1.000
+}

@@ -1,4 +1,5 @@
-// Package metrics holds Keras's streaming metrics: accuracies and a
+// Package metrics holds Keras's streaming metrics: accuracies (top-k
+// included), precision, recall, the area under the ROC or PR curve, and a
 // weighted running mean.
 //
 // A metric accumulates over the batches of an epoch: Update adds a batch,
@@ -23,7 +24,9 @@ import (
 type Metric interface {
 	// Name returns the Keras name, the key of the metric in logs:
 	// "accuracy", "categorical_accuracy", "sparse_categorical_accuracy",
-	// "binary_accuracy", or a Mean's own name.
+	// "binary_accuracy", "precision", "recall", "auc",
+	// "top_k_categorical_accuracy", "sparse_top_k_categorical_accuracy",
+	// or a Mean's own name.
 	Name() string
 	// Reset forgets every update.
 	Reset()
@@ -37,8 +40,10 @@ type Metric interface {
 }
 
 // ByName returns a new metric with the Keras name name: "accuracy" (or
-// "acc"), "categorical_accuracy", "sparse_categorical_accuracy" or
-// "binary_accuracy".
+// "acc"), "categorical_accuracy", "sparse_categorical_accuracy",
+// "binary_accuracy", "precision", "recall", "auc",
+// "top_k_categorical_accuracy" or "sparse_top_k_categorical_accuracy",
+// each with Keras's defaults.
 func ByName(name string) (Metric, error) {
 	switch name {
 	case "accuracy", "acc":
@@ -49,8 +54,19 @@ func ByName(name string) (Metric, error) {
 		return NewSparseCategoricalAccuracy(), nil
 	case "binary_accuracy":
 		return NewBinaryAccuracy(), nil
+	case "precision":
+		return NewPrecision(), nil
+	case "recall":
+		return NewRecall(), nil
+	case "auc":
+		return NewAUC(), nil
+	case "top_k_categorical_accuracy":
+		return NewTopKCategoricalAccuracy(), nil
+	case "sparse_top_k_categorical_accuracy":
+		return NewSparseTopKCategoricalAccuracy(), nil
 	}
-	return nil, fmt.Errorf("metrics: unknown metric %q (want one of accuracy, categorical_accuracy, sparse_categorical_accuracy, binary_accuracy)", name)
+	return nil, fmt.Errorf("metrics: unknown metric %q (want one of accuracy, categorical_accuracy, sparse_categorical_accuracy, binary_accuracy, "+
+		"precision, recall, auc, top_k_categorical_accuracy, sparse_top_k_categorical_accuracy)", name)
 }
 
 // float is the element type of the generic loops.

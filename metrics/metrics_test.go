@@ -181,19 +181,24 @@ func TestMean(t *testing.T) {
 
 func TestByName(t *testing.T) {
 	for name, want := range map[string]string{
-		"accuracy":                    "accuracy",
-		"acc":                         "accuracy",
-		"categorical_accuracy":        "categorical_accuracy",
-		"sparse_categorical_accuracy": "sparse_categorical_accuracy",
-		"binary_accuracy":             "binary_accuracy",
+		"accuracy":                          "accuracy",
+		"acc":                               "accuracy",
+		"categorical_accuracy":              "categorical_accuracy",
+		"sparse_categorical_accuracy":       "sparse_categorical_accuracy",
+		"binary_accuracy":                   "binary_accuracy",
+		"precision":                         "precision",
+		"recall":                            "recall",
+		"auc":                               "auc",
+		"top_k_categorical_accuracy":        "top_k_categorical_accuracy",
+		"sparse_top_k_categorical_accuracy": "sparse_top_k_categorical_accuracy",
 	} {
 		m, err := metrics.ByName(name)
 		if err != nil || m.Name() != want {
 			t.Errorf("ByName(%q) = %v, %v; want %s", name, m, err, want)
 		}
 	}
-	if _, err := metrics.ByName("auc"); err == nil || !strings.Contains(err.Error(), `metrics: unknown metric "auc" (want one of accuracy,`) {
-		t.Errorf("ByName(auc): got %v", err)
+	if _, err := metrics.ByName("f1_score"); err == nil || !strings.Contains(err.Error(), `metrics: unknown metric "f1_score" (want one of accuracy,`) {
+		t.Errorf("ByName(f1_score): got %v", err)
 	}
 	a, _ := metrics.ByName("binary_accuracy")
 	if a.(*metrics.BinaryAccuracy).Threshold != 0.5 {

@@ -1,7 +1,7 @@
 package optimizers
 
 import (
-	"errors"
+	"fmt"
 	"math"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -26,6 +26,12 @@ import (
 // √v̂ is not much larger than ε, that is for tiny gradients and, through
 // the bias correction, most in early steps. Set PyTorchEpsilon for the
 // PyTorch form. Keras defaults ε to 1e-7, PyTorch to 1e-8.
+//
+// With AMSGrad (Reddi, Kale and Kumar 2018, "On the Convergence of Adam and
+// Beyond"), the update divides by the root of v̂max, the largest v so far
+// (slot "velocity_hat"), instead of v: v̂max = max(v̂max, v), as both Keras
+// (amsgrad=True) and torch.optim.Adam(amsgrad=True) keep it, on the raw v
+// before bias correction; the ε placement is as above.
 type Adam struct {
 	LR      float64 // learning rate, ≥ 0
 	Beta1   float64 // decay of the first moment, in [0, 1)
@@ -34,7 +40,9 @@ type Adam struct {
 	// PyTorchEpsilon selects torch.optim.Adam's update, with ε added to
 	// √v̂ rather than √v (see the type's documentation).
 	PyTorchEpsilon bool
+	AMSGrad        bool `json:",omitempty"` // divide by the root of the largest v so far
 	Clip
+	Decay
 
 	core
 }
@@ -52,30 +60,52 @@ func (o *Adam) LearningRate() float64 { return o.LR }
 // SetLearningRate sets o.LR.
 func (o *Adam) SetLearningRate(lr float64) { o.LR = lr }
 
-// Config returns learning_rate, beta_1, beta_2, epsilon, pytorch_epsilon
-// and the clipping settings that are on.
-func (o *Adam) Config() map[string]any {
-	m := map[string]any{"name": o.Name(), "learning_rate": o.LR, "beta_1": o.Beta1, "beta_2": o.Beta2,
+// Config returns learning_rate, beta_1, beta_2, epsilon, pytorch_epsilon,
+// amsgrad when it is on, and the clipping and decay settings that are on.
+func (o *Adam) Config() map[string]any { return o.config(o.Name()) }
+
+func (o *Adam) config(name string) map[string]any {
+	m := map[string]any{"name": name, "learning_rate": o.LR, "beta_1": o.Beta1, "beta_2": o.Beta2,
 		"epsilon": o.Epsilon, "pytorch_epsilon": o.PyTorchEpsilon}
+	if o.AMSGrad {
+		m["amsgrad"] = true
+	}
 	o.Clip.config(m)
+	o.Decay.config(m)
 	return m
 }
 
-// SlotNames returns ["momentum", "velocity"], Keras's names for m and v.
-func (o *Adam) SlotNames() []string { return []string{"momentum", "velocity"} }
+// Slot indices in core's state.
+const (
+	adamMomentum = iota
+	adamVelocity
+	adamVelocityHat
+)
 
-// State returns p's m and v.
-func (o *Adam) State(p *autodiff.Var) []*tensor.Tensor { return o.slots(p, 0, 1) }
+// SlotNames returns ["momentum", "velocity"], Keras's names for m and v,
+// and "velocity_hat" (v̂max) with AMSGrad.
+func (o *Adam) SlotNames() []string {
+	return names([]string{"momentum", "velocity", "velocity_hat"}, true, true, o.AMSGrad)
+}
+
+// State returns p's m and v, and v̂max with AMSGrad.
+func (o *Adam) State(p *autodiff.Var) []*tensor.Tensor {
+	if o.AMSGrad {
+		return o.slots(p, adamMomentum, adamVelocity, adamVelocityHat)
+	}
+	return o.slots(p, adamMomentum, adamVelocity)
+}
 
 // Validate reports an error unless LR is a finite number ≥ 0, Beta1 and
 // Beta2 are in [0, 1), Epsilon is a finite number > 0 and the clipping
 // settings are valid. A bare Adam{} literal, whose Beta1, Beta2 and Epsilon
 // are all 0, gets an error that points to NewAdam.
-func (o *Adam) Validate() error {
-	const name = "adam"
+func (o *Adam) Validate() error { return o.validate("adam", "Adam", "NewAdam") }
+
+func (o *Adam) validate(name, typ, ctor string) error {
 	if o.Beta1 == 0 && o.Beta2 == 0 && o.Epsilon == 0 {
-		return errors.New("optimizers: adam: beta_1, beta_2 and epsilon are all 0, as in a bare Adam{} literal; " +
-			"start from NewAdam(), which sets Keras's defaults (0.9, 0.999, 1e-7), and change fields from there")
+		return fmt.Errorf("optimizers: %s: beta_1, beta_2 and epsilon are all 0, as in a bare %s{} literal; "+
+			"start from %s(), which sets Keras's defaults (0.9, 0.999, 1e-7), and change fields from there", name, typ, ctor)
 	}
 	if err := checkLR(name, o.LR); err != nil {
 		return err
@@ -89,18 +119,25 @@ func (o *Adam) Validate() error {
 	if err := checkEps(name, o.Epsilon); err != nil {
 		return err
 	}
+	if err := o.Decay.validate(name); err != nil {
+		return err
+	}
 	return o.Clip.validate(name)
 }
 
 // Step applies one Adam update to each parameter; see Optimizer.Step.
 func (o *Adam) Step(params []*autodiff.Var) error {
-	const name = "adam"
 	if len(params) == 0 {
 		return nil
 	}
 	if err := o.Validate(); err != nil {
 		return err
 	}
+	return o.step("adam", params)
+}
+
+// step is Step after validation; name labels errors.
+func (o *Adam) step(name string, params []*autodiff.Var) error {
 	if err := o.prepare(name, &o.Clip, params); err != nil {
 		return err
 	}
@@ -115,17 +152,22 @@ func (o *Adam) Step(params []*autodiff.Var) error {
 		a, r = o.LR/bc1, 1/math.Sqrt(bc2)
 	}
 	for i, p := range params {
-		m, v := o.slot(p, 0), o.slot(p, 1)
+		o.Decay.apply(p, o.LR)
+		m, v := o.slot(p, adamMomentum), o.slot(p, adamVelocity)
+		var vh *tensor.Tensor
+		if o.AMSGrad {
+			vh = o.slot(p, adamVelocityHat)
+		}
 		s := o.scale[i]
-		if p.DType() == tensor.Float32 && o.ClipValue == 0 {
+		if p.DType() == tensor.Float32 && o.ClipValue == 0 && !o.AMSGrad {
 			// The same arithmetic, vectorized (kernel.AdamStep's doc is adamStep's loop).
 			kernel.AdamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
 				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s))
 		} else if p.DType() == tensor.Float32 {
-			adamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
+			adamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(), f32s(vh),
 				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s), float32(o.ClipValue))
 		} else {
-			adamStep(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(),
+			adamStep(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(), f64s(vh),
 				a, r, o.Epsilon, 1-o.Beta1, 1-o.Beta2, s, o.ClipValue)
 		}
 	}
@@ -134,15 +176,20 @@ func (o *Adam) Step(params []*autodiff.Var) error {
 }
 
 // adamStep updates the moments m, v and then w from g:
-// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + eps). The caller
+// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + eps), with v replaced
+// by vh = max(vh, v) in the root when vh is not nil (AMSGrad). The caller
 // computes c1 = 1−β1 and c2 = 1−β2 in float64: in float32, 1−β2 after
 // rounding β2 = 0.999 would be off by 1.3e-5 relative.
-func adamStep[T float](w, g, m, v []T, a, r, eps, c1, c2, s, cv T) {
+func adamStep[T float](w, g, m, v, vh []T, a, r, eps, c1, c2, s, cv T) {
 	for i := range w {
 		gi := clipGrad(g[i], s, cv)
 		mi := flushSubnormal(m[i] + (gi-m[i])*c1)
 		vi := flushSubnormal(v[i] + (gi*gi-v[i])*c2)
 		m[i], v[i] = mi, vi
+		if vh != nil {
+			vi = max(vh[i], vi)
+			vh[i] = vi
+		}
 		w[i] -= a * mi / (sqrt(vi)*r + eps)
 	}
 }

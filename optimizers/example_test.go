@@ -52,11 +52,11 @@ func ExampleByName() {
 		return
 	}
 	fmt.Println(opt.Name(), opt.LearningRate(), opt.SlotNames())
-	_, err = optimizers.ByName("adagrad", 0)
+	_, err = optimizers.ByName("adadelta", 0)
 	fmt.Println(err)
 	// Output:
 	// rmsprop 0.001 [velocity]
-	// optimizers: unknown optimizer "adagrad" (want one of sgd, adam, rmsprop)
+	// optimizers: unknown optimizer "adadelta" (want one of sgd, adam, adamw, nadam, rmsprop, adagrad)
 }
 
 // A bare struct literal leaves β1, β2 and ε at zero, which cannot train;
@@ -70,4 +70,21 @@ func ExampleAdam_Validate() {
 	// Output:
 	// optimizers: adam: beta_1, beta_2 and epsilon are all 0, as in a bare Adam{} literal; start from NewAdam(), which sets Keras's defaults (0.9, 0.999, 1e-7), and change fields from there
 	// <nil>
+}
+
+// AdamW shrinks a kernel by lr·weight_decay before each update and leaves
+// a bias alone (Decay's default rule); with a zero gradient only the decay
+// moves the kernel: 2·(1 − 0.1·0.5) = 1.9.
+func ExampleAdamW() {
+	kernel := autodiff.NewParam(tensor.FromFloat64([]float64{2}, 1), "dense/kernel")
+	bias := autodiff.NewParam(tensor.FromFloat64([]float64{2}, 1), "dense/bias")
+	kernel.Grad, bias.Grad = tensor.New(tensor.Float64, 1), tensor.New(tensor.Float64, 1)
+	opt := optimizers.NewAdamW()
+	opt.LR, opt.WeightDecay = 0.1, 0.5
+	if err := opt.Step([]*autodiff.Var{kernel, bias}); err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("kernel %.2f, bias %.2f, decays bias: %v\n", kernel.Value.Item(), bias.Value.Item(), opt.Decays(bias))
+	// Output: kernel 1.90, bias 2.00, decays bias: false
 }

@@ -1,6 +1,7 @@
 // Package optimizers updates parameters from their gradients: SGD (with
-// momentum and Nesterov), Adam and RMSprop, with Keras's defaults and update
-// rules, and gradient clipping (Clip) shared by all three.
+// momentum and Nesterov), Adam (with AMSGrad), AdamW, Nadam, RMSprop and
+// Adagrad, with Keras's defaults and update rules, and gradient clipping
+// (Clip) and decoupled weight decay (Decay) shared by all of them.
 //
 // An optimizer is configured through exported fields that its constructor
 // sets to Keras's defaults, and used once per training step:
@@ -9,6 +10,9 @@
 //	...
 //	tp.Backward(loss)
 //	if err := opt.Step(paramsWithGrad); err != nil { ... }
+//
+// ClipOf and DecayOf return any optimizer's clipping and weight-decay
+// settings, for code that sets them whatever the optimizer (a CLI flag).
 //
 // Step reads each parameter's Grad and writes its Value in place. It works
 // on float32 and float64 parameters (the arithmetic runs in the parameter's
@@ -19,8 +23,13 @@
 //
 // The update rules are Keras 3's. Where PyTorch differs the type's doc says
 // so, and a field selects the PyTorch form when it is more than a rewriting:
-// Adam.PyTorchEpsilon and RMSprop.PyTorchEpsilon move ε outside the square
-// root of the bias-corrected second moment, as torch.optim does. SGD's
+// Adam.PyTorchEpsilon, RMSprop.PyTorchEpsilon and Adagrad.PyTorchEpsilon
+// move ε outside the square root (of the bias-corrected second moment, of
+// the mean square, of the accumulator), as torch.optim does; Nadam already
+// has it there in Keras. Weight decay is Keras 3's (w ← w − lr·wd·w before
+// the update, as torch.optim.AdamW); torch's other optimizers add wd·w to
+// the gradient instead. Nadam's momentum schedule is Keras 3's, which is
+// torch.optim.NAdam's with momentum_decay 1 (see Nadam). SGD's
 // momentum forms agree for a constant learning rate. Gradient clipping
 // follows Keras (g·c/max(‖g‖, c)); torch.nn.utils.clip_grad_norm_ divides
 // by ‖g‖+1e-6 instead, a relative difference of about 1e-6/‖g‖ when it
@@ -65,7 +74,8 @@
 // Zero is a meaningful value for almost every hyperparameter (a learning
 // rate of 0 freezes the weights, β1 = 0 and momentum 0 are legal), so a
 // field left at zero is not replaced by a default: start from a
-// constructor (NewSGD, NewAdam and NewRMSprop take no arguments and set
+// constructor (NewSGD, NewAdam, NewAdamW, NewNadam, NewRMSprop and
+// NewAdagrad take no arguments and set
 // Keras's defaults; ByName takes a name and a learning rate) and change
 // fields from there. SGD's zero value is plain SGD with learning rate 0.
 // Validate reports a configuration that cannot train, such as a bare
@@ -87,7 +97,8 @@ import (
 
 // Optimizer updates parameters from their gradients.
 type Optimizer interface {
-	// Name returns the Keras name: "sgd", "adam" or "rmsprop".
+	// Name returns the Keras name: "sgd", "adam", "adamw", "nadam",
+	// "rmsprop" or "adagrad".
 	Name() string
 	// Validate reports an error when a hyperparameter is out of range or
 	// the configuration cannot train (the errors Step returns for its
@@ -129,7 +140,8 @@ type Optimizer interface {
 var ErrNonFinite = errors.New("optimizers: non-finite gradient")
 
 // ByName returns the optimizer with Keras name name ("sgd", "adam",
-// "rmsprop"; case and underscores are ignored, so "RMSprop" works too) with
+// "adamw", "nadam", "rmsprop", "adagrad"; case and underscores are
+// ignored, so "RMSprop" and "AdamW" work too) with
 // Keras's defaults and learning rate lr, or Keras's default learning rate
 // when lr is 0.
 func ByName(name string, lr float64) (Optimizer, error) {
@@ -139,10 +151,16 @@ func ByName(name string, lr float64) (Optimizer, error) {
 		o = NewSGD()
 	case "adam":
 		o = NewAdam()
+	case "adamw":
+		o = NewAdamW()
+	case "nadam":
+		o = NewNadam()
 	case "rmsprop":
 		o = NewRMSprop()
+	case "adagrad":
+		o = NewAdagrad()
 	default:
-		return nil, fmt.Errorf("optimizers: unknown optimizer %q (want one of sgd, adam, rmsprop)", name)
+		return nil, fmt.Errorf("optimizers: unknown optimizer %q (want one of sgd, adam, adamw, nadam, rmsprop, adagrad)", name)
 	}
 	if lr < 0 || math.IsNaN(lr) || math.IsInf(lr, 0) {
 		return nil, fmt.Errorf("optimizers: %s: learning rate %g is not a finite number ≥ 0", o.Name(), lr)
@@ -182,7 +200,8 @@ func smallestNormal[T float]() T {
 }
 
 // maxSlots is the largest number of state tensors an optimizer keeps per
-// parameter (RMSprop: velocity, momentum, average gradient).
+// parameter (RMSprop: velocity, momentum, average gradient; Adam with
+// AMSGrad: momentum, velocity, velocity_hat).
 const maxSlots = 3
 
 // core is what the three optimizers share: the step count, the
@@ -213,6 +232,17 @@ func (c *core) slot(p *autodiff.Var, i int) *tensor.Tensor {
 		st[i] = tensor.New(p.DType(), p.Shape()...)
 	}
 	return st[i]
+}
+
+// slotFilled is slot, with a new tensor filled with v instead of zeros
+// (Adagrad's initial accumulator).
+func (c *core) slotFilled(p *autodiff.Var, i int, v float64) *tensor.Tensor {
+	if st := c.state[p]; st != nil && st[i] != nil {
+		return st[i]
+	}
+	t := c.slot(p, i)
+	t.Fill(v)
+	return t
 }
 
 // slots returns the state tensors with the given indices, creating them.

@@ -240,6 +240,31 @@ func allConfigs() map[string]func() optimizers.Optimizer {
 			o.Momentum, o.Centered, o.PyTorchEpsilon, o.ClipValue = 0.5, true, true, 0.1
 			return o
 		},
+		"rmsprop/decay": func() optimizers.Optimizer { o := optimizers.NewRMSprop(); o.WeightDecay = 0.1; return o },
+		"sgd/momentum/decay": func() optimizers.Optimizer {
+			o := optimizers.NewSGD()
+			o.Momentum, o.WeightDecay = 0.9, 0.1
+			return o
+		},
+		"adam/amsgrad": func() optimizers.Optimizer { o := optimizers.NewAdam(); o.AMSGrad = true; return o },
+		"adamw":        func() optimizers.Optimizer { return optimizers.NewAdamW() },
+		"adamw/amsgrad/torch": func() optimizers.Optimizer {
+			o := optimizers.NewAdamW()
+			o.AMSGrad, o.PyTorchEpsilon, o.ClipNorm = true, true, 0.3
+			return o
+		},
+		"nadam": func() optimizers.Optimizer { return optimizers.NewNadam() },
+		"nadam/decay/clipvalue": func() optimizers.Optimizer {
+			o := optimizers.NewNadam()
+			o.WeightDecay, o.ClipValue = 0.05, 0.1
+			return o
+		},
+		"adagrad": func() optimizers.Optimizer { return optimizers.NewAdagrad() },
+		"adagrad/torch/global": func() optimizers.Optimizer {
+			o := optimizers.NewAdagrad()
+			o.PyTorchEpsilon, o.GlobalClipNorm, o.WeightDecay = true, 0.5, 0.01
+			return o
+		},
 	}
 }
 
@@ -318,14 +343,7 @@ func TestRejectNonFinite(t *testing.T) {
 		for name, mk := range allConfigs() {
 			t.Run(fmt.Sprint(name, "/", bad), func(t *testing.T) {
 				o, ps := mk(), twoParams(tensor.Float32)
-				switch o := o.(type) {
-				case *optimizers.SGD:
-					o.RejectNonFinite = true
-				case *optimizers.Adam:
-					o.RejectNonFinite = true
-				case *optimizers.RMSprop:
-					o.RejectNonFinite = true
-				}
+				optimizers.ClipOf(o).RejectNonFinite = true
 				if err := o.Step(ps); err != nil {
 					t.Fatal(err)
 				}
@@ -517,6 +535,12 @@ func TestByName(t *testing.T) {
 		{"Adam", 0.02, "adam", 0.02},
 		{"rmsprop", 0, "rmsprop", 1e-3},
 		{"RMSprop", 0.1, "rmsprop", 0.1},
+		{"adamw", 0, "adamw", 1e-3},
+		{"AdamW", 0.01, "adamw", 0.01},
+		{"nadam", 0, "nadam", 1e-3},
+		{"Nadam", 0.1, "nadam", 0.1},
+		{"adagrad", 0, "adagrad", 1e-3},
+		{"Adagrad", 0.5, "adagrad", 0.5},
 	} {
 		o, err := optimizers.ByName(c.name, c.lr)
 		if err != nil {
@@ -527,9 +551,9 @@ func TestByName(t *testing.T) {
 			t.Errorf("ByName(%q, %g) = %s with lr %g, want %s with lr %g", c.name, c.lr, o.Name(), o.LearningRate(), c.want, c.wantLR)
 		}
 	}
-	_, err := optimizers.ByName("adagrad", 0)
-	if want := `optimizers: unknown optimizer "adagrad" (want one of sgd, adam, rmsprop)`; err == nil || err.Error() != want {
-		t.Errorf("ByName(adagrad): got error %v, want %q", err, want)
+	_, err := optimizers.ByName("adadelta", 0)
+	if want := `optimizers: unknown optimizer "adadelta" (want one of sgd, adam, adamw, nadam, rmsprop, adagrad)`; err == nil || err.Error() != want {
+		t.Errorf("ByName(adadelta): got error %v, want %q", err, want)
 	}
 	if _, err := optimizers.ByName("adam", -1); err == nil {
 		t.Error("ByName(adam, -1): got no error")

@@ -39,6 +39,7 @@ type RMSprop struct {
 	// after the square root.
 	PyTorchEpsilon bool
 	Clip
+	Decay
 
 	core
 }
@@ -57,11 +58,12 @@ func (o *RMSprop) LearningRate() float64 { return o.LR }
 func (o *RMSprop) SetLearningRate(lr float64) { o.LR = lr }
 
 // Config returns learning_rate, rho, momentum, epsilon, centered,
-// pytorch_epsilon and the clipping settings that are on.
+// pytorch_epsilon and the clipping and decay settings that are on.
 func (o *RMSprop) Config() map[string]any {
 	m := map[string]any{"name": o.Name(), "learning_rate": o.LR, "rho": o.Rho, "momentum": o.Momentum,
 		"epsilon": o.Epsilon, "centered": o.Centered, "pytorch_epsilon": o.PyTorchEpsilon}
 	o.Clip.config(m)
+	o.Decay.config(m)
 	return m
 }
 
@@ -112,6 +114,9 @@ func (o *RMSprop) Validate() error {
 	if err := checkEps(name, o.Epsilon); err != nil {
 		return err
 	}
+	if err := o.Decay.validate(name); err != nil {
+		return err
+	}
 	return o.Clip.validate(name)
 }
 
@@ -128,6 +133,7 @@ func (o *RMSprop) Step(params []*autodiff.Var) error {
 		return err
 	}
 	for i, p := range params {
+		o.Decay.apply(p, o.LR)
 		v := o.slot(p, rmsVelocity)
 		var b, a *tensor.Tensor
 		if o.Momentum > 0 {

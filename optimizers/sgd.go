@@ -23,6 +23,7 @@ type SGD struct {
 	Momentum float64 // in [0, 1]; 0 is plain SGD
 	Nesterov bool    // use Nesterov momentum
 	Clip
+	Decay
 
 	core
 }
@@ -42,11 +43,12 @@ func (o *SGD) LearningRate() float64 { return o.LR }
 // SetLearningRate sets o.LR.
 func (o *SGD) SetLearningRate(lr float64) { o.LR = lr }
 
-// Config returns learning_rate, momentum, nesterov and the clipping
-// settings that are on.
+// Config returns learning_rate, momentum, nesterov and the clipping and
+// decay settings that are on.
 func (o *SGD) Config() map[string]any {
 	m := map[string]any{"name": o.Name(), "learning_rate": o.LR, "momentum": o.Momentum, "nesterov": o.Nesterov}
 	o.Clip.config(m)
+	o.Decay.config(m)
 	return m
 }
 
@@ -72,6 +74,9 @@ func (o *SGD) Validate() error {
 	if err := checkUnit(name, "momentum", o.Momentum, true); err != nil {
 		return err
 	}
+	if err := o.Decay.validate(name); err != nil {
+		return err
+	}
 	return o.Clip.validate(name)
 }
 
@@ -88,6 +93,7 @@ func (o *SGD) Step(params []*autodiff.Var) error {
 		return err
 	}
 	for i, p := range params {
+		o.Decay.apply(p, o.LR)
 		var m *tensor.Tensor
 		if o.Momentum > 0 {
 			m = o.slot(p, 0)

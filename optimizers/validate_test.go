@@ -30,6 +30,28 @@ func TestValidate(t *testing.T) {
 		{"RMSprop{Rho: 0}", &optimizers.RMSprop{LR: 0.01, Epsilon: 1e-7}, ""}, // ρ = 0 is legal: v = g²
 		{"SGD momentum 2", &optimizers.SGD{LR: 0.1, Momentum: 2}, "momentum 2 outside [0, 1]"},
 		{"SGD two clips", &optimizers.SGD{LR: 0.1, Clip: optimizers.Clip{ClipNorm: 1, ClipValue: 1}}, "only one of ClipNorm"},
+		{"NewAdamW", optimizers.NewAdamW(), ""},
+		{"NewNadam", optimizers.NewNadam(), ""},
+		{"NewAdagrad", optimizers.NewAdagrad(), ""},
+		{"AdamW{LR: 0.01}", &optimizers.AdamW{Adam: optimizers.Adam{LR: 0.01}}, "optimizers: adamw: beta_1, beta_2 and epsilon are all 0, as in a bare AdamW{} literal; start from NewAdamW()"},
+		{"Nadam{LR: 0.01}", &optimizers.Nadam{LR: 0.01}, "optimizers: nadam: beta_1, beta_2 and epsilon are all 0, as in a bare Nadam{} literal; start from NewNadam()"},
+		{"Adagrad{LR: 0.01}", &optimizers.Adagrad{LR: 0.01}, "optimizers: adagrad: initial_accumulator_value and epsilon are both 0, as in a bare Adagrad{} literal"},
+		{"Adagrad{Epsilon: 0}", &optimizers.Adagrad{LR: 0.01, InitialAccumulatorValue: 0.1}, ""}, // the accumulator is > 0
+		{"Adagrad{InitialAccumulatorValue: 0}", &optimizers.Adagrad{LR: 0.01, Epsilon: 1e-7}, ""},
+		{"Adagrad negative accumulator", &optimizers.Adagrad{LR: 0.01, InitialAccumulatorValue: -1, Epsilon: 1e-7}, "optimizers: adagrad: initial_accumulator_value -1 is not a finite number ≥ 0"},
+		{"Nadam beta_1", &optimizers.Nadam{LR: 0.01, Beta1: 1, Beta2: 0.999, Epsilon: 1e-7}, "optimizers: nadam: beta_1 1 outside [0, 1)"},
+		{"Nadam epsilon 0", &optimizers.Nadam{LR: 0.01, Beta1: 0.9, Beta2: 0.999}, "optimizers: nadam: epsilon 0 is not a finite number > 0"},
+		{"SGD negative decay", &optimizers.SGD{LR: 0.1, Decay: optimizers.Decay{WeightDecay: -0.1}}, "optimizers: sgd: weight_decay -0.1 is not a finite number ≥ 0"},
+		{"RMSprop empty exclusion", func() optimizers.Optimizer {
+			o := optimizers.NewRMSprop()
+			o.WeightDecay, o.ExcludeFromWeightDecay = 0.1, []string{""}
+			return o
+		}(), "optimizers: rmsprop: an empty name in ExcludeFromWeightDecay would exclude every parameter"},
+		{"Adagrad two clips", func() optimizers.Optimizer {
+			o := optimizers.NewAdagrad()
+			o.ClipNorm, o.GlobalClipNorm = 1, 1
+			return o
+		}(), "optimizers: adagrad: only one of ClipNorm"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			err := c.o.Validate()
@@ -59,6 +81,10 @@ func TestConstructorsKerasDefaults(t *testing.T) {
 		{optimizers.NewAdam(), map[string]any{"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "pytorch_epsilon": false}},
 		{optimizers.NewRMSprop(), map[string]any{"learning_rate": 1e-3, "rho": 0.9, "momentum": 0.0, "epsilon": 1e-7,
 			"centered": false, "pytorch_epsilon": false}},
+		{optimizers.NewAdamW(), map[string]any{"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7, "pytorch_epsilon": false,
+			"weight_decay": 0.004}},
+		{optimizers.NewNadam(), map[string]any{"learning_rate": 1e-3, "beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7}},
+		{optimizers.NewAdagrad(), map[string]any{"learning_rate": 1e-3, "initial_accumulator_value": 0.1, "epsilon": 1e-7, "pytorch_epsilon": false}},
 	} {
 		cfg := c.o.Config()
 		delete(cfg, "name")

@@ -38,6 +38,11 @@ Files and cases (field names are listed in each builder below):
                      Keras forms; centered with tiny gradients), gradient
                      clipping.
   dense.json         x @ W + b followed by linear/relu/sigmoid/tanh/softmax.
+  optimizers2.json   issue 13: AdamW, Adam with AMSGrad, Nadam (Keras 3 and
+                     torch 1.13 forms), Adagrad, weight decay on SGD and
+                     Adagrad (PyTorch and Keras forms).
+  losses2.json       issue 13: mean absolute error, Huber, KL divergence
+                     (Keras's clipping), values and gradients.
 """
 
 import argparse
@@ -599,6 +604,242 @@ def optimizer_cases():
     return cases
 
 
+# ---------------------------------------------------------------- optimizers2 (issue 13)
+
+def keras_decay(w, lr, wd):
+    # Keras 3 (keras/src/optimizers/base_optimizer.py _apply_weight_decay):
+    # variable.assign(variable - variable * wd * lr), before the update.
+    return w - w * wd * lr
+
+
+def keras_adam_full(w0, grads, lr, b1, b2, eps, wd=0.0, amsgrad=False, torch_eps=False):
+    # Keras 3 Adam (keras/src/optimizers/adam.py) with weight decay and
+    # amsgrad, by hand; torch_eps moves eps outside the bias-corrected root.
+    w, m, v, vh = w0.clone(), torch.zeros_like(w0), torch.zeros_like(w0), torch.zeros_like(w0)
+    out = []
+    for t, gr in enumerate(grads, start=1):
+        if wd:
+            w = keras_decay(w, lr, wd)
+        m = m + (gr - m) * (1.0 - b1)
+        v = v + (gr * gr - v) * (1.0 - b2)
+        vv = v
+        if amsgrad:
+            vh = torch.maximum(vh, v)
+            vv = vh
+        if torch_eps:
+            w = w - lr / (1.0 - b1 ** t) * m / (torch.sqrt(vv / (1.0 - b2 ** t)) + eps)
+        else:
+            alpha = lr * math.sqrt(1.0 - b2 ** t) / (1.0 - b1 ** t)
+            w = w - m * alpha / (torch.sqrt(vv) + eps)
+        out.append(w.clone())
+    return out
+
+
+def keras_nadam(w0, grads, lr, b1, b2, eps):
+    # Keras 3 Nadam (keras/src/optimizers/nadam.py), by hand: the product
+    # u_product is multiplied by u_t once per step before the update.
+    w, m, v = w0.clone(), torch.zeros_like(w0), torch.zeros_like(w0)
+    uprod = 1.0
+    out = []
+    for t, gr in enumerate(grads, start=1):
+        uprod = uprod * (b1 * (1.0 - 0.5 * 0.96 ** t))
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** t)
+        u_t1 = b1 * (1.0 - 0.5 * 0.96 ** (t + 1))
+        uprod1 = uprod * u_t1
+        m = m + (gr - m) * (1.0 - b1)
+        v = v + (gr * gr - v) * (1.0 - b2)
+        mhat = u_t1 * m / (1.0 - uprod1) + (1.0 - u_t) * gr / (1.0 - uprod)
+        vhat = v / (1.0 - b2 ** t)
+        w = w - mhat * lr / (torch.sqrt(vhat) + eps)
+        out.append(w.clone())
+    return out
+
+
+def torch113_nadam(w0, grads, lr, b1, b2, eps, psi):
+    # torch 1.13's NAdam (torch/optim/nadam.py _single_tensor_nadam) by hand,
+    # including its mu_product_next = mu_product * mu * mu_next.
+    w, m, v = w0.clone(), torch.zeros_like(w0), torch.zeros_like(w0)
+    mp = 1.0
+    out = []
+    for t, gr in enumerate(grads, start=1):
+        mu = b1 * (1.0 - 0.5 * 0.96 ** (t * psi))
+        mu1 = b1 * (1.0 - 0.5 * 0.96 ** ((t + 1) * psi))
+        mp = mp * mu
+        mpn = mp * mu * mu1
+        m = b1 * m + (1.0 - b1) * gr
+        v = b2 * v + (1.0 - b2) * gr * gr
+        denom = torch.sqrt(v / (1.0 - b2 ** t)) + eps
+        w = w - lr * (1.0 - mu) / (1.0 - mp) * gr / denom
+        w = w - lr * mu1 / (1.0 - mpn) * m / denom
+        out.append(w.clone())
+    return out
+
+
+def keras_adagrad(w0, grads, lr, init, eps, wd=0.0, torch_eps=False):
+    # Keras 3 Adagrad (keras/src/optimizers/adagrad.py), by hand.
+    w, a = w0.clone(), torch.full_like(w0, init)
+    out = []
+    for gr in grads:
+        if wd:
+            w = keras_decay(w, lr, wd)
+        a = a + gr * gr
+        if torch_eps:
+            w = w - lr * gr / (torch.sqrt(a) + eps)
+        else:
+            w = w - lr * gr / torch.sqrt(a + eps)
+        out.append(w.clone())
+    return out
+
+
+def keras_sgd_wd(w0, grads, lr, momentum, wd):
+    w, m = w0.clone(), torch.zeros_like(w0)
+    out = []
+    for gr in grads:
+        w = keras_decay(w, lr, wd)
+        m = -gr * lr + m * momentum
+        w = w + m
+        out.append(w.clone())
+    return out
+
+
+def optimizer2_cases():
+    """Issue 13's optimizers: the fields of optimizers.json's optimizer
+    cases (optimizer, form, lr, beta1, beta2, eps, w0, grads, params, note),
+    with optimizer "adamw" | "adam" | "nadam" | "adagrad" | "sgd" and, as
+    applicable, weight_decay, amsgrad (0 or 1), initial_accumulator_value,
+    momentum, momentum_decay (torch NAdam's psi). w0 (3,4); grads: 8
+    tensors (3,4) whose scale falls from step to step, so that AMSGrad's
+    running maximum of v differs from v; params after each step. Every
+    parameter is named "w" in the Go tests, so it decays.
+
+    The form "torch113" (nadam only) is torch 1.13's NAdam, which matches
+    no other form: see keras_nadam and torch113_nadam."""
+    g = gen(5000)
+    w0 = randn(g, 3, 4)
+    grads = [randn(g, 3, 4) * (2.0 - 0.25 * k) for k in range(8)]
+    grads[0][0, 0] = 1e-6
+    grads[3][1, 1] = 0.0
+    base = {"w0": T(w0), "grads": Ts(grads)}
+    cases = []
+
+    def add(name, fields, params):
+        c = {"name": name, "kind": "optimizer"}
+        c.update(fields)
+        c.update(base)
+        c["params"] = Ts(params)
+        cases.append(c)
+
+    b1, b2 = 0.9, 0.99
+    lr, wd, eps = 0.01, 0.1, 1e-7
+    hp = {"optimizer": "adamw", "lr": lr, "beta1": b1, "beta2": b2, "eps": eps, "weight_decay": wd}
+    tser = torch_series(lambda p: torch.optim.AdamW(p, lr=lr, betas=(b1, b2), eps=eps, weight_decay=wd), w0, grads)
+    hser = keras_adam_full(w0, grads, lr, b1, b2, eps, wd=wd, torch_eps=True)
+    assert maxdiff(tser, hser) < 1e-13, maxdiff(tser, hser)
+    add("adamw_torch", dict(hp, form="torch",
+        note="torch.optim.AdamW: w *= 1 - lr*wd; then Adam with eps outside sqrt(vhat). Keras's decay w -= w*wd*lr is the same (checked by hand to 1e-13)."),
+        tser)
+    kser = keras_adam_full(w0, grads, lr, b1, b2, eps, wd=wd)
+    add("adamw_keras", dict(hp, form="keras", max_abs_diff_vs_torch=maxdiff(kser, tser),
+        note="Keras 3 AdamW by hand: w -= w*wd*lr; then Keras Adam (epsilon-hat form)."), kser)
+
+    hp = {"optimizer": "adam", "lr": lr, "beta1": b1, "beta2": b2, "eps": eps, "amsgrad": 1}
+    tser = torch_series(lambda p: torch.optim.Adam(p, lr=lr, betas=(b1, b2), eps=eps, amsgrad=True), w0, grads)
+    plain = torch_series(lambda p: torch.optim.Adam(p, lr=lr, betas=(b1, b2), eps=eps), w0, grads)
+    assert maxdiff(tser, plain) > 1e-4, maxdiff(tser, plain)  # the maximum matters
+    hser = keras_adam_full(w0, grads, lr, b1, b2, eps, amsgrad=True, torch_eps=True)
+    assert maxdiff(tser, hser) < 1e-13, maxdiff(tser, hser)
+    add("adam_amsgrad_torch", dict(hp, form="torch",
+        note="torch.optim.Adam(amsgrad=True): vmax = max(vmax, v); w -= lr/(1-b1^t) * m/(sqrt(vmax/(1-b2^t)) + eps)"), tser)
+    kser = keras_adam_full(w0, grads, lr, b1, b2, eps, amsgrad=True)
+    add("adam_amsgrad_keras", dict(hp, form="keras", max_abs_diff_vs_torch=maxdiff(kser, tser),
+        note="Keras 3 Adam(amsgrad=True) by hand: v_hat = max(v_hat, v); w -= alpha*m/(sqrt(v_hat)+eps)"), kser)
+
+    hp = {"optimizer": "nadam", "lr": lr, "beta1": b1, "beta2": b2, "eps": eps}
+    kser = keras_nadam(w0, grads, lr, b1, b2, eps)
+    tser = torch_series(lambda p: torch.optim.NAdam(p, lr=lr, betas=(b1, b2), eps=eps, momentum_decay=1.0), w0, grads)
+    hser = torch113_nadam(w0, grads, lr, b1, b2, eps, 1.0)
+    assert maxdiff(tser, hser) < 1e-13, maxdiff(tser, hser)
+    add("nadam_keras", dict(hp, form="keras", max_abs_diff_vs_torch=maxdiff(kser, tser),
+        note="Keras 3 Nadam by hand: u_t = b1*(1-0.5*0.96^t); P_t = u_1*...*u_t; m_hat = u_{t+1}*m/(1-P_t*u_{t+1}) + (1-u_t)*g/(1-P_t); "
+             "w -= lr*m_hat/(sqrt(v/(1-b2^t)) + eps). Equal to current torch NAdam with momentum_decay=1; not to torch 1.13's."), kser)
+    add("nadam_torch113", dict(hp, form="torch113", momentum_decay=1.0,
+        note="torch 1.13 torch.optim.NAdam(momentum_decay=1): as Keras 3 but with mu_product_next = mu_product*mu*mu_next "
+             "(mu_t multiplied in twice; fixed in later torch)."), tser)
+
+    init = 0.1
+    hp = {"optimizer": "adagrad", "lr": 0.1, "initial_accumulator_value": init, "eps": eps}
+    tser = torch_series(lambda p: torch.optim.Adagrad(p, lr=0.1, initial_accumulator_value=init, eps=eps), w0, grads)
+    hser = keras_adagrad(w0, grads, 0.1, init, eps, torch_eps=True)
+    assert maxdiff(tser, hser) < 1e-13, maxdiff(tser, hser)
+    add("adagrad_torch", dict(hp, form="torch",
+        note="torch.optim.Adagrad(lr_decay=0): a += g^2; w -= lr*g/(sqrt(a)+eps)"), tser)
+    kser = keras_adagrad(w0, grads, 0.1, init, eps)
+    add("adagrad_keras", dict(hp, form="keras", max_abs_diff_vs_torch=maxdiff(kser, tser),
+        note="Keras 3 Adagrad by hand: a += g^2; w -= lr*g/sqrt(a+eps)"), kser)
+    kser = keras_adagrad(w0, grads, 0.1, init, eps, wd=0.05)
+    add("adagrad_wd_keras", dict(hp, form="keras", weight_decay=0.05,
+        note="Keras 3 Adagrad with weight_decay by hand: w -= w*wd*lr; then the update."), kser)
+
+    # Plain SGD: torch's coupled L2 (g + wd*w) equals Keras's decoupled decay.
+    tser = torch_series(lambda p: torch.optim.SGD(p, lr=0.1, weight_decay=0.2), w0, grads)
+    hp = {"optimizer": "sgd", "lr": 0.1, "momentum": 0.0, "nesterov": 0, "weight_decay": 0.2}
+    add("sgd_wd_torch", dict(hp, form="torch",
+        note="torch.optim.SGD(weight_decay): w -= lr*(g + wd*w), which for plain SGD is Keras's w -= w*wd*lr; w -= lr*g"), tser)
+    kser = keras_sgd_wd(w0, grads, 0.1, 0.9, 0.2)
+    add("sgd_momentum_wd_keras", dict(hp, form="keras", momentum=0.9,
+        note="Keras SGD(momentum=0.9, weight_decay) by hand: w -= w*wd*lr; m = momentum*m - lr*g; w += m"), kser)
+    return cases
+
+
+# ---------------------------------------------------------------- losses2 (issue 13)
+
+def loss2_cases():
+    """Fields per case (kind "loss"): loss (Keras name), pred (4,3),
+    target (4,3), value (the mean loss, a number), grad (4,3) = d value /
+    d pred by autograd, note; delta for huber.
+
+    mean_absolute_error: F.l1_loss (reduction "mean"); the differences avoid
+    0, where |x| has a kink. huber: F.huber_loss(delta) with elements on
+    both sides of delta. kl_divergence: Keras's clip(t, 1e-7, 1) and
+    clip(p, 1e-7, 1), then F.kl_div(log p, t, reduction="batchmean") =
+    sum(t*(log t - log p))/rows; the clipping is applied in torch before the
+    call, and the target row with a 0 exercises it."""
+    g = gen(6000)
+    cases = []
+    pred = randn(g, 4, 3)
+    target = randn(g, 4, 3)
+    assert float((pred - target).abs().min()) > 1e-3
+    for name, fn, extra in (
+        ("mean_absolute_error", lambda p: torch.nn.functional.l1_loss(p, target), {}),
+        ("huber", lambda p: torch.nn.functional.huber_loss(p, target, delta=1.0), {"delta": 1.0}),
+        ("huber", lambda p: torch.nn.functional.huber_loss(p, target, delta=0.5), {"delta": 0.5}),
+    ):
+        d = (pred - target).abs()
+        if "delta" in extra:
+            assert float((d - extra["delta"]).abs().min()) > 1e-3
+            assert bool((d < extra["delta"]).any()) and bool((d > extra["delta"]).any())
+        p = pred.clone().requires_grad_(True)
+        v = fn(p)
+        v.backward()
+        c = {"name": name + "".join("_delta%g" % x for x in extra.values()), "kind": "loss", "loss": name,
+             "note": "torch.nn.functional.%s, reduction mean" % ("l1_loss" if name == "mean_absolute_error" else "huber_loss"),
+             "pred": T(pred), "target": T(target), "value": F(v), "grad": T(p.grad)}
+        c.update(extra)
+        cases.append(c)
+    probs = torch.softmax(randn(g, 4, 3), dim=-1)
+    tdist = torch.softmax(randn(g, 4, 3) * 2, dim=-1)
+    tdist[2] = torch.tensor([0.0, 0.3, 0.7])
+    p = probs.clone().requires_grad_(True)
+    tc = tdist.clamp(KERAS_EPS, 1.0)
+    v = torch.nn.functional.kl_div(torch.log(p.clamp(KERAS_EPS, 1.0)), tc, reduction="batchmean")
+    v.backward()
+    cases.append({"name": "kl_divergence", "kind": "loss", "loss": "kl_divergence",
+                  "note": "Keras kl_divergence: t = clip(target, 1e-7, 1), p = clip(pred, 1e-7, 1), sum(t*log(t/p)) over the last "
+                          "axis, mean over rows; as torch kl_div(log p, t, reduction='batchmean') on the clipped values.",
+                  "pred": T(probs), "target": T(tdist), "value": F(v), "grad": T(p.grad)})
+    return cases
+
+
 # ---------------------------------------------------------------- dense
 
 def dense_cases():
@@ -650,6 +891,8 @@ def main():
     write(out, "softmax_ce", softmax_ce_cases())
     write(out, "optimizers", optimizer_cases())
     write(out, "dense", dense_cases())
+    write(out, "optimizers2", optimizer2_cases())
+    write(out, "losses2", loss2_cases())
 
 
 if __name__ == "__main__":

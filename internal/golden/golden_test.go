@@ -28,6 +28,11 @@ var schemas = map[string]schema{
 			"bce_keras_loss", "bce_logits_loss", "mse_loss"},
 		strings: []string{"reduction", "probs_from"},
 	},
+	"loss": {
+		tensors: []string{"pred", "target", "grad"},
+		numbers: []string{"value"},
+		strings: []string{"loss"},
+	},
 	"optimizer": {
 		tensors:   []string{"w0"},
 		sequences: []string{"grads", "params"},
@@ -50,9 +55,12 @@ var optimizerNumbers = map[string][]string{
 	"adam":    {"beta1", "beta2", "eps"},
 	"sgd":     {"momentum", "nesterov"},
 	"rmsprop": {"rho", "eps"},
+	"adamw":   {"beta1", "beta2", "eps", "weight_decay"},
+	"nadam":   {"beta1", "beta2", "eps"},
+	"adagrad": {"initial_accumulator_value", "eps"},
 }
 
-var expectedFiles = []string{"batchnorm", "dense", "optimizers", "softmax_ce"}
+var expectedFiles = []string{"batchnorm", "dense", "losses2", "optimizers", "optimizers2", "softmax_ce"}
 
 func TestAllFilesWellFormed(t *testing.T) {
 	names, err := Names()
