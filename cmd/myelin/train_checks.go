@@ -69,15 +69,8 @@ func setClipping(opt optimizers.Optimizer, norm, value float64) error {
 	if norm == 0 && value == 0 {
 		return nil
 	}
-	var c *optimizers.Clip
-	switch o := opt.(type) { // the optimizers share Clip by embedding it
-	case *optimizers.Adam:
-		c = &o.Clip
-	case *optimizers.SGD:
-		c = &o.Clip
-	case *optimizers.RMSprop:
-		c = &o.Clip
-	default:
+	c := optimizers.ClipOf(opt)
+	if c == nil {
 		return usagef("--clipnorm and --clipvalue: optimizer %s does not clip", opt.Name())
 	}
 	c.ClipNorm, c.GlobalClipNorm, c.ClipValue = norm, 0, value
