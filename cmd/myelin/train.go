@@ -61,12 +61,12 @@ interrupted run's --out unless --out is given again.
 --clipnorm and --clipvalue clip the gradients before each update (Keras's
 clipnorm, per weight, and clipvalue); give at most one.
 
-` + outputRule,
+` + extrasUsage + "\n" + outputRule,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 		epochs := fs.Int("epochs", 5, "number of `epochs`")
 		batch := fs.Int("batch-size", 32, "samples per training `step`")
 		lr := fs.Float64("lr", 0, "learning `rate` (0: the optimizer's default, 0.001 for adam)")
-		optName := fs.String("optimizer", "adam", "optimizer: adam, sgd or rmsprop")
+		optName := fs.String("optimizer", "adam", "optimizer: adam, adamw, nadam, sgd, rmsprop or adagrad")
 		clipNorm := fs.Float64("clipnorm", 0, "rescale each weight's gradient to an L2 norm of at most `c` (0: off)")
 		clipValue := fs.Float64("clipvalue", 0, "clamp each gradient element to [-`v`, v] (0: off)")
 		seed := fs.Uint64("seed", 1, "random `seed` for weights, shuffling and dropout")
@@ -81,6 +81,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
 		reportDir := fs.String("report", "", "write plots, CSV files and a self-contained index.html of the run to `dir`")
 		ckpt := checkpointFlags(fs)
+		extras := extraFlags(fs)
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
 				return usagef("unexpected arguments %q", e.args)
@@ -91,11 +92,17 @@ clipnorm, per weight, and clipvalue); give at most one.
 			if err := checkTrainFlags(*epochs, *batch, *verbose, *lr, *valSplit, *clipNorm, *clipValue); err != nil {
 				return err
 			}
+			if err := extras.check(); err != nil {
+				return err
+			}
 			if *arch != "" && *noBN {
 				return usagef("--no-batchnorm applies to the founding model, not to --arch")
 			}
 			if err := ckpt.checkEpochs(*epochs); err != nil {
 				return err
+			}
+			if ckpt.ck != nil && *extras.schedule == "cosine" && ckpt.ck.Metadata["flag/epochs"] != strconv.Itoa(*epochs) {
+				return usagef("--epochs: a run with --lr-schedule cosine decays over its --epochs (%s), which a resumed run keeps", ckpt.ck.Metadata["flag/epochs"])
 			}
 			for _, f := range []struct{ flag, dir string }{{"report", *reportDir}, {"checkpoint-dir", *ckpt.dir}, {"tensorboard", *tbDir}} {
 				if err := prepareDir(f.flag, f.dir); err != nil {
@@ -131,6 +138,9 @@ clipnorm, per weight, and clipvalue); give at most one.
 				opt.SetLearningRate(*lr)
 			}
 			if err := setClipping(opt, *clipNorm, *clipValue); err != nil {
+				return err
+			}
+			if err := extras.setDecay(opt); err != nil {
 				return err
 			}
 			// Record the learning rate in use, not 0 for "the default", in
@@ -176,9 +186,21 @@ clipnorm, per weight, and clipvalue); give at most one.
 				defer tb.Close() // Fit skips OnTrainEnd when it fails
 				callbacks = append(callbacks, tb)
 			}
-			steps := *epochs * ((int(float64(ds.train.N)*(1-*valSplit)) + *batch - 1) / max(*batch, 1))
+			perEpoch := (nTrain + *batch - 1) / max(*batch, 1)
+			steps := *epochs * perEpoch
 			rep := newTrainReport(*reportDir, m, ds.test, steps, progress, *verbose) // nil without --report
 			callbacks = append(callbacks, rep.callbacks()...)
+			monitor := "loss"
+			if *valSplit > 0 {
+				monitor = "val_loss"
+			}
+			// *lr is the run's base rate (recorded on --resume), not the
+			// rate a schedule left in a resumed optimizer.
+			more, err := extras.callbacks(*lr, steps, perEpoch, monitor)
+			if err != nil {
+				return err
+			}
+			callbacks = append(callbacks, more...) // before the checkpoints, which save their state
 			if mc := ckpt.callback(fs); mc != nil {
 				callbacks = append(callbacks, mc)
 			}

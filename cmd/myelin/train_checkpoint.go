@@ -28,7 +28,8 @@ type trainCheckpoint struct {
 var resumedFlags = []string{
 	"data", "data-dir", "arch", "no-batchnorm", "optimizer", "lr", "seed",
 	"batch-size", "validation-split", "epochs", "checkpoint-every", "keep",
-	"out", "clipnorm", "clipvalue",
+	"out", "clipnorm", "clipvalue", "weight-decay", "lr-schedule", "warmup-steps",
+	"lr-decay-rate", "early-stopping", "reduce-lr-on-plateau", "csv-log",
 }
 
 var mayChange = map[string]bool{"epochs": true, "checkpoint-every": true, "keep": true, "out": true}
@@ -36,7 +37,11 @@ var mayChange = map[string]bool{"epochs": true, "checkpoint-every": true, "keep"
 // addedLater are the resumed flags that checkpoints written before they
 // were recorded lack: such a run had no clipping, and its --out is not
 // known, so the flag's value (or default) is used.
-var addedLater = map[string]bool{"out": true, "clipnorm": true, "clipvalue": true}
+var addedLater = map[string]bool{
+	"out": true, "clipnorm": true, "clipvalue": true, "weight-decay": true, "lr-schedule": true,
+	"warmup-steps": true, "lr-decay-rate": true, "early-stopping": true, "reduce-lr-on-plateau": true,
+	"csv-log": true,
+}
 
 func checkpointFlags(fs *flag.FlagSet) *trainCheckpoint {
 	return &trainCheckpoint{
