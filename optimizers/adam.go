@@ -100,32 +100,18 @@ func (o *Adam) Step(params []*autodiff.Var) error {
 	for i, p := range params {
 		m, v := o.slot(p, 0), o.slot(p, 1)
 		s := o.scale[i]
-		if p.DType() == tensor.Float32 && o.ClipValue == 0 {
-			// The same arithmetic, vectorized (kernel.AdamStep's doc is adamStep's loop).
+		// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + ε), with g scaled
+		// by s and clipped to ClipValue (see kernel.AdamStep for the loop).
+		// c1 = 1−β1 and c2 = 1−β2 are taken in float64: in float32, 1−β2
+		// after rounding β2 = 0.999 would be off by 1.3e-5 relative.
+		if p.DType() == tensor.Float32 {
 			kernel.AdamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
-				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s))
-		} else if p.DType() == tensor.Float32 {
-			adamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
 				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s), float32(o.ClipValue))
 		} else {
-			adamStep(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(),
+			kernel.AdamStep64(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(),
 				a, r, o.Epsilon, 1-o.Beta1, 1-o.Beta2, s, o.ClipValue)
 		}
 	}
 	o.iterations++
 	return nil
-}
-
-// adamStep updates the moments m, v and then w from g:
-// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + eps). The caller
-// computes c1 = 1−β1 and c2 = 1−β2 in float64: in float32, 1−β2 after
-// rounding β2 = 0.999 would be off by 1.3e-5 relative.
-func adamStep[T float](w, g, m, v []T, a, r, eps, c1, c2, s, cv T) {
-	for i := range w {
-		gi := clipGrad(g[i], s, cv)
-		mi := flushSubnormal(m[i] + (gi-m[i])*c1)
-		vi := flushSubnormal(v[i] + (gi*gi-v[i])*c2)
-		m[i], v[i] = mi, vi
-		w[i] -= a * mi / (sqrt(vi)*r + eps)
-	}
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -21,8 +22,12 @@ type namedSgemm struct {
 	fn   sgemmFunc
 }
 
-// blockedWith runs the blocked driver with kernel kern.
-func blockedWith(kern *gemmKernel) sgemmFunc {
+// blockedWith runs the blocked driver with kernel kern on the default
+// pool, as Sgemm does.
+func blockedWith(kern *gemmKernel) sgemmFunc { return blockedOn(defaultPool, kern) }
+
+// blockedOn runs the blocked driver with kernel kern on pool pl.
+func blockedOn(pl *pool, kern *gemmKernel) sgemmFunc {
 	return func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 		if m == 0 || n == 0 {
@@ -32,7 +37,7 @@ func blockedWith(kern *gemmKernel) sgemmFunc {
 			scaleC(m, n, beta, c, ldc)
 			return
 		}
-		sgemmBlocked(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmBlocked(pl, kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }
 
@@ -176,11 +181,32 @@ func makeGemm(tc gemmCase, rng *rand.Rand) *gemmData {
 }
 
 // check runs fn on a fresh copy of C and reports the first few errors.
+// It must run on the test's goroutine; others call problems.
 func (d *gemmData) check(t *testing.T, name string, fn sgemmFunc, tc gemmCase) {
 	t.Helper()
+	report(t, d.problems(name, fn, tc))
+}
+
+// report fails t with each problem, and stops the test at maxProblems.
+func report(t *testing.T, problems []string) {
+	t.Helper()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(problems) >= maxProblems {
+		t.FailNow()
+	}
+}
+
+// maxProblems is how many wrong elements a check lists before it stops.
+const maxProblems = 5
+
+// problems runs fn on a fresh copy of C and describes up to maxProblems
+// elements that are wrong or were written outside C.
+func (d *gemmData) problems(name string, fn sgemmFunc, tc gemmCase) []string {
 	c := append([]float32(nil), d.c0...)
 	fn(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c[d.cStart:], d.ldc)
-	bad := 0
+	var out []string
 	for idx, v := range c {
 		off := idx - d.cStart
 		i, j := -1, -1
@@ -189,20 +215,19 @@ func (d *gemmData) check(t *testing.T, name string, fn sgemmFunc, tc gemmCase) {
 		}
 		if off < 0 || i >= tc.m || j >= tc.n {
 			if math.Float32bits(v) != math.Float32bits(d.c0[idx]) {
-				t.Errorf("%s %v: wrote outside C at offset %d: got %v, want untouched %v", name, tc, off, v, d.c0[idx])
-				bad++
+				out = append(out, fmt.Sprintf("%s %v: wrote outside C at offset %d: got %v, want untouched %v", name, tc, off, v, d.c0[idx]))
 			}
 		} else {
 			want, bound := d.want[i*tc.n+j], d.bound[i*tc.n+j]
 			if e := math.Abs(float64(v) - want); !(e <= bound) {
-				t.Errorf("%s %v: C[%d,%d] got %v, want %v (error %.3g > bound %.3g)", name, tc, i, j, v, want, e, bound)
-				bad++
+				out = append(out, fmt.Sprintf("%s %v: C[%d,%d] got %v, want %v (error %.3g > bound %.3g)", name, tc, i, j, v, want, e, bound))
 			}
 		}
-		if bad >= 5 {
-			t.FailNow()
+		if len(out) >= maxProblems {
+			break
 		}
 	}
+	return out
 }
 
 // sampledSizes sweeps each of m, n, k over 1..67 with the other two at a
@@ -294,8 +319,8 @@ func TestSgemmBlockEdges(t *testing.T) {
 // TestSgemmDeterministic checks that the bits of C do not depend on
 // GOMAXPROCS, with the parallel path forced on.
 func TestSgemmDeterministic(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	defer forceParallel()()
+	setProcs(t, runtime.GOMAXPROCS(0))
+	forceParallel(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	sizes := [][3]int{{32, 64, 784}, {784, 64, 32}, {100, 300, 70}, {257, 129, 300}, {5, 700, 40}}
 	for _, impl := range implementations()[1:] {
@@ -325,108 +350,192 @@ func TestSgemmDeterministic(t *testing.T) {
 
 // TestSgemmWithoutHelpers holds every helper back and checks that parallel
 // products still finish, correctly, on the caller alone: the caller waits
-// for the items helpers took, never for helpers to show up.
+// for the items helpers took, never for helpers to show up. It runs more
+// products than the helpers' queue holds, so offers are refused too.
 func TestSgemmWithoutHelpers(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	defer forceParallel()()
-	fn := parallelGo()
-	hold := make(chan struct{})
-	wait := func() { <-hold }
-	helperStart.Store(&wait)
-	defer func() {
-		helperStart.Store(nil)
-		close(hold)
-	}()
+	setProcs(t, 4)
+	forceParallel(t)
+	pl := testPool(t)
+	pl.stallBackoff = 0
+	hold, held := make(chan struct{}), make(chan struct{})
+	var holdOnce sync.Once
+	var claims atomic.Int64
+	pl.helperStart = func() {
+		holdOnce.Do(func() { close(held) })
+		<-hold
+	}
+	pl.helperClaimed = func() { claims.Add(1) }
+	t.Cleanup(func() { close(hold) }) // runs before the pool's close
+	fn := blockedOn(pl, goKernel8x32())
 	rng := rand.New(rand.NewPCG(11, 12))
-	finished := make(chan struct{})
+	finished := make(chan []string, 1)
 	go func() {
-		defer close(finished)
-		// Twice the size of the helpers' queue, so it fills up too.
-		for i := 0; i < 2*maxWorkers; i++ {
+		var problems []string
+		for i := 0; i < 2*maxWorkers && len(problems) == 0; i++ {
 			// Small (the Go kernel under -race is slow), one with B shared.
 			for _, sz := range [][3]int{{16, 64, 40}, {136, 40, 20}, {40, 16, 9}} {
 				tc := gemmCase{transA: i%2 == 1, m: sz[0], n: sz[1], k: sz[2], alpha: 1, beta: 0.5}
-				makeGemm(tc, rng).check(t, "go-8x32", fn, tc)
+				problems = append(problems, makeGemm(tc, rng).problems("go-8x32", fn, tc)...)
 			}
 		}
+		finished <- problems
 	}()
 	select {
-	case <-finished:
+	case problems := <-finished:
+		report(t, problems)
 	case <-time.After(2 * time.Minute):
-		t.Fatal("Sgemm waited for helpers that were held back")
+		t.Fatal("products with every helper held back did not finish within 2 minutes: the caller waited for helpers")
+	}
+	// The event the test is about must have happened: a helper took a job
+	// and was held, without claiming anything, and the queue filled up.
+	select {
+	case <-held:
+	case <-time.After(time.Minute):
+		t.Fatal("no helper took an offered job within a minute, so none was held back")
+	}
+	if n := claims.Load(); n != 0 {
+		t.Errorf("held-back helpers claimed %d items, want 0", n)
+	}
+	if n := pl.parallel.Load(); n != 2*maxWorkers*3 {
+		t.Errorf("%d products were shared out, want all %d", n, 2*maxWorkers*3)
+	}
+	if n := len(pl.work); n != maxWorkers {
+		t.Errorf("the helpers' queue holds %d offers, want it full (%d)", n, maxWorkers)
 	}
 }
 
-// parallelGo returns the blocked driver with the Go 8×32 kernel: the
+// goKernel8x32 is the Go micro-kernel shaped as the AVX-512 one: the
 // parallel path on every platform (with noasm, Sgemm itself is serial).
-func parallelGo() sgemmFunc {
-	return blockedWith(&gemmKernel{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)})
+func goKernel8x32() *gemmKernel {
+	return &gemmKernel{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)}
 }
 
-// forceParallel makes every product parallel, stalls or not, until the
-// returned function is called.
-func forceParallel() func() {
-	oldW, oldB := parMinWork, stallBackoff
-	parMinWork, stallBackoff = 1, 0
-	serialUntil.Store(0)
-	return func() { parMinWork, stallBackoff = oldW, oldB }
+// setProcs sets GOMAXPROCS to n for the test.
+func setProcs(t *testing.T, n int) {
+	old := runtime.GOMAXPROCS(n)
+	t.Cleanup(func() { runtime.GOMAXPROCS(old) })
+}
+
+// forceParallel makes every product parallel, on the default pool stalls
+// or not, for the test.
+func forceParallel(t *testing.T) {
+	oldW, oldB := parMinWork, defaultPool.stallBackoff
+	parMinWork, defaultPool.stallBackoff = 1, 0
+	defaultPool.serialUntil.Store(0)
+	t.Cleanup(func() {
+		parMinWork, defaultPool.stallBackoff = oldW, oldB
+		defaultPool.serialUntil.Store(0)
+	})
+}
+
+// testPool returns a pool of the test's own, so that what the test leaves
+// in its queue or its helpers never reaches another test. Its helpers exit
+// at the end of the test (once the test's own cleanups have let them go).
+func testPool(t *testing.T) *pool {
+	pl := newPool()
+	t.Cleanup(pl.close)
+	return pl
 }
 
 // TestSgemmStalledHelper stops the helper in the middle of an item, as
-// the host does when it takes the helper's core: the product still comes
-// out right, and the products after it run alone until stallBackoff has
-// passed.
+// the host does when it takes the helper's core, for longer than the
+// stall rule needs: the product still comes out right, and the products
+// after it run alone.
 func TestSgemmStalledHelper(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	oldW, oldB := parMinWork, stallBackoff
-	parMinWork, stallBackoff = 1, time.Hour
-	serialUntil.Store(0)
-	claimed, stall := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	onClaim := func() {
-		once.Do(func() { close(claimed) })
-		<-stall
+	setProcs(t, 2)
+	oldW := parMinWork
+	parMinWork = 1
+	t.Cleanup(func() { parMinWork = oldW })
+	pl := testPool(t)
+	pl.stallBackoff = time.Hour
+
+	claimed, release := make(chan struct{}), make(chan struct{})
+	noClaim := make(chan struct{})
+	waiting := make(chan time.Duration, 1) // the caller's own time, once it waits
+	var claimOnce sync.Once
+	var ownStart time.Time // written and read by the caller only
+	pl.helperClaimed = func() {
+		claimOnce.Do(func() { close(claimed) })
+		<-release
 	}
-	waitClaim := func() { <-claimed }
-	helperClaimed.Store(&onClaim)
-	callerStart.Store(&waitClaim)
-	defer func() {
-		helperClaimed.Store(nil)
-		callerStart.Store(nil)
-		parMinWork, stallBackoff = oldW, oldB
-		serialUntil.Store(0)
-	}()
-	fn := parallelGo()
+	pl.callerStart = func() {
+		select {
+		case <-claimed:
+		case <-time.After(time.Minute):
+			close(noClaim) // the product goes on; the test fails
+		}
+		ownStart = time.Now()
+	}
+	pl.callerWaits = func() {
+		select {
+		case waiting <- time.Since(ownStart):
+		default:
+		}
+	}
+	var releaseOnce sync.Once
+	letGo := func() { releaseOnce.Do(func() { close(release) }) }
+	t.Cleanup(letGo) // runs before the pool's close
+
+	fn := blockedOn(pl, goKernel8x32())
 	rng := rand.New(rand.NewPCG(13, 14))
-	// Small, so that the caller's own items take far less than the wait
-	// (the Go kernel under -race is slow).
 	tc := gemmCase{m: 32, n: 64, k: 16, alpha: 1, beta: 0.5}
 	d := makeGemm(tc, rng)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.check(t, "go-8x32", fn, tc)
-	}()
+	done := make(chan []string, 1)
+	go func() { done <- d.problems("go-8x32", fn, tc) }()
+
 	// The caller starts once the helper holds an item, does the others,
-	// and waits for the helper's item far longer than stallWait.
-	<-claimed
-	time.Sleep(50 * time.Millisecond)
-	callerStart.Store(nil)
-	helperClaimed.Store(nil)
-	close(stall)
-	<-done
-	if !helpersStalled() {
-		t.Fatal("the helper held up the caller for 50ms, and products still go parallel")
+	// and waits for the helper's. Hold it past both bounds of the stall
+	// rule, measured from the moment the caller started waiting: the
+	// caller's own time as seen here is at least what it measured.
+	select {
+	case own := <-waiting:
+		time.Sleep(stallWait + 2*own + time.Millisecond)
+	case <-noClaim:
+		t.Fatal("no helper claimed an item of the product within a minute")
+	case <-time.After(2 * time.Minute):
+		t.Fatal("the caller did not start waiting for the helper's item within 2 minutes")
 	}
-	before := parallelProducts.Load()
+	letGo()
+	select {
+	case problems := <-done:
+		report(t, problems)
+	case <-time.After(time.Minute):
+		t.Fatal("the product did not finish within a minute of letting the helper go")
+	}
+	if !pl.stalled() {
+		t.Fatal("the helper held the caller up past the stall rule, and products still go parallel")
+	}
+	before := pl.parallel.Load()
 	d.check(t, "go-8x32", fn, tc)
-	if parallelProducts.Load() != before {
-		t.Errorf("after a stall a product was shared out to helpers")
+	if n := pl.parallel.Load() - before; n != 0 {
+		t.Errorf("after a stall, %d products were shared out to helpers, want 0", n)
+	}
+}
+
+// TestStallRule checks noteWait's rule on its own: a wait counts as a
+// stall when it is longer than stallWait and than twice the caller's own
+// share.
+func TestStallRule(t *testing.T) {
+	for _, tt := range []struct {
+		wait, own time.Duration
+		want      bool
+	}{
+		{stallWait / 2, 0, false},
+		{2 * stallWait, stallWait, false},
+		{2*stallWait + 1, stallWait, true},
+		{time.Second, time.Millisecond, true},
+	} {
+		pl := newPool()
+		pl.stallBackoff = time.Hour
+		pl.noteWait(tt.wait, tt.own)
+		if got := pl.stalled(); got != tt.want {
+			t.Errorf("wait %v after own %v: stalled() = %v, want %v", tt.wait, tt.own, got, tt.want)
+		}
 	}
 }
 
 func TestSgemmAllocs(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	setProcs(t, runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(9, 10))
 	sizes := [][3]int{{32, 64, 784}, {32, 10, 64}, {784, 64, 32}, {200, 200, 200}}
 	for _, procs := range []int{1, 4} {
@@ -573,8 +682,8 @@ func TestSmallKernelSameBits(t *testing.T) {
 		{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)},
 		{name: "go-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: goKernel(1, 64)},
 	}}
-	if gemmKernelInUse != nil && gemmSmallKernel != nil && gemmKernelInUse.edge && gemmSmallKernel.edge {
-		pairs = append(pairs, [2]*gemmKernel{gemmKernelInUse, gemmSmallKernel})
+	if impl.gemm != nil && impl.gemmSmall != nil && impl.gemm.edge && impl.gemmSmall.edge {
+		pairs = append(pairs, [2]*gemmKernel{impl.gemm, impl.gemmSmall})
 	}
 	sizes := [][3]int{{9, 64, 784}, {5, 10, 64}, {3, 100, 600}, {17, 64, 64}, {2, 1, 3}}
 	for _, pr := range pairs {
