@@ -24,7 +24,8 @@
 // The implementations in use are the fields of one value of type backend,
 // impl. It starts as generic, the references; the package's single init
 // (cpu.go) reads the CPU's features once, through golang.org/x/sys/cpu,
-// and replaces the fields this CPU can run faster. Nothing changes impl
+// and replaces the fields this CPU can run faster (cpu_amd64.go says which
+// features each needs). Nothing changes impl
 // afterwards, so one process always computes the same bits for the same
 // inputs. The references stay in use everywhere when the package is built
 // with the "noasm" tag, on other architectures, or when the environment
