@@ -41,10 +41,10 @@ func BatchNorm(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64) (y 
 	invstd := tp.Alloc(dt, c)
 	acc := tp.Alloc(tensor.Float64, c).Float64s() // float64 sums, per feature
 	if is32(out) {
-		bnFwd(vec32, acc, out.Float32s(), xhat.Float32s(), mean.Float32s(), variance.Float32s(), invstd.Float32s(),
+		bnFwd(acc, out.Float32s(), xhat.Float32s(), mean.Float32s(), variance.Float32s(), invstd.Float32s(),
 			x.Value.Float32s(), valF32(gamma), valF32(beta), c, float32(eps))
 	} else {
-		bnFwd(bnVec[float64]{}, acc, out.Float64s(), xhat.Float64s(), mean.Float64s(), variance.Float64s(), invstd.Float64s(),
+		bnFwd(acc, out.Float64s(), xhat.Float64s(), mean.Float64s(), variance.Float64s(), invstd.Float64s(),
 			x.Value.Float64s(), valF64(gamma), valF64(beta), c, eps)
 	}
 	y = tp.Output(out, autodiff.Record{Op: batchNormOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{m, c}})
@@ -79,89 +79,27 @@ func valF64(v *autodiff.Var) []float64 {
 	return v.Value.Float64s()
 }
 
-// bnVec holds vector versions of the loops below for one element type;
-// each handles a prefix of the columns and returns its length (see the
-// kernel package). The zero bnVec has none: the Go loops do every column,
-// and each column gets the same bits either way.
-type bnVec[T Float] struct {
-	colSums  func(s []float64, x []T, c int) int
-	colSqDev func(s []float64, x, mean []T, c int) int
-	normRows func(y, xhat, x, mean, invstd, gamma, beta []T, c int) int
-	bwdSums  func(sdy, sdyx, dy, xhat []T, c int) int
-	bwdInput func(dx, dy, xhat, k, sdy, sdyx []T, c int) int
-}
-
-// vec32 is float32's; tests swap in the zero bnVec to compare.
-var vec32 = bnVec[float32]{
-	colSums:  kernel.ColSums,
-	colSqDev: kernel.ColSqDev,
-	normRows: kernel.NormalizeRows,
-	bwdSums:  kernel.BNBackwardSums,
-	bwdInput: kernel.BNBackwardInput,
-}
-
 // bnFwd computes the statistics in two passes (mean, then the mean squared
 // deviation, so the variance is never negative), accumulating in float64.
 //
 // acc is scratch of c float64s; it comes from the tape rather than the
-// stack because the vector loops are called through function values, which
-// make any stack array passed to them escape.
-func bnFwd[T Float](v bnVec[T], acc []float64, y, xhat, mean, variance, invstd, x, gamma, beta []T, c int, eps T) {
+// stack because the kernel's loops are called through function values,
+// which make any stack array passed to them escape. The column loops are
+// the kernel package's (vectorized for float32, the same bits either way).
+func bnFwd[T Float](acc []float64, y, xhat, mean, variance, invstd, x, gamma, beta []T, c int, eps T) {
 	m := len(x) / c
 	clear(acc)
-	j0 := 0
-	if v.colSums != nil {
-		j0 = v.colSums(acc, x, c)
-	}
-	for i := 0; i < len(x); i += c {
-		for j, v := range x[i+j0 : i+c] {
-			acc[j0+j] += float64(v)
-		}
-	}
+	kernel.ColSums(acc, x, c)
 	for j := range c {
 		mean[j] = T(acc[j] / float64(m))
 	}
 	clear(acc)
-	j0 = 0
-	if v.colSqDev != nil {
-		j0 = v.colSqDev(acc, x, mean, c)
-	}
-	for i := 0; i < len(x); i += c {
-		for j, v := range x[i+j0 : i+c] {
-			d := float64(v - mean[j0+j])
-			acc[j0+j] += d * d
-		}
-	}
+	kernel.ColSqDev(acc, x, mean, c)
 	for j := range c {
 		variance[j] = T(acc[j] / float64(m))
 		invstd[j] = T(1 / math.Sqrt(float64(variance[j]+eps)))
 	}
-	normalizeRows(v, y, xhat, x, mean, invstd, gamma, beta, c)
-}
-
-// normalizeRows writes x̂ = (x − mean)·invstd and y = γ·x̂ + β.
-func normalizeRows[T Float](v bnVec[T], y, xhat, x, mean, invstd, gamma, beta []T, c int) {
-	j0 := 0
-	if v.normRows != nil && gamma != nil && beta != nil {
-		j0 = v.normRows(y, xhat, x, mean, invstd, gamma, beta, c)
-	}
-	if j0 == c {
-		return
-	}
-	for i := 0; i < len(x); i += c {
-		xr, hr, yr := x[i:i+c], xhat[i:i+c], y[i:i+c]
-		for j := j0; j < c; j++ {
-			h := (xr[j] - mean[j]) * invstd[j]
-			hr[j] = h
-			if gamma != nil {
-				h *= gamma[j]
-			}
-			if beta != nil {
-				h += beta[j]
-			}
-			yr[j] = h
-		}
-	}
+	kernel.NormalizeRows(y, xhat, x, mean, invstd, gamma, beta, c)
 }
 
 func (batchNormOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
@@ -172,28 +110,17 @@ func (batchNormOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	// Σdy and Σdy·x̂ are needed for dx even when gamma and beta are frozen.
 	sdy, sdyx, k := tp.Alloc(dt, c), tp.Alloc(dt, c), tp.Alloc(dt, c)
 	if is32(sdy) {
-		bnBwd(vec32, f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c)
+		bnBwd(f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c)
 	} else {
-		bnBwd(bnVec[float64]{}, f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c)
+		bnBwd(f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c)
 	}
 }
 
-func bnBwd[T Float](vec bnVec[T], dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int) {
+func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int) {
 	m := T(len(dy) / c)
 	clear(sdy)
 	clear(sdyx)
-	j0 := 0
-	if vec.bwdSums != nil {
-		j0 = vec.bwdSums(sdy, sdyx, dy, xhat, c)
-	}
-	for i := 0; i < len(dy); i += c {
-		g, h := dy[i:i+c], xhat[i:i+c]
-		for j := j0; j < c; j++ {
-			v := g[j]
-			sdy[j] += v
-			sdyx[j] += v * h[j]
-		}
-	}
+	kernel.BNBackwardSums(sdy, sdyx, dy, xhat, c)
 	if dg != nil {
 		for j, v := range sdyx {
 			dg[j] += v
@@ -215,16 +142,7 @@ func bnBwd[T Float](vec bnVec[T], dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, ga
 		sdy[j] /= m
 		sdyx[j] /= m
 	}
-	j0 = 0
-	if vec.bwdInput != nil {
-		j0 = vec.bwdInput(dx, dy, xhat, k, sdy, sdyx, c)
-	}
-	for i := 0; i < len(dy); i += c {
-		g, h, d := dy[i:i+c], xhat[i:i+c], dx[i:i+c]
-		for j := j0; j < c; j++ {
-			d[j] += k[j] * (g[j] - sdy[j] - h[j]*sdyx[j])
-		}
-	}
+	kernel.BNBackwardInput(dx, dy, xhat, k, sdy, sdyx, c)
 }
 
 type normalizeOp struct{}
@@ -250,13 +168,13 @@ func Normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor
 		for j, v := range variance.Float32s() {
 			is[j] = float32(1 / math.Sqrt(float64(v)+eps))
 		}
-		normalizeRows(vec32, out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), is, valF32(gamma), valF32(beta), c)
+		kernel.NormalizeRows(out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), is, valF32(gamma), valF32(beta), c)
 	} else {
 		is := invstd.Float64s()
 		for j, v := range variance.Float64s() {
 			is[j] = 1 / math.Sqrt(v+eps)
 		}
-		normalizeRows(bnVec[float64]{}, out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), is, valF64(gamma), valF64(beta), c)
+		kernel.NormalizeRows(out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), is, valF64(gamma), valF64(beta), c)
 	}
 	return tp.Output(out, autodiff.Record{Op: normalizeOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{0, c}})
 }

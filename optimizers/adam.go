@@ -159,37 +159,19 @@ func (o *Adam) step(name string, params []*autodiff.Var) error {
 			vh = o.slot(p, adamVelocityHat)
 		}
 		s := o.scale[i]
-		if p.DType() == tensor.Float32 && o.ClipValue == 0 && !o.AMSGrad {
-			// The same arithmetic, vectorized (kernel.AdamStep's doc is adamStep's loop).
-			kernel.AdamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
-				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s))
-		} else if p.DType() == tensor.Float32 {
-			adamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(), f32s(vh),
+		// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + ε), with g scaled
+		// by s and clipped to ClipValue, and v replaced in the root by
+		// v̂max = max(v̂max, v) with AMSGrad (kernel.AdamStep's doc is the
+		// loop). c1 = 1−β1 and c2 = 1−β2 are taken in float64: in float32,
+		// 1−β2 after rounding β2 = 0.999 would be off by 1.3e-5 relative.
+		if p.DType() == tensor.Float32 {
+			kernel.AdamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(), f32s(vh),
 				float32(a), float32(r), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s), float32(o.ClipValue))
 		} else {
-			adamStep(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(), f64s(vh),
+			kernel.AdamStep64(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(), f64s(vh),
 				a, r, o.Epsilon, 1-o.Beta1, 1-o.Beta2, s, o.ClipValue)
 		}
 	}
 	o.iterations++
 	return nil
-}
-
-// adamStep updates the moments m, v and then w from g:
-// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + eps), with v replaced
-// by vh = max(vh, v) in the root when vh is not nil (AMSGrad). The caller
-// computes c1 = 1−β1 and c2 = 1−β2 in float64: in float32, 1−β2 after
-// rounding β2 = 0.999 would be off by 1.3e-5 relative.
-func adamStep[T float](w, g, m, v, vh []T, a, r, eps, c1, c2, s, cv T) {
-	for i := range w {
-		gi := clipGrad(g[i], s, cv)
-		mi := flushSubnormal(m[i] + (gi-m[i])*c1)
-		vi := flushSubnormal(v[i] + (gi*gi-v[i])*c2)
-		m[i], v[i] = mi, vi
-		if vh != nil {
-			vi = max(vh[i], vi)
-			vh[i] = vi
-		}
-		w[i] -= a * mi / (sqrt(vi)*r + eps)
-	}
 }

@@ -2,28 +2,21 @@
 
 package kernel
 
-import (
-	"os"
-
-	"golang.org/x/sys/cpu"
-)
-
-func init() {
-	if cpu.X86.HasAVX2 && os.Getenv("MYELIN_NOASM") != "1" {
-		adamStepImpl = adamStepAsm
+// adamAsm is adamGeneric: whole vectors of 8 in assembly, the tail and
+// any step with a clip value (which the assembly does not do) in Go.
+func adamAsm(w, g, m, v []float32, a, r, eps, c1, c2, s, cv float32) {
+	n := 0
+	if cv <= 0 {
+		n = len(w) &^ 7
 	}
-}
-
-func adamStepAsm(w, g, m, v []float32, a, r, eps, c1, c2, s float32) int {
-	n := len(w) &^ 7
 	if n > 0 {
 		adamStepAVX2(w[:n], g, m, v, a, r, eps, c1, c2, s)
 	}
-	return n
+	adamGeneric(w[n:], g[n:], m[n:], v[n:], nil, a, r, eps, c1, c2, s, cv)
 }
 
-// adamStepAVX2 is adamStepGeneric, 8 lanes at a time; len(w) must be a
-// multiple of 8 and the other slices at least as long.
+// adamStepAVX2 is adamGeneric with cv = 0, 8 lanes at a time; len(w) must
+// be a multiple of 8 and the other slices at least as long.
 //
 //go:noescape
 func adamStepAVX2(w, g, m, v []float32, a, r, eps, c1, c2, s float32)

@@ -3,7 +3,7 @@
 #include "textflag.h"
 
 // func adamStepAVX2(w, g, m, v []float32, a, r, eps, c1, c2, s float32)
-// Same operations, in the same order, as adamStepGeneric: no FMA, so every
+// Same operations, in the same order, as adamGeneric (cv = 0): no FMA, so every
 // lane rounds exactly as the scalar loop does.
 TEXT ·adamStepAVX2(SB), NOSPLIT, $0-120
 	MOVQ w_base+0(FP), DI

@@ -2,25 +2,64 @@
 
 package kernel
 
-import (
-	"os"
+// The batch-norm loops: the first c &^ 7 columns in 8-wide vectors (same
+// operations in the same order as the references, no fused multiply-adds),
+// the rest by the reference's own loop from that column on.
 
-	"golang.org/x/sys/cpu"
-)
-
-func init() {
-	if os.Getenv("MYELIN_NOASM") == "1" || !cpu.X86.HasAVX2 {
-		return
+func colSumsAsm(s []float64, x []float32, c int) {
+	c8 := vecCols(len(x), c)
+	if c8 > 0 {
+		colSumsAVX2(s, x, len(x)/c, c, c8)
 	}
-	colSumsImpl = colSumsAVX2
-	colSqDevImpl = colSqDevAVX2
-	normRowsImpl = normRowsAVX2
-	bnBwdSumsImpl = bnBwdSumsAVX2
-	bnBwdInputImpl = bnBwdInputAVX2
+	colSumsFrom(s, x, c, c8)
+}
+
+func colSqDevAsm(s []float64, x, mean []float32, c int) {
+	c8 := vecCols(len(x), c)
+	if c8 > 0 {
+		colSqDevAVX2(s, x, mean, len(x)/c, c, c8)
+	}
+	colSqDevFrom(s, x, mean, c, c8)
+}
+
+func normRowsAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
+	c8 := 0
+	if gamma != nil && beta != nil { // the assembly always scales and shifts
+		c8 = vecCols(len(x), c)
+	}
+	if c8 > 0 {
+		normRowsAVX2(y, xhat, x, mean, invstd, gamma, beta, len(x)/c, c, c8)
+	}
+	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8)
+}
+
+func bnBwdSumsAsm(sdy, sdyx, dy, xhat []float32, c int) {
+	c8 := vecCols(len(dy), c)
+	if c8 > 0 {
+		bnBwdSumsAVX2(sdy, sdyx, dy, xhat, len(dy)/c, c, c8)
+	}
+	bnBwdSumsFrom(sdy, sdyx, dy, xhat, c, c8)
+}
+
+func bnBwdInputAsm(dx, dy, xhat, k, sdy, sdyx []float32, c int) {
+	c8 := vecCols(len(dy), c)
+	if c8 > 0 {
+		bnBwdInputAVX2(dx, dy, xhat, k, sdy, sdyx, len(dy)/c, c, c8)
+	}
+	bnBwdInputFrom(dx, dy, xhat, k, sdy, sdyx, c, c8)
+}
+
+// vecCols returns how many columns of a matrix of n values in rows of c
+// the vector loops take: c &^ 7, or 0 when there is no whole row.
+func vecCols(n, c int) int {
+	if c < 8 || n < c {
+		return 0
+	}
+	return c &^ 7
 }
 
 // The assembly loops take rows ≥ 1 and c8, a positive multiple of 8 no
-// larger than c; the exported wrappers check the lengths.
+// larger than c; the exported functions have checked the lengths.
 
 //go:noescape
 func colSumsAVX2(s []float64, x []float32, rows, c, c8 int)

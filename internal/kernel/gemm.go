@@ -2,50 +2,14 @@ package kernel
 
 import (
 	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 )
 
-// microKernel computes one mr×nr tile of C from kc steps:
-//
-//	acc[r][c] = Σ_{p<kc} A(r,p)*B(p,c)   (p ascending, one accumulator each)
-//	C(r,c) = alpha*acc[r][c]              if flags&kfBeta0
-//	C(r,c) = alpha*acc[r][c] + beta*C(r,c) otherwise (fused in assembly)
-//
-// with A(r,p) at a + r*rsa + p*ksa, B(p,c) at b + p*ksb + 4c and C(r,c) at
-// c + r*ldc + 4c (byte offsets). Strides on A let it read A in place, in
-// either orientation, or from a packed tile.
-//
-// flags bits 8-15 hold the number of rows to write, bits 16-23 the number
-// of columns to read from B and write in C, and bits 32-63 the same columns
-// as a mask (of the first 32 only: kernels with nr > 32 use the count).
-// Kernels with edge == false are only given full tiles; the others must not
-// touch memory outside the rows and columns given.
-type microKernel func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
-
-// kfBeta0 tells a micro-kernel not to read C.
-const kfBeta0 = 1
-
-// tileFlags encodes the rows and columns of a tile for a microKernel
-// (cols <= 64).
-func tileFlags(rows, cols int) uint64 {
-	return uint64(rows)<<8 | uint64(cols)<<16 | (1<<uint(min(cols, 32))-1)<<32
-}
-
-// gemmKernel describes a micro-kernel and the blocking that suits it.
-type gemmKernel struct {
-	name   string
-	mr, nr int  // register tile
-	kc     int  // largest k block
-	nc     int  // largest packed block of B columns (multiple of nr)
-	edge   bool // fn handles partial tiles itself (see microKernel)
-	fn     microKernel
-	// packBT packs one panel of a transposed B (see packBTGeneric);
-	// nil means packBTGeneric.
-	packBT func(d, b []float32, ldb, kc, w, nr int)
-}
+// The blocked GEMM driver: it splits C into items (blocks of whole
+// micro-kernel tiles), shares them out through a pool, and computes each
+// with a micro-kernel (microkernel.go) on packed or in-place panels of A
+// and B (pack.go).
 
 // gemmPlan is one Sgemm call, split into items: blocks of C of mb×nb
 // (multiples of mr×nr, so the tile grid and hence every element's
@@ -75,18 +39,10 @@ type gemmPlan struct {
 
 // Tuning thresholds (variables so benchmarks can try others).
 var (
-	// parMinWork is the m*n*k from which Sgemm uses several goroutines.
-	// 32×784×64 (1.6M) on two threads: 185–193 GFLOP/s against 104–110
-	// alone. At 2^20 a training step at batch 32 used to fall to half speed
-	// now and then: the caller waited for a helper to turn up, and a helper
-	// polling with runtime.Gosched kept its thread on the one core the host
-	// left. With the caller waiting only for claimed items and helpers
-	// yielding their thread (osYield), BenchmarkTrainStep on two threads
-	// at 2^20 against 2^21: batch 32 146.7 vs 151.4 µs, batch 128 416 vs
-	// 423 µs (interleaved, n=10); pinned to one core, batch 32 157 vs
-	// 150 µs, where it had been 264 vs 148. Helpers poll for helperSpin
-	// after a job before they park, so products that follow each other
-	// closely find them awake.
+	// parMinWork is the m*n*k from which Sgemm shares a product with
+	// helpers: below it, waking a helper and waiting for its items costs
+	// more than the helper saves. 2^20 keeps a training step at batch 32
+	// (32×784×64 is 1.6M) parallel; BENCHMARKS.md has the measurements.
 	parMinWork = 1 << 20
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
@@ -100,20 +56,10 @@ var (
 	smallMMax = 4
 )
 
-// pickKernel returns small for m <= smallMMax when there is one, else big.
-// With the same kc both sum each element over the same k blocks in the same
-// order; where both also handle edges themselves (AVX-512) a row of C gets
-// the same bits from either (TestSmallKernelSameBits).
-func pickKernel(big, small *gemmKernel, m int) *gemmKernel {
-	if small != nil && m <= smallMMax {
-		return small
-	}
-	return big
-}
-
-const maxWorkers = 64
-
-func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
+// sgemmBlocked computes the product with kern, shared with pl's helpers
+// when it is large enough; the arguments are Sgemm's, checked, with m, n,
+// k > 0 and alpha != 0.
+func sgemmBlocked(pl *pool, kern *gemmKernel, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	nk := (k + kern.kc - 1) / kern.kc
 	p := gemmPlan{
 		kern: kern, transA: transA, transB: transB, m: m, n: n, k: k,
@@ -123,7 +69,7 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 		packA:   min(n, kern.nc) >= packAMinN,
 	}
 	nw := 1
-	if m*n*k >= parMinWork && !helpersStalled() {
+	if m*n*k >= parMinWork && !pl.stalled() {
 		nw = min(runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	tm := (m + kern.mr - 1) / kern.mr
@@ -150,17 +96,17 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	nw = min(nw, p.items)
 	var j *gemmJob
 	if nw > 1 {
-		j = getJob() // nil when helpers that never turned up hold every job
+		j = pl.getJob() // nil when helpers that never turned up hold every job
 	}
 	if j == nil {
-		buf := getBuf()
+		buf := pl.getBuf()
 		p.run(buf, nil, false)
-		putBuf(buf)
+		pl.putBuf(buf)
 		return
 	}
-	startWorkers(nw - 1)
-	parallelProducts.Add(1)
-	buf := getBuf()
+	pl.startHelpers(nw - 1)
+	pl.parallel.Add(1)
+	buf := pl.getBuf()
 	// Several items along m would each pack the same B blocks: pack them
 	// once, together. (Items along n alone pack disjoint columns.) The
 	// caller's buffer holds them: it is not put back before every item is
@@ -177,25 +123,24 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 	j.done.Store(0)
 	j.nextUnit.Store(0)
 	j.packed.Store(0)
+	// One hold for the caller and one for each offer a helper will take.
 	j.refs.Store(int64(nw))
-	for i := 0; i < nw-1; i++ {
-		select {
-		case workCh <- j:
-		default:
-			// Helpers are that far behind: do without this one.
-			j.refs.Add(-1)
-		}
+	if sent := pl.offer(j, nw-1); sent < nw-1 {
+		j.refs.Add(int64(sent - (nw - 1)))
 	}
 	// Wait only for the items others claimed, not for helpers to turn up:
 	// a helper that was parked, or whose core the host has taken, finds
 	// nothing left when it comes. Poll a while before parking: waking this
 	// goroutine costs more than a small product takes.
-	if h := callerStart.Load(); h != nil {
-		(*h)()
+	if h := pl.callerStart; h != nil {
+		h()
 	}
 	start := time.Now()
 	if !j.plan.run(buf, j, false) {
 		own := time.Since(start)
+		if h := pl.callerWaits; h != nil {
+			h()
+		}
 		got := func() bool {
 			select {
 			case <-j.fin:
@@ -207,9 +152,9 @@ func sgemmBlocked(kern *gemmKernel, transA, transB bool, m, n, k int, alpha floa
 		if !spinUntil(got) {
 			<-j.fin
 		}
-		noteWait(time.Since(start)-own, own)
+		pl.noteWait(time.Since(start)-own, own)
 	}
-	putBuf(buf)
+	pl.putBuf(buf)
 	// Helpers that ran items let go of j within moments; give them those,
 	// so that j goes straight back on the free list. A helper that has not
 	// turned up keeps j and puts it back itself.
@@ -247,7 +192,7 @@ func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob, helper bool) bool {
 				runtime.Gosched()
 			}
 			if !helper {
-				noteWait(time.Since(start), 0)
+				j.pool.noteWait(time.Since(start), 0)
 			}
 		}
 	}
@@ -256,10 +201,8 @@ func (p *gemmPlan) run(buf *gemmBuf, j *gemmJob, helper bool) bool {
 		if it >= p.items {
 			return false
 		}
-		if helper {
-			if h := helperClaimed.Load(); h != nil {
-				(*h)()
-			}
+		if h := j.pool.helperClaimed; helper && h != nil {
+			h()
 		}
 		p.item(buf, it)
 		if j.done.Add(1) == int64(p.items) {
@@ -367,99 +310,6 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 	}
 }
 
-// packB copies op(B)[pc:pc+kc, jc:jc+nc] into dst as panels of nr columns,
-// each kc×nr row-major, the last one zero padded.
-func packB(kern *gemmKernel, dst, b []float32, ldb int, transB bool, pc, kc, jc, nc int) {
-	nr := kern.nr
-	if !transB && nr == 32 && nc >= 32 {
-		// Whole 32-column panels row by row of B: each row of the block is
-		// read once, front to back, which the prefetcher follows; panel by
-		// panel it was kc short reads a row stride apart.
-		full := nc &^ 31
-		for q := 0; q < kc; q++ {
-			o := (pc+q)*ldb + jc
-			for jp := 0; jp < full; jp += 32 {
-				*(*[32]float32)(dst[jp*kc+q*32:]) = *(*[32]float32)(b[o+jp:])
-			}
-		}
-		if full == nc {
-			return
-		}
-		jc, nc, dst = jc+full, nc-full, dst[full*kc:]
-	}
-	for jp := 0; jp < nc; jp += nr {
-		w := min(nr, nc-jp)
-		d := dst[jp*kc : jp*kc+kc*nr]
-		switch {
-		case transB && kern.packBT != nil:
-			kern.packBT(d, b[(jc+jp)*ldb+pc:], ldb, kc, w, nr)
-		case transB:
-			packBTGeneric(d, b[(jc+jp)*ldb+pc:], ldb, kc, w, nr)
-		case w == 32 && nr == 32:
-			// Whole-panel rows copy as arrays: no call per row.
-			for q := 0; q < kc; q++ {
-				o := (pc+q)*ldb + jc + jp
-				*(*[32]float32)(d[q*32:]) = *(*[32]float32)(b[o:])
-			}
-		default:
-			for q := 0; q < kc; q++ {
-				src := b[(pc+q)*ldb+jc+jp : (pc+q)*ldb+jc+jp+w]
-				row := d[q*nr : q*nr+nr]
-				copy(row, src)
-				clear(row[w:])
-			}
-		}
-	}
-}
-
-// packBTGeneric packs one panel of a transposed B: d[q*nr+c] = b[c*ldb+q]
-// for q < kc, c < w; columns w..nr-1 are zeroed.
-func packBTGeneric(d, b []float32, ldb, kc, w, nr int) {
-	for c := 0; c < w; c++ {
-		src := b[c*ldb : c*ldb+kc]
-		for q, v := range src {
-			d[q*nr+c] = v
-		}
-	}
-	if w < nr {
-		for q := 0; q < kc; q++ {
-			clear(d[q*nr+w : q*nr+nr])
-		}
-	}
-}
-
-// packA copies op(A)[ir:ir+mrv, pc:pc+kc] into dst as a kc×mr tile
-// (dst[q*mr+r]), rows mrv..mr-1 zeroed. An A that is not transposed is
-// laid out as a transposed B panel (rows contiguous along k), so the
-// kernel's register-transpose packer does it when it has one.
-func packA(kern *gemmKernel, dst, a []float32, lda int, transA bool, ir, mrv, pc, kc int) {
-	mr := kern.mr
-	d := dst[:kc*mr]
-	if transA {
-		for q := 0; q < kc; q++ {
-			row := d[q*mr : q*mr+mr]
-			copy(row, a[(pc+q)*lda+ir:(pc+q)*lda+ir+mrv])
-			clear(row[mrv:])
-		}
-		return
-	}
-	if kern.packBT != nil {
-		kern.packBT(d, a[ir*lda+pc:], lda, kc, mrv, mr)
-		return
-	}
-	for r := 0; r < mrv; r++ {
-		src := a[(ir+r)*lda+pc : (ir+r)*lda+pc+kc]
-		for q, v := range src {
-			d[q*mr+r] = v
-		}
-	}
-	if mrv < mr {
-		for q := 0; q < kc; q++ {
-			clear(d[q*mr+mrv : q*mr+mr])
-		}
-	}
-}
-
 // gemmBuf holds one goroutine's packing buffers.
 type gemmBuf struct {
 	a, b, t []float32
@@ -478,21 +328,9 @@ func (buf *gemmBuf) ensure(k *gemmKernel) {
 	}
 }
 
-// Free lists; channels rather than sync.Pool because a GC empties a Pool
-// and the steady state must not allocate.
-var (
-	bufFree = make(chan *gemmBuf, maxWorkers)
-	jobFree = make(chan *gemmJob, maxWorkers)
-	workCh  = make(chan *gemmJob, maxWorkers)
-
-	workersMu sync.Mutex
-	workers   int
-	jobsOnce  sync.Once
-
-	parallelProducts atomic.Int64 // shared out to helpers, for tests
-)
-
+// gemmJob is one parallel product as its caller and helpers share it.
 type gemmJob struct {
+	pool *pool // the pool whose free list j belongs to
 	plan gemmPlan
 	next atomic.Int64  // items claimed
 	done atomic.Int64  // items finished
@@ -507,186 +345,6 @@ type gemmJob struct {
 func (j *gemmJob) release() {
 	if j.refs.Add(-1) == 0 {
 		j.plan = gemmPlan{}
-		putJob(j)
-	}
-}
-
-// spinWait is how long Sgemm's own goroutine polls (yielding its P and
-// its thread each time) for its helpers to finish before it parks: parking and being woken
-// costs it tens of µs on this VM, more than a helper's last item takes.
-// While helpers parked between jobs, a 50µs poll made a training step at
-// batch 128 on two threads 16% slower (it waited on a helper still waking
-// up); with helperSpin keeping them awake, the same poll made it 10% faster
-// (BenchmarkTrainStep, interleaved, n=12, p=0.007).
-var spinWait = 50 * time.Microsecond
-
-// helperSpin is how long a helper polls for its next job before it parks.
-// It runs on a core the caller is not using, so it takes nothing from the
-// caller (when the host leaves one core for both, osYield hands it over);
-// a product that comes within it starts on two cores at once instead of
-// waiting tens of µs for a parked helper to wake. With it,
-// (128×784)·(784×64) back to back on two threads went from 104–108 GFLOP/s
-// (serial, the helper would be parked) to 130–170, and a training step was
-// unchanged within the noise (BenchmarkTrainStep, interleaved, n=6). Like
-// OpenBLAS's threads, it keeps a second core busy for that long after a
-// product.
-var helperSpin = 200 * time.Microsecond
-
-// When the caller of a parallel product waited for a helper's item for
-// longer than stallWait and than twice its own share took, the helper's
-// core was taken from it (on this VM the host does that to one of the two
-// for milliseconds at a time), and products run alone for stallBackoff:
-// a wait of a few milliseconds costs a training step at batch 32 (150µs)
-// more than going parallel ever gains it.
-var (
-	stallWait    = 200 * time.Microsecond
-	stallBackoff = 50 * time.Millisecond // tests that force the parallel path set 0
-
-	clockStart  = time.Now()
-	serialUntil atomic.Int64 // ns since clockStart
-)
-
-// noteWait records that the caller waited for helpers for wait after
-// working for own.
-func noteWait(wait, own time.Duration) {
-	if wait > stallWait && wait > 2*own {
-		serialUntil.Store(int64(time.Since(clockStart) + stallBackoff))
-	}
-}
-
-// helpersStalled reports whether products should run alone for now.
-func helpersStalled() bool {
-	return serialUntil.Load() > int64(time.Since(clockStart))
-}
-
-// spinUntil polls ready for up to spinWait and reports whether it became
-// true; spinFor polls for up to d. Both poll at least 16 times.
-func spinUntil(ready func() bool) bool { return spinFor(ready, spinWait) }
-
-func spinFor(ready func() bool, d time.Duration) bool {
-	var start time.Time
-	for i := 0; ; i++ {
-		if ready() {
-			return true
-		}
-		switch {
-		case i == 0:
-			start = time.Now()
-		case i%16 == 0 && time.Since(start) > d:
-			return false
-		}
-		runtime.Gosched()
-		osYield()
-	}
-}
-
-func getBuf() *gemmBuf {
-	select {
-	case b := <-bufFree:
-		return b
-	default:
-		return new(gemmBuf)
-	}
-}
-
-func putBuf(b *gemmBuf) {
-	select {
-	case bufFree <- b:
-	default:
-	}
-}
-
-// getJob returns a free job, or nil when all maxWorkers are held, which
-// happens only when helpers that have not turned up hold them. All are
-// made on the first call, so a late helper never makes a step allocate.
-func getJob() *gemmJob {
-	jobsOnce.Do(func() {
-		for range maxWorkers {
-			jobFree <- &gemmJob{fin: make(chan struct{}, 1)}
-		}
-	})
-	select {
-	case j := <-jobFree:
-		return j
-	default:
-		return nil
-	}
-}
-
-func putJob(j *gemmJob) {
-	select {
-	case jobFree <- j:
-	default:
-	}
-}
-
-// Test hooks, where a test stops a goroutine as the host does when it
-// takes its core: helperStart runs in a helper before it starts a job,
-// helperClaimed each time it has claimed an item, and callerStart in the
-// caller of a parallel product before it starts on the items.
-var helperStart, helperClaimed, callerStart atomic.Pointer[func()]
-
-// startWorkers makes sure n persistent workers exist. Each owns its buffers.
-func startWorkers(n int) {
-	workersMu.Lock()
-	defer workersMu.Unlock()
-	for ; workers < n; workers++ {
-		go func() {
-			buf := new(gemmBuf)
-			var j *gemmJob
-			poll := func() bool {
-				select {
-				case j = <-workCh:
-					return true
-				default:
-					return false
-				}
-			}
-			for {
-				if !spinFor(poll, helperSpin) {
-					j = <-workCh
-				}
-				if h := helperStart.Load(); h != nil {
-					(*h)()
-				}
-				last := j.plan.run(buf, j, true)
-				j.release() // before fin: the caller holds j until then
-				if last {
-					j.fin <- struct{}{}
-				}
-			}
-		}()
-	}
-}
-
-// goKernel is the plain Go twin of the assembly micro-kernels, for any
-// mr×nr up to 8×64, honouring the row and column counts in flags: it
-// reads only those rows of A and columns of B. Tests run the driver with
-// it on every platform.
-func goKernel(mr, nr int) microKernel {
-	return func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64) {
-		rows := min(mr, int(flags>>8&0xff))
-		cols := min(nr, int(flags>>16&0xff))
-		var acc [8][64]float32
-		for p := 0; p < kc; p++ {
-			ap := unsafe.Add(unsafe.Pointer(a), uintptr(p)*ksa)
-			bp := unsafe.Add(unsafe.Pointer(b), uintptr(p)*ksb)
-			for r := 0; r < rows; r++ {
-				av := *(*float32)(unsafe.Add(ap, uintptr(r)*rsa))
-				for q := 0; q < cols; q++ {
-					acc[r][q] += av * *(*float32)(unsafe.Add(bp, q*4))
-				}
-			}
-		}
-		for r := 0; r < rows; r++ {
-			for q := 0; q < cols; q++ {
-				cp := (*float32)(unsafe.Add(unsafe.Pointer(c), uintptr(r)*ldc+uintptr(q)*4))
-				if flags&kfBeta0 != 0 {
-					*cp = alpha * acc[r][q]
-				} else {
-					*cp = alpha*acc[r][q] + beta**cp
-				}
-			}
-		}
+		j.pool.putJob(j)
 	}
 }

@@ -5,9 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
-	"sync"
 	"testing"
-	"time"
 )
 
 // sentinel marks memory that Sgemm must not touch (a quiet NaN with a
@@ -21,8 +19,12 @@ type namedSgemm struct {
 	fn   sgemmFunc
 }
 
-// blockedWith runs the blocked driver with kernel kern.
-func blockedWith(kern *gemmKernel) sgemmFunc {
+// blockedWith runs the blocked driver with kernel kern on the default
+// pool, as Sgemm does.
+func blockedWith(kern *gemmKernel) sgemmFunc { return blockedOn(defaultPool, kern) }
+
+// blockedOn runs the blocked driver with kernel kern on pool pl.
+func blockedOn(pl *pool, kern *gemmKernel) sgemmFunc {
 	return func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 		checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
 		if m == 0 || n == 0 {
@@ -32,7 +34,7 @@ func blockedWith(kern *gemmKernel) sgemmFunc {
 			scaleC(m, n, beta, c, ldc)
 			return
 		}
-		sgemmBlocked(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		sgemmBlocked(pl, kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 	}
 }
 
@@ -98,7 +100,17 @@ type gemmData struct {
 
 const guard = 19
 
+// makeGemm returns the operands of tc, C with guard bands, and the
+// float64 oracle with its error bounds.
 func makeGemm(tc gemmCase, rng *rand.Rand) *gemmData {
+	d := makeOperands(tc, rng)
+	d.oracle(tc)
+	return d
+}
+
+// makeOperands returns the operands of tc and C with guard bands, without
+// the oracle (for tests that compare runs with each other).
+func makeOperands(tc gemmCase, rng *rand.Rand) *gemmData {
 	d := &gemmData{}
 	d.aRows, d.aCols = tc.m, tc.k
 	if tc.transA {
@@ -138,7 +150,12 @@ func makeGemm(tc gemmCase, rng *rand.Rand) *gemmData {
 			d.c0[d.cStart+i*d.ldc+j] = v
 		}
 	}
-	// Oracle in float64 and a bound for float32 summation of k terms.
+	return d
+}
+
+// oracle computes C in float64 and a bound for float32 summation of k
+// terms, per element.
+func (d *gemmData) oracle(tc gemmCase) {
 	opA := func(i, p int) float64 {
 		if tc.transA {
 			return float64(d.a[p*d.lda+i])
@@ -172,15 +189,35 @@ func makeGemm(tc gemmCase, rng *rand.Rand) *gemmData {
 			d.bound[i*tc.n+j] = 2*float64(tc.k+4)*eps*mag + 1e-30
 		}
 	}
-	return d
 }
 
 // check runs fn on a fresh copy of C and reports the first few errors.
+// It must run on the test's goroutine; others call problems.
 func (d *gemmData) check(t *testing.T, name string, fn sgemmFunc, tc gemmCase) {
 	t.Helper()
+	report(t, d.problems(name, fn, tc))
+}
+
+// report fails t with each problem, and stops the test at maxProblems.
+func report(t *testing.T, problems []string) {
+	t.Helper()
+	for _, p := range problems {
+		t.Error(p)
+	}
+	if len(problems) >= maxProblems {
+		t.FailNow()
+	}
+}
+
+// maxProblems is how many wrong elements a check lists before it stops.
+const maxProblems = 5
+
+// problems runs fn on a fresh copy of C and describes up to maxProblems
+// elements that are wrong or were written outside C.
+func (d *gemmData) problems(name string, fn sgemmFunc, tc gemmCase) []string {
 	c := append([]float32(nil), d.c0...)
 	fn(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c[d.cStart:], d.ldc)
-	bad := 0
+	var out []string
 	for idx, v := range c {
 		off := idx - d.cStart
 		i, j := -1, -1
@@ -189,20 +226,19 @@ func (d *gemmData) check(t *testing.T, name string, fn sgemmFunc, tc gemmCase) {
 		}
 		if off < 0 || i >= tc.m || j >= tc.n {
 			if math.Float32bits(v) != math.Float32bits(d.c0[idx]) {
-				t.Errorf("%s %v: wrote outside C at offset %d: got %v, want untouched %v", name, tc, off, v, d.c0[idx])
-				bad++
+				out = append(out, fmt.Sprintf("%s %v: wrote outside C at offset %d: got %v, want untouched %v", name, tc, off, v, d.c0[idx]))
 			}
 		} else {
 			want, bound := d.want[i*tc.n+j], d.bound[i*tc.n+j]
 			if e := math.Abs(float64(v) - want); !(e <= bound) {
-				t.Errorf("%s %v: C[%d,%d] got %v, want %v (error %.3g > bound %.3g)", name, tc, i, j, v, want, e, bound)
-				bad++
+				out = append(out, fmt.Sprintf("%s %v: C[%d,%d] got %v, want %v (error %.3g > bound %.3g)", name, tc, i, j, v, want, e, bound))
 			}
 		}
-		if bad >= 5 {
-			t.FailNow()
+		if len(out) >= maxProblems {
+			break
 		}
 	}
+	return out
 }
 
 // sampledSizes sweeps each of m, n, k over 1..67 with the other two at a
@@ -294,28 +330,42 @@ func TestSgemmBlockEdges(t *testing.T) {
 // TestSgemmDeterministic checks that the bits of C do not depend on
 // GOMAXPROCS, with the parallel path forced on.
 func TestSgemmDeterministic(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	defer forceParallel()()
+	setProcs(t, runtime.GOMAXPROCS(0))
+	forceParallel(t)
 	rng := rand.New(rand.NewPCG(7, 8))
 	sizes := [][3]int{{32, 64, 784}, {784, 64, 32}, {100, 300, 70}, {257, 129, 300}, {5, 700, 40}}
+	if raceEnabled {
+		// The Go micro-kernel under the race detector would take minutes
+		// at those sizes; these keep each kind: long k, m past directBMaxM
+		// (B packed once and shared), ragged tiles, a wide thin C.
+		sizes = [][3]int{{32, 64, 200}, {136, 40, 20}, {50, 100, 30}, {5, 300, 20}}
+	}
+	type operands struct {
+		tc gemmCase
+		d  *gemmData
+	}
+	var cases []operands
+	for _, sz := range sizes {
+		for _, tr := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+			tc := gemmCase{transA: tr[0], transB: tr[1], m: sz[0], n: sz[1], k: sz[2], alpha: 1.25, beta: 0.75}
+			cases = append(cases, operands{tc, makeOperands(tc, rng)})
+		}
+	}
 	for _, impl := range implementations()[1:] {
-		for _, sz := range sizes {
-			for _, tr := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
-				tc := gemmCase{transA: tr[0], transB: tr[1], m: sz[0], n: sz[1], k: sz[2], alpha: 1.25, beta: 0.75}
-				d := makeGemm(tc, rng)
-				var first []float32
-				for _, procs := range []int{1, 2, 4, 8} {
-					runtime.GOMAXPROCS(procs)
-					c := append([]float32(nil), d.c0...)
-					impl.fn(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c[d.cStart:], d.ldc)
-					if first == nil {
-						first = c
-						continue
-					}
-					for i := range c {
-						if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
-							t.Fatalf("%s %v: GOMAXPROCS=%d: c[%d] got %v, want %v as with GOMAXPROCS=1", impl.name, tc, procs, i-d.cStart, c[i], first[i])
-						}
+		for _, cs := range cases {
+			tc, d := cs.tc, cs.d
+			var first []float32
+			for _, procs := range []int{1, 2, 4, 8} {
+				runtime.GOMAXPROCS(procs)
+				c := append([]float32(nil), d.c0...)
+				impl.fn(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c[d.cStart:], d.ldc)
+				if first == nil {
+					first = c
+					continue
+				}
+				for i := range c {
+					if math.Float32bits(c[i]) != math.Float32bits(first[i]) {
+						t.Fatalf("%s %v: GOMAXPROCS=%d: c[%d] got %v, want %v as with GOMAXPROCS=1", impl.name, tc, procs, i-d.cStart, c[i], first[i])
 					}
 				}
 			}
@@ -323,110 +373,8 @@ func TestSgemmDeterministic(t *testing.T) {
 	}
 }
 
-// TestSgemmWithoutHelpers holds every helper back and checks that parallel
-// products still finish, correctly, on the caller alone: the caller waits
-// for the items helpers took, never for helpers to show up.
-func TestSgemmWithoutHelpers(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(4))
-	defer forceParallel()()
-	fn := parallelGo()
-	hold := make(chan struct{})
-	wait := func() { <-hold }
-	helperStart.Store(&wait)
-	defer func() {
-		helperStart.Store(nil)
-		close(hold)
-	}()
-	rng := rand.New(rand.NewPCG(11, 12))
-	finished := make(chan struct{})
-	go func() {
-		defer close(finished)
-		// Twice the size of the helpers' queue, so it fills up too.
-		for i := 0; i < 2*maxWorkers; i++ {
-			// Small (the Go kernel under -race is slow), one with B shared.
-			for _, sz := range [][3]int{{16, 64, 40}, {136, 40, 20}, {40, 16, 9}} {
-				tc := gemmCase{transA: i%2 == 1, m: sz[0], n: sz[1], k: sz[2], alpha: 1, beta: 0.5}
-				makeGemm(tc, rng).check(t, "go-8x32", fn, tc)
-			}
-		}
-	}()
-	select {
-	case <-finished:
-	case <-time.After(2 * time.Minute):
-		t.Fatal("Sgemm waited for helpers that were held back")
-	}
-}
-
-// parallelGo returns the blocked driver with the Go 8×32 kernel: the
-// parallel path on every platform (with noasm, Sgemm itself is serial).
-func parallelGo() sgemmFunc {
-	return blockedWith(&gemmKernel{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)})
-}
-
-// forceParallel makes every product parallel, stalls or not, until the
-// returned function is called.
-func forceParallel() func() {
-	oldW, oldB := parMinWork, stallBackoff
-	parMinWork, stallBackoff = 1, 0
-	serialUntil.Store(0)
-	return func() { parMinWork, stallBackoff = oldW, oldB }
-}
-
-// TestSgemmStalledHelper stops the helper in the middle of an item, as
-// the host does when it takes the helper's core: the product still comes
-// out right, and the products after it run alone until stallBackoff has
-// passed.
-func TestSgemmStalledHelper(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(2))
-	oldW, oldB := parMinWork, stallBackoff
-	parMinWork, stallBackoff = 1, time.Hour
-	serialUntil.Store(0)
-	claimed, stall := make(chan struct{}), make(chan struct{})
-	var once sync.Once
-	onClaim := func() {
-		once.Do(func() { close(claimed) })
-		<-stall
-	}
-	waitClaim := func() { <-claimed }
-	helperClaimed.Store(&onClaim)
-	callerStart.Store(&waitClaim)
-	defer func() {
-		helperClaimed.Store(nil)
-		callerStart.Store(nil)
-		parMinWork, stallBackoff = oldW, oldB
-		serialUntil.Store(0)
-	}()
-	fn := parallelGo()
-	rng := rand.New(rand.NewPCG(13, 14))
-	// Small, so that the caller's own items take far less than the wait
-	// (the Go kernel under -race is slow).
-	tc := gemmCase{m: 32, n: 64, k: 16, alpha: 1, beta: 0.5}
-	d := makeGemm(tc, rng)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		d.check(t, "go-8x32", fn, tc)
-	}()
-	// The caller starts once the helper holds an item, does the others,
-	// and waits for the helper's item far longer than stallWait.
-	<-claimed
-	time.Sleep(50 * time.Millisecond)
-	callerStart.Store(nil)
-	helperClaimed.Store(nil)
-	close(stall)
-	<-done
-	if !helpersStalled() {
-		t.Fatal("the helper held up the caller for 50ms, and products still go parallel")
-	}
-	before := parallelProducts.Load()
-	d.check(t, "go-8x32", fn, tc)
-	if parallelProducts.Load() != before {
-		t.Errorf("after a stall a product was shared out to helpers")
-	}
-}
-
 func TestSgemmAllocs(t *testing.T) {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	setProcs(t, runtime.GOMAXPROCS(0))
 	rng := rand.New(rand.NewPCG(9, 10))
 	sizes := [][3]int{{32, 64, 784}, {32, 10, 64}, {784, 64, 32}, {200, 200, 200}}
 	for _, procs := range []int{1, 4} {
@@ -573,8 +521,8 @@ func TestSmallKernelSameBits(t *testing.T) {
 		{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)},
 		{name: "go-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: goKernel(1, 64)},
 	}}
-	if gemmKernelInUse != nil && gemmSmallKernel != nil && gemmKernelInUse.edge && gemmSmallKernel.edge {
-		pairs = append(pairs, [2]*gemmKernel{gemmKernelInUse, gemmSmallKernel})
+	if impl.gemm != nil && impl.gemmSmall != nil && impl.gemm.edge && impl.gemmSmall.edge {
+		pairs = append(pairs, [2]*gemmKernel{impl.gemm, impl.gemmSmall})
 	}
 	sizes := [][3]int{{9, 64, 784}, {5, 10, 64}, {3, 100, 600}, {17, 64, 64}, {2, 1, 3}}
 	for _, pr := range pairs {

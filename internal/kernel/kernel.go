@@ -1,178 +1,108 @@
-// Package kernel holds the hot float32 loops of myelin: matrix multiply
-// (Sgemm) and the elementwise helpers of the training step.
+// Package kernel holds the hot loops of myelin: matrix multiply (Sgemm),
+// the elementwise helpers of the training step, the batch-norm column
+// loops, the Adam update and the sums of squares the monitors read.
 //
-// Every routine has a plain Go version (the *Generic functions), which is
-// the reference and the fallback. On amd64 some have assembly versions.
+// # The dispatch contract
 //
-// Dispatch contract: the implementation behind each exported function is
-// chosen once, at package init, from the CPU features reported by
-// golang.org/x/sys/cpu (AVX-512F and BMI2 for the 8×32 GEMM micro-kernel
-// and the 1×64 one used when C has at most smallMMax rows, else AVX2+FMA
-// for the 6×16 and 1×32 ones; AVX2 for the elementwise loops). It never changes
+// Every kernel is three things, as in gonum's internal/asm and the standard
+// library's hash/crc32:
+//
+//   - an exported function (Sum, AdamStep, ColSums, ...) that checks its
+//     arguments, panics with a message naming itself when they are wrong,
+//     and then hands the whole input to the implementation in use;
+//   - a plain Go reference, named fooGeneric, whose doc comment is the loop
+//     it computes. It is the fallback, the documentation and the test
+//     oracle;
+//   - per-architecture implementations (foo_amd64.go and .s), each of which
+//     computes exactly what the reference computes, bit for bit unless the
+//     exported function's doc says otherwise, for every input the exported
+//     function accepts. An implementation may vectorize a prefix and finish
+//     the tail in Go, or fall back to the reference for cases it does not
+//     cover (AdamStep with a clip value), but it always does the whole job:
+//     callers never see "how much was handled".
+//
+// The implementations in use are the fields of one value of type backend,
+// impl. It starts as generic, the references; the package's single init
+// (cpu.go) reads the CPU's features once, through golang.org/x/sys/cpu,
+// and replaces the fields this CPU can run faster (cpu_amd64.go says which
+// features each needs). Nothing changes impl
 // afterwards, so one process always computes the same bits for the same
-// inputs. The plain Go versions are used everywhere when the package is
-// built with the "noasm" tag, on other architectures, or when the
-// environment variable MYELIN_NOASM=1 is set at process start.
+// inputs. The references stay in use everywhere when the package is built
+// with the "noasm" tag, on other architectures, or when the environment
+// variable MYELIN_NOASM=1 is set at process start.
 //
-// Determinism: results never depend on GOMAXPROCS. Sgemm splits work across
-// goroutines only over blocks of the output; each element of C is
-// accumulated by one goroutine in a fixed order (k ascending in blocks fixed
-// by k alone). Sum and the other reductions are single-threaded with a fixed
-// order. Different dispatch choices (assembly or not, AVX-512 or AVX2) may
-// round differently.
+// A second backend (another instruction set, later a GPU) slots in the same
+// way: a function that returns a backend with the fields it implements
+// replaced, each field honouring the exported function's doc, chosen in
+// cpu.go's init. Callers of the exported functions do not change. Tests
+// compare every field of impl with the reference (see the cross-check
+// tests) and, on a CPU that has the features, check that the fast field is
+// the one in use (TestFastPathInUse).
+//
+// # Determinism
+//
+// Results never depend on GOMAXPROCS. Sgemm splits work across goroutines
+// only over blocks of the output; each element of C is accumulated by one
+// goroutine in a fixed order (k ascending in blocks fixed by k alone). Sum
+// and the other reductions are single-threaded with a fixed order.
+// Different backends (assembly or not, AVX-512 or AVX2) may round Sgemm
+// and Sum differently; the other kernels give the reference's bits.
 package kernel
 
-import "fmt"
+// Float is the element type of the kernels that also run in float64 (for
+// gradient checks); only their float32 form is dispatched.
+type Float interface{ ~float32 | ~float64 }
 
-// Sgemm computes C = alpha*op(A)*op(B) + beta*C for row-major matrices.
-// op(A) is m×k (A is m×k with row stride lda, or k×m if transA), op(B) is k×n
-// (B is k×n with stride ldb, or n×k if transB); C is m×n with stride ldc.
-// beta == 0 means C is overwritten (NaNs in C are not propagated).
-//
-// It panics if a dimension is negative, a stride is too small or a slice
-// too short.
-func Sgemm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	if k == 0 || alpha == 0 {
-		scaleC(m, n, beta, c, ldc)
-		return
-	}
-	sgemmImpl(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// backend is one implementation of every dispatched kernel. Each field
+// does the whole job of its exported function, on arguments that function
+// has already checked; the comment names the reference each must match.
+type backend struct {
+	// gemm and gemmSmall are the micro-kernels sgemm runs in the blocked
+	// driver, gemmSmall for C with at most smallMMax rows; nil when sgemm
+	// is not the blocked driver.
+	gemm, gemmSmall *gemmKernel
+
+	sgemm      func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) // sgemmGeneric, within rounding
+	sum        func(x []float32) float32                                                                                                             // sumGeneric, within rounding
+	add        func(dst, a, b []float32)                                                                                                             // addGeneric
+	relu       func(dst, x []float32)                                                                                                                // reluGeneric
+	reluGrad   func(dst, dy, y []float32)                                                                                                            // reluGradGeneric
+	adam       func(w, g, m, v []float32, a, r, eps, c1, c2, s, cv float32)                                                                          // adamGeneric
+	sumSq      func(x []float32) float64                                                                                                             // sumSqGeneric
+	updateSums func(w, prev []float32) (w2, d2, p2 float64)                                                                                          // updateSumsGeneric
+	colSums    func(s []float64, x []float32, c int)                                                                                                 // colSumsGeneric
+	colSqDev   func(s []float64, x, mean []float32, c int)                                                                                           // colSqDevGeneric
+	normRows   func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsGeneric
+	bnBwdSums  func(sdy, sdyx, dy, xhat []float32, c int)                                                                                            // bnBwdSumsGeneric
+	bnBwdInput func(dx, dy, xhat, k, sdy, sdyx []float32, c int)                                                                                     // bnBwdInputGeneric
 }
 
-// Dgemm is Sgemm for float64. It is plain Go and exists for float64
-// gradient checks, not for speed.
-func Dgemm(transA, transB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
-	checkGemm(transA, transB, m, n, k, len(a), lda, len(b), ldb, len(c), ldc)
-	if m == 0 || n == 0 {
-		return
-	}
-	dgemmGeneric(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+// generic is the backend of plain Go references.
+var generic = backend{
+	sgemm:      sgemmGeneric,
+	sum:        sumGeneric,
+	add:        addGeneric,
+	relu:       reluGeneric,
+	reluGrad:   reluGradGeneric,
+	adam:       adamPlain,
+	sumSq:      sumSqGeneric,
+	updateSums: updateSumsGeneric,
+	colSums:    colSumsGeneric[float32],
+	colSqDev:   colSqDevGeneric[float32],
+	normRows:   normRowsGeneric[float32],
+	bnBwdSums:  bnBwdSumsGeneric[float32],
+	bnBwdInput: bnBwdInputGeneric[float32],
 }
 
-// scaleC sets C = beta*C, or C = 0 when beta == 0 (so NaNs are dropped).
-func scaleC(m, n int, beta float32, c []float32, ldc int) {
-	for i := 0; i < m; i++ {
-		row := c[i*ldc : i*ldc+n]
-		if beta == 0 {
-			clear(row)
-			continue
-		}
-		if beta != 1 {
-			for j := range row {
-				row[j] *= beta
-			}
-		}
-	}
-}
+// impl is the backend in use, set once by init in cpu.go.
+var impl = generic
 
-// checkGemm panics on arguments that would make Sgemm/Dgemm index out of
-// range; the assembly paths rely on it.
-func checkGemm(transA, transB bool, m, n, k, la, lda, lb, ldb, lc, ldc int) {
-	if m < 0 || n < 0 || k < 0 {
-		panic(fmt.Sprintf("kernel: negative dimension m=%d n=%d k=%d", m, n, k))
+// GemmKernel names the micro-kernel Sgemm uses, e.g. "avx512-8x32", or
+// "generic" for the plain Go loops (noasm builds, MYELIN_NOASM=1, or a CPU
+// without AVX2 and FMA). Benchmarks print it beside their figures.
+func GemmKernel() string {
+	if impl.gemm == nil {
+		return "generic"
 	}
-	ar, ac := m, k
-	if transA {
-		ar, ac = k, m
-	}
-	br, bc := k, n
-	if transB {
-		br, bc = n, k
-	}
-	checkMat("A", ar, ac, la, lda)
-	checkMat("B", br, bc, lb, ldb)
-	checkMat("C", m, n, lc, ldc)
-}
-
-func checkMat(name string, rows, cols, length, ld int) {
-	if ld < max(1, cols) {
-		panic(fmt.Sprintf("kernel: ld%s=%d < max(1, %d)", name, ld, cols))
-	}
-	if rows == 0 || cols == 0 {
-		return
-	}
-	if need := (rows-1)*ld + cols; length < need {
-		panic(fmt.Sprintf("kernel: len(%s)=%d < %d for %d×%d with stride %d", name, length, need, rows, cols, ld))
-	}
-}
-
-// AxpyUnitary computes y += alpha*x. It panics if len(y) < len(x).
-func AxpyUnitary(alpha float32, x, y []float32) {
-	if len(y) < len(x) {
-		panic("kernel: AxpyUnitary: len(y) < len(x)")
-	}
-	axpyImpl(alpha, x, y[:len(x)])
-}
-
-// ScalUnitary computes x *= alpha.
-func ScalUnitary(alpha float32, x []float32) {
-	scalImpl(alpha, x)
-}
-
-// DotUnitary returns the dot product of x and y[:len(x)]. It panics if
-// len(y) < len(x). The summation order is fixed for a given dispatch.
-func DotUnitary(x, y []float32) float32 {
-	if len(y) < len(x) {
-		panic("kernel: DotUnitary: len(y) < len(x)")
-	}
-	return dotImpl(x, y[:len(x)])
-}
-
-// Sum returns the sum of x. The order of summation depends only on len(x)
-// (and the dispatch), never on the number of threads.
-func Sum(x []float32) float32 {
-	return sumImpl(x)
-}
-
-// AddRowTo sets dst[i,j] = a[i,j] + row[j] for row-major dst and a with
-// cols columns and no padding (a bias add). It panics unless len(row) ==
-// cols, len(dst) == len(a) and cols divides len(a).
-func AddRowTo(dst, a, row []float32, cols int) {
-	if len(row) != cols || len(dst) != len(a) || (cols == 0 && len(a) != 0) || (cols != 0 && len(a)%cols != 0) {
-		panic(fmt.Sprintf("kernel: AddRowTo: len(dst)=%d len(a)=%d len(row)=%d cols=%d", len(dst), len(a), len(row), cols))
-	}
-	for i := 0; i < len(a); i += cols {
-		addImpl(dst[i:i+cols], a[i:i+cols], row)
-	}
-}
-
-// ReluTo sets dst[i] = 0 where x[i] < 0 and x[i] otherwise, so NaN and -0
-// pass through unchanged. It panics if len(dst) != len(x).
-func ReluTo(dst, x []float32) {
-	if len(dst) != len(x) {
-		panic("kernel: ReluTo: len(dst) != len(x)")
-	}
-	reluImpl(dst, x)
-}
-
-// ReluGradTo sets dst[i] = dy[i] where y[i] > 0 and 0 otherwise (also for
-// NaN y). It panics unless the three lengths are equal.
-func ReluGradTo(dst, dy, y []float32) {
-	if len(dst) != len(dy) || len(dst) != len(y) {
-		panic("kernel: ReluGradTo: lengths differ")
-	}
-	reluGradImpl(dst, dy, y)
-}
-
-// AdamUpdate applies one Adam step to w in place, updating the moment
-// estimates m and v. For each i, with float32 arithmetic in this order:
-//
-//	m[i] = beta1*m[i] + (1-beta1)*g[i]
-//	v[i] = beta2*v[i] + (1-beta2)*g[i]*g[i]
-//	w[i] -= lr * (m[i]/biasC1) / (sqrt(v[i]/biasC2) + eps)
-//
-// The textbook form passes biasC1 = 1-beta1^t and biasC2 = 1-beta2^t. The
-// Keras/TensorFlow "epsilon-hat" form, w -= lr_t*m/(sqrt(v)+eps) with
-// lr_t = lr*sqrt(1-beta2^t)/(1-beta1^t), is obtained by passing
-// lr*sqrt(1-beta2^t) as lr, 1-beta1^t as biasC1 and 1 as biasC2.
-// It panics unless w, g, m and v have the same length.
-func AdamUpdate(w, g, m, v []float32, lr, beta1, beta2, eps, biasC1, biasC2 float32) {
-	if len(g) != len(w) || len(m) != len(w) || len(v) != len(w) {
-		panic("kernel: AdamUpdate: lengths differ")
-	}
-	adamImpl(w, g, m, v, lr, beta1, beta2, eps, biasC1, biasC2)
+	return impl.gemm.name
 }

@@ -3,34 +3,20 @@ package kernel
 import "math"
 
 // The norm reductions keep their float64 partial sums in lanes: element i
-// of a block always goes to lane i mod the block size, each lane is one
-// fused multiply-add chain, and the lanes are added in a fixed tree at the
-// end. The assembly versions hold the lanes in registers; the Go versions
-// hold them in arrays and use math.FMA, so both give the same bits.
+// always goes to lane i mod the number of lanes, each lane is one fused
+// multiply-add chain, and the lanes are added in a fixed tree at the end.
+// The assembly versions hold the lanes in registers; the references hold
+// them in arrays and use math.FMA, so both give the same bits.
 
 const (
-	sumSqBlock  = 16 // lanes of SumSq
-	updateBlock = 8  // lanes of each of UpdateSums' three sums
-)
-
-var (
-	sumSqBlocks  = sumSqBlocksGeneric
-	updateBlocks = updateBlocksGeneric
+	sumSqLanes  = 16 // lanes of SumSq
+	updateLanes = 8  // lanes of each of UpdateSums' three sums
 )
 
 // SumSq returns the sum of squares of x, with each square and sum in
 // float64. The order of summation depends only on len(x).
 func SumSq(x []float32) float64 {
-	var acc [sumSqBlock]float64
-	n := len(x) &^ (sumSqBlock - 1)
-	if n > 0 {
-		sumSqBlocks(x[:n], &acc)
-	}
-	for j, v := range x[n:] {
-		a := float64(v)
-		acc[j] = math.FMA(a, a, acc[j])
-	}
-	return tree(acc[:])
+	return impl.sumSq(x)
 }
 
 // UpdateSums returns, in one pass, the sums of squares of w, of w − prev
@@ -41,15 +27,63 @@ func UpdateSums(w, prev []float32) (w2, d2, p2 float64) {
 	if len(prev) < len(w) {
 		panic("kernel: UpdateSums: len(prev) < len(w)")
 	}
-	var acc [3 * updateBlock]float64
-	n := len(w) &^ (updateBlock - 1)
-	if n > 0 {
-		updateBlocks(w[:n], prev[:n], &acc)
+	return impl.updateSums(w, prev[:len(w)])
+}
+
+// sumSqGeneric is the reference SumSq:
+//
+//	var acc [sumSqLanes]float64
+//	for i, v := range x {
+//		acc[i%sumSqLanes] = math.FMA(float64(v), float64(v), acc[i%sumSqLanes])
+//	}
+//	return tree(acc[:])
+func sumSqGeneric(x []float32) float64 {
+	var acc [sumSqLanes]float64
+	sumSqFrom(&acc, x)
+	return tree(acc[:])
+}
+
+// sumSqFrom adds x's squares into acc, element i into lane i mod
+// sumSqLanes: for a vector version's tail, x starts at a multiple of it.
+func sumSqFrom(acc *[sumSqLanes]float64, x []float32) {
+	for i, v := range x {
+		a := float64(v)
+		acc[i%sumSqLanes] = math.FMA(a, a, acc[i%sumSqLanes])
 	}
-	for j := range w[n:] {
-		updateLane(&acc, j, w[n+j], prev[n+j])
+}
+
+// updateSumsGeneric is the reference UpdateSums (len(prev) == len(w)):
+//
+//	var acc [3 * updateLanes]float64 // w's lanes, then w − prev's, then prev's
+//	for i := range w {
+//		a, c := float64(w[i]), float64(prev[i])
+//		d, j := a-c, i%updateLanes
+//		acc[j] = math.FMA(a, a, acc[j])
+//		acc[updateLanes+j] = math.FMA(d, d, acc[updateLanes+j])
+//		acc[2*updateLanes+j] = math.FMA(c, c, acc[2*updateLanes+j])
+//	}
+//	return tree(acc[:updateLanes]), tree(acc[updateLanes:2*updateLanes]), tree(acc[2*updateLanes:])
+func updateSumsGeneric(w, prev []float32) (w2, d2, p2 float64) {
+	var acc [3 * updateLanes]float64
+	updateSumsFrom(&acc, w, prev)
+	return updateTrees(&acc)
+}
+
+// updateSumsFrom adds w and prev into acc, element i into lane i mod
+// updateLanes: for a vector version's tail, w starts at a multiple of it.
+func updateSumsFrom(acc *[3 * updateLanes]float64, w, prev []float32) {
+	prev = prev[:len(w)]
+	for i := range w {
+		a, c := float64(w[i]), float64(prev[i])
+		d, j := a-c, i%updateLanes
+		acc[j] = math.FMA(a, a, acc[j])
+		acc[updateLanes+j] = math.FMA(d, d, acc[updateLanes+j])
+		acc[2*updateLanes+j] = math.FMA(c, c, acc[2*updateLanes+j])
 	}
-	return tree(acc[:updateBlock]), tree(acc[updateBlock : 2*updateBlock]), tree(acc[2*updateBlock:])
+}
+
+func updateTrees(acc *[3 * updateLanes]float64) (w2, d2, p2 float64) {
+	return tree(acc[:updateLanes]), tree(acc[updateLanes : 2*updateLanes]), tree(acc[2*updateLanes:])
 }
 
 // tree adds a power-of-two number of lanes pairwise.
@@ -62,34 +96,4 @@ func tree(s []float64) float64 {
 		s = s[:h]
 	}
 	return s[0]
-}
-
-func updateLane(acc *[3 * updateBlock]float64, j int, wv, pv float32) {
-	a, c := float64(wv), float64(pv)
-	d := a - c
-	acc[j] = math.FMA(a, a, acc[j])
-	acc[updateBlock+j] = math.FMA(d, d, acc[updateBlock+j])
-	acc[2*updateBlock+j] = math.FMA(c, c, acc[2*updateBlock+j])
-}
-
-// sumSqBlocksGeneric accumulates x (its length a multiple of sumSqBlock)
-// into acc.
-func sumSqBlocksGeneric(x []float32, acc *[sumSqBlock]float64) {
-	for i := 0; i < len(x); i += sumSqBlock {
-		for j, v := range x[i : i+sumSqBlock] {
-			a := float64(v)
-			acc[j] = math.FMA(a, a, acc[j])
-		}
-	}
-}
-
-// updateBlocksGeneric accumulates w and prev (of one length, a multiple
-// of updateBlock) into acc: w's lanes, then w − prev's, then prev's.
-func updateBlocksGeneric(w, prev []float32, acc *[3 * updateBlock]float64) {
-	prev = prev[:len(w)]
-	for i := 0; i < len(w); i += updateBlock {
-		for j := range updateBlock {
-			updateLane(acc, j, w[i+j], prev[i+j])
-		}
-	}
 }

@@ -2,26 +2,37 @@
 
 package kernel
 
-import (
-	"os"
-
-	"golang.org/x/sys/cpu"
-)
-
-func init() {
-	if os.Getenv("MYELIN_NOASM") == "1" || !cpu.X86.HasAVX2 || !cpu.X86.HasFMA {
-		return
+// sumSqAsm is sumSqGeneric: whole blocks of sumSqLanes in assembly, the
+// tail in Go into the same lanes.
+func sumSqAsm(x []float32) float64 {
+	var acc [sumSqLanes]float64
+	n := len(x) &^ (sumSqLanes - 1)
+	if n > 0 {
+		sumSqAVX2(x[:n], &acc)
 	}
-	sumSqBlocks = sumSqAVX2
-	updateBlocks = updateSumsAVX2
+	sumSqFrom(&acc, x[n:])
+	return tree(acc[:])
 }
 
-// sumSqAVX2 is sumSqBlocksGeneric: lanes 4q..4q+3 of acc in Yq.
-//
-//go:noescape
-func sumSqAVX2(x []float32, acc *[sumSqBlock]float64)
+// updateSumsAsm is updateSumsGeneric, split as sumSqAsm is.
+func updateSumsAsm(w, prev []float32) (w2, d2, p2 float64) {
+	var acc [3 * updateLanes]float64
+	n := len(w) &^ (updateLanes - 1)
+	if n > 0 {
+		updateSumsAVX2(w[:n], prev[:n], &acc)
+	}
+	updateSumsFrom(&acc, w[n:], prev[n:])
+	return updateTrees(&acc)
+}
 
-// updateSumsAVX2 is updateBlocksGeneric.
+// sumSqAVX2 accumulates x, its length a multiple of sumSqLanes, into acc
+// (lanes 4q..4q+3 in Yq).
 //
 //go:noescape
-func updateSumsAVX2(w, prev []float32, acc *[3 * updateBlock]float64)
+func sumSqAVX2(x []float32, acc *[sumSqLanes]float64)
+
+// updateSumsAVX2 accumulates w and prev, of one length, a multiple of
+// updateLanes, into acc as updateSumsFrom does.
+//
+//go:noescape
+func updateSumsAVX2(w, prev []float32, acc *[3 * updateLanes]float64)

@@ -7,7 +7,7 @@ import (
 )
 
 // TestSumSqMatchesGeneric checks that the dispatched SumSq and UpdateSums
-// give the Go versions' bits, and both agree with a plain float64 sum.
+// give the references' bits, and both agree with a plain float64 sum.
 func TestSumSqMatchesGeneric(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	for _, n := range append(elemLengths, 4096, 55562) {
@@ -26,14 +26,14 @@ func TestSumSqMatchesGeneric(t *testing.T) {
 				wantP += c * c
 			}
 			got := SumSq(x)
-			if g := genericSumSq(x); math.Float64bits(g) != math.Float64bits(got) {
+			if g := sumSqGeneric(x); math.Float64bits(g) != math.Float64bits(got) {
 				t.Fatalf("n=%d off=%d: SumSq %v, Go version %v", n, off, got, g)
 			}
 			if !close64(got, want) {
 				t.Fatalf("n=%d off=%d: SumSq %v, float64 loop %v", n, off, got, want)
 			}
 			w2, d2, p2 := UpdateSums(x, p)
-			gw, gd, gp := genericUpdateSums(x, p)
+			gw, gd, gp := updateSumsGeneric(x, p)
 			if w2 != gw || d2 != gd || p2 != gp {
 				t.Fatalf("n=%d off=%d: UpdateSums %v %v %v, Go version %v %v %v", n, off, w2, d2, p2, gw, gd, gp)
 			}
@@ -70,18 +70,6 @@ func TestUpdateSumsShortPrev(t *testing.T) {
 		}
 	}()
 	UpdateSums(make([]float32, 9), make([]float32, 8))
-}
-
-func genericSumSq(x []float32) float64 {
-	defer func(f func([]float32, *[sumSqBlock]float64)) { sumSqBlocks = f }(sumSqBlocks)
-	sumSqBlocks = sumSqBlocksGeneric
-	return SumSq(x)
-}
-
-func genericUpdateSums(w, p []float32) (float64, float64, float64) {
-	defer func(f func(w, p []float32, acc *[3 * updateBlock]float64)) { updateBlocks = f }(updateBlocks)
-	updateBlocks = updateBlocksGeneric
-	return UpdateSums(w, p)
 }
 
 func close64(got, want float64) bool {

@@ -2,12 +2,7 @@
 
 package kernel
 
-import (
-	"os"
-
-	"golang.org/x/sys/cpu"
-)
-
+// The assembly micro-kernels (sgemm_amd64.s) and the blocking each uses.
 var (
 	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX}
 	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2, packBT: packBTAVX}
@@ -17,33 +12,10 @@ var (
 	avx2SmallKernel   = gemmKernel{name: "avx2-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: sgemmKernel1x32AVX2, packBT: packBTAVX}
 )
 
-func init() {
-	hasAVX2 := cpu.X86.HasAVX2 && cpu.X86.HasFMA
-	hasAVX512 := cpu.X86.HasAVX512F && cpu.X86.HasBMI2 && hasAVX2
-	if hasAVX2 {
-		asmGemmKernels = append(asmGemmKernels, &avx2SmallKernel, &avx2Kernel)
-	}
-	if hasAVX512 {
-		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel)
-	}
-	if os.Getenv("MYELIN_NOASM") == "1" || !hasAVX2 {
-		return
-	}
-	gemmKernelInUse = asmGemmKernels[len(asmGemmKernels)-1]
-	gemmSmallKernel = asmGemmKernels[len(asmGemmKernels)-2]
-	sgemmImpl = sgemmAsm
-	axpyImpl = axpyAVX2
-	scalImpl = scalAVX2
-	dotImpl = dotAVX2
-	sumImpl = sumAVX2
-	addImpl = addAVX2
-	reluImpl = reluAVX2
-	reluGradImpl = reluGradAVX2
-	adamImpl = adamAVX2
-}
-
+// sgemmAsm is the blocked driver with the backend's micro-kernels, on the
+// shared worker pool.
 func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
-	sgemmBlocked(pickKernel(gemmKernelInUse, gemmSmallKernel, m), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+	sgemmBlocked(defaultPool, pickKernel(impl.gemm, impl.gemmSmall, m), transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
 // Micro-kernels; see microKernel for the contract.
@@ -89,35 +61,4 @@ func packBTAVX(d, b []float32, ldb, kc, w, nr int) {
 			clear(d[q*nr+w : q*nr+nr])
 		}
 	}
-}
-
-// Elementwise loops; callers have checked lengths (the first slice of
-// x, a or dst sets the count, see each Go version).
-
-//go:noescape
-func axpyAVX2(alpha float32, x, y []float32)
-
-//go:noescape
-func scalAVX2(alpha float32, x []float32)
-
-//go:noescape
-func dotAVX2(x, y []float32) float32
-
-//go:noescape
-func sumAVX2(x []float32) float32
-
-//go:noescape
-func addAVX2(dst, a, b []float32)
-
-//go:noescape
-func reluAVX2(dst, x []float32)
-
-//go:noescape
-func reluGradAVX2(dst, dy, y []float32)
-
-//go:noescape
-func adamAsm(w, g, m, v []float32, lr, beta1, beta2, eps, biasC1, biasC2, c1, c2 float32)
-
-func adamAVX2(w, g, m, v []float32, lr, beta1, beta2, eps, biasC1, biasC2 float32) {
-	adamAsm(w, g, m, v, lr, beta1, beta2, eps, biasC1, biasC2, 1-beta1, 1-beta2)
 }

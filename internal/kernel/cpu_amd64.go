@@ -1,0 +1,42 @@
+//go:build amd64 && !noasm
+
+package kernel
+
+import "golang.org/x/sys/cpu"
+
+// The CPU features the assembly needs, read once.
+var (
+	hasAVX2    = cpu.X86.HasAVX2                                     // the Adam and batch-norm loops
+	hasAVX2FMA = hasAVX2 && cpu.X86.HasFMA                           // GEMM, the elementwise loops, SumSq/UpdateSums
+	hasAVX512  = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasBMI2 // the AVX-512 GEMM micro-kernels
+)
+
+// archBackend returns generic with every field this CPU has a faster
+// implementation of replaced, and fills asmGemmKernels.
+func archBackend() backend {
+	b := generic
+	if hasAVX2 {
+		b.adam = adamAsm
+		b.colSums = colSumsAsm
+		b.colSqDev = colSqDevAsm
+		b.normRows = normRowsAsm
+		b.bnBwdSums = bnBwdSumsAsm
+		b.bnBwdInput = bnBwdInputAsm
+	}
+	if hasAVX2FMA {
+		asmGemmKernels = append(asmGemmKernels, &avx2SmallKernel, &avx2Kernel)
+		b.gemm, b.gemmSmall = &avx2Kernel, &avx2SmallKernel
+		b.sgemm = sgemmAsm
+		b.sum = sumAVX2
+		b.add = addAVX2
+		b.relu = reluAVX2
+		b.reluGrad = reluGradAVX2
+		b.sumSq = sumSqAsm
+		b.updateSums = updateSumsAsm
+	}
+	if hasAVX512 {
+		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel)
+		b.gemm, b.gemmSmall = &avx512Kernel, &avx512SmallKernel
+	}
+	return b
+}

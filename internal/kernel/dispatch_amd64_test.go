@@ -1,0 +1,69 @@
+//go:build amd64 && !noasm
+
+package kernel
+
+import (
+	"reflect"
+	"testing"
+
+	"golang.org/x/sys/cpu"
+)
+
+// TestFastPathInUse checks, on a CPU that has the features (as
+// golang.org/x/sys/cpu reports them, read here independently of
+// cpu_amd64.go), that every kernel runs its assembly: if detection fell
+// back to Go, every cross-check would compare Go with Go and pass.
+func TestFastPathInUse(t *testing.T) {
+	if asmOff {
+		t.Skip("MYELIN_NOASM=1: the references are in use (TestNoasmEnv checks that)")
+	}
+	avx2 := cpu.X86.HasAVX2
+	fma := avx2 && cpu.X86.HasFMA
+	avx512 := fma && cpu.X86.HasAVX512F && cpu.X86.HasBMI2
+	t.Logf("CPU: AVX2 %v, FMA %v, AVX-512F+BMI2 %v", avx2, fma, avx512)
+	want := map[string]struct {
+		fn   any
+		need bool
+	}{
+		"sgemm":      {sgemmAsm, fma},
+		"sum":        {sumAVX2, fma},
+		"add":        {addAVX2, fma},
+		"relu":       {reluAVX2, fma},
+		"reluGrad":   {reluGradAVX2, fma},
+		"adam":       {adamAsm, avx2},
+		"sumSq":      {sumSqAsm, fma},
+		"updateSums": {updateSumsAsm, fma},
+		"colSums":    {colSumsAsm, avx2},
+		"colSqDev":   {colSqDevAsm, avx2},
+		"normRows":   {normRowsAsm, avx2},
+		"bnBwdSums":  {bnBwdSumsAsm, avx2},
+		"bnBwdInput": {bnBwdInputAsm, avx2},
+	}
+	gen := funcFields(&generic)
+	for field, f := range funcFields(&impl) {
+		w, ok := want[field]
+		if !ok {
+			t.Errorf("field %s has no entry in this test: say which function and features it needs", field)
+			continue
+		}
+		switch {
+		case w.need && f.Pointer() != reflect.ValueOf(w.fn).Pointer():
+			t.Errorf("field %s: the CPU has the features but a function other than the assembly one is in use", field)
+		case !w.need && f.Pointer() != gen[field].Pointer():
+			t.Errorf("field %s: the CPU lacks the features but the reference is not in use", field)
+		}
+	}
+	wantGemm := "generic"
+	switch {
+	case avx512:
+		wantGemm = "avx512-8x32"
+	case fma:
+		wantGemm = "avx2-6x16"
+	}
+	if got := GemmKernel(); got != wantGemm {
+		t.Errorf("GemmKernel() = %q, want %q for this CPU", got, wantGemm)
+	}
+	if fma && (impl.gemmSmall == nil || impl.gemmSmall.mr != 1) {
+		t.Errorf("small-m micro-kernel in use: %v, want a one-row kernel", impl.gemmSmall)
+	}
+}

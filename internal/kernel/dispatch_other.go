@@ -1,5 +1,0 @@
-//go:build !amd64 || noasm
-
-package kernel
-
-// Without assembly every implementation stays the plain Go one.

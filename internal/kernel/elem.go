@@ -1,0 +1,108 @@
+package kernel
+
+import "fmt"
+
+// Sum returns the sum of x. The order of summation depends only on len(x)
+// (and the backend), never on the number of threads.
+func Sum(x []float32) float32 {
+	return impl.sum(x)
+}
+
+// AddRowTo sets dst[i,j] = a[i,j] + row[j] for row-major dst and a with
+// cols columns and no padding (a bias add). It panics unless len(row) ==
+// cols, len(dst) == len(a) and cols divides len(a).
+func AddRowTo(dst, a, row []float32, cols int) {
+	if len(row) != cols || len(dst) != len(a) || (cols == 0 && len(a) != 0) || (cols != 0 && len(a)%cols != 0) {
+		panic(fmt.Sprintf("kernel: AddRowTo: len(dst)=%d len(a)=%d len(row)=%d cols=%d", len(dst), len(a), len(row), cols))
+	}
+	for i := 0; i < len(a); i += cols {
+		impl.add(dst[i:i+cols], a[i:i+cols], row)
+	}
+}
+
+// ReluTo sets dst[i] = 0 where x[i] < 0 and x[i] otherwise, so NaN and -0
+// pass through unchanged. It panics if len(dst) != len(x).
+func ReluTo(dst, x []float32) {
+	if len(dst) != len(x) {
+		panic("kernel: ReluTo: len(dst) != len(x)")
+	}
+	impl.relu(dst, x)
+}
+
+// ReluGradTo sets dst[i] = dy[i] where y[i] > 0 and 0 otherwise (also for
+// NaN y). It panics unless the three lengths are equal.
+func ReluGradTo(dst, dy, y []float32) {
+	if len(dst) != len(dy) || len(dst) != len(y) {
+		panic("kernel: ReluGradTo: lengths differ")
+	}
+	impl.reluGrad(dst, dy, y)
+}
+
+// sumGeneric is the reference Sum:
+//
+//	var s float32
+//	for _, v := range x {
+//		s += v
+//	}
+//
+// Vector versions sum in lanes and may round differently.
+func sumGeneric(x []float32) float32 {
+	var s float32
+	for _, v := range x {
+		s += v
+	}
+	return s
+}
+
+// addGeneric sets dst = a + b over len(a) elements, the others at least
+// as long:
+//
+//	for i, v := range a {
+//		dst[i] = v + b[i]
+//	}
+func addGeneric(dst, a, b []float32) {
+	dst = dst[:len(a)]
+	b = b[:len(a)]
+	for i, v := range a {
+		dst[i] = v + b[i]
+	}
+}
+
+// reluGeneric is the reference ReluTo:
+//
+//	for i, v := range x {
+//		if v < 0 {
+//			v = 0
+//		}
+//		dst[i] = v
+//	}
+func reluGeneric(dst, x []float32) {
+	dst = dst[:len(x)]
+	for i, v := range x {
+		if v < 0 {
+			v = 0
+		}
+		dst[i] = v
+	}
+}
+
+// reluGradGeneric is the reference ReluGradTo:
+//
+//	for i := range dst {
+//		if y[i] > 0 {
+//			dst[i] = dy[i]
+//		} else {
+//			dst[i] = 0
+//		}
+//	}
+func reluGradGeneric(dst, dy, y []float32) {
+	dy = dy[:len(dst)]
+	y = y[:len(dst)]
+	for i := range dst {
+		if y[i] > 0 {
+			dst[i] = dy[i]
+		} else {
+			dst[i] = 0
+		}
+	}
+}
