@@ -185,6 +185,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if len(b.perm) != n {
 		b.perm = make([]int, n)
 	}
+	b.snap.collect(m, steps)
 	if b.logs == nil {
 		b.logs = Logs{}
 	}
@@ -215,6 +216,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		for _, mt := range m.metrics {
 			mt.Reset()
 		}
+		var resumed []metricState
 		if first > 0 {
 			*m.trainPCG = ck.st.pcg
 			run.lossSum, run.seen = ck.st.LossSum, ck.st.Seen
@@ -222,7 +224,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 				return h, err
 			}
 			m.setLogs(run)
+			resumed = ck.st.Metrics
 		}
+		b.snap.take(m, first, resumed)
 		for step := first; step < steps; step++ {
 			if err := ctx.Err(); err != nil {
 				h.Stopped = "cancelled"
@@ -231,9 +235,15 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			lo := step * opt.BatchSize
 			hi := min(lo+opt.BatchSize, n)
 			xb, yb := m.batch(x, y, b.perm[lo:hi])
+			b.snap.lrs[step] = m.opt.LearningRate()
 			loss, err := m.trainStep(xb, yb, epoch+1, step+1)
 			if err != nil {
 				var nf *NonFiniteError
+				if errors.As(err, &nf) && nf.What == "weight" {
+					if err = m.rewind(nf, step); err != nf {
+						return h, err
+					}
+				}
 				if errors.As(err, &nf) && opt.StopOnNonFinite {
 					if bar != nil {
 						bar.abort()
