@@ -61,6 +61,18 @@ type FitOptions struct {
 // otherwise. It builds the model on first use. It returns the history of
 // the epochs completed; cancelling ctx stops it between steps with ctx's
 // error, the model left as after its last complete step.
+//
+// A step whose update writes a NaN or an infinity into a weight is undone
+// without a copy of the weights per step: Fit copies the training state
+// once per epoch, before its first step, records the learning rate of each
+// step, and on such a step restores the copy and replays the epoch's steps
+// before it (the same batches and learning rates, without callbacks). Since
+// training is deterministic that rebuilds the state after the last good
+// step bit for bit, unless a callback changed something other than the
+// learning rate between steps, or an optimizer or layer keeps state that
+// State, Iterations and the layers' weights do not hold; when the replay
+// then ends elsewhere than the run did, Fit says so in its error and leaves
+// the model as the epoch started.
 func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOptions) (h *History, err error) {
 	h = &History{Metrics: map[string][]float64{}}
 	if ctx == nil {

@@ -1,6 +1,7 @@
 package model
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -27,10 +28,10 @@ import (
 // between steps (other hyperparameters, the weights), an optimizer that
 // keeps state outside State and Iterations, or a layer with hidden state
 // that is neither a weight nor batch-norm's held-back statistics, is not
-// replayed exactly. Rewind notices when the replay ends elsewhere than the
-// run did (a different loss sum or generator state, or a step that fails
-// again) and then says so in its error, leaving the model as the epoch
-// started.
+// replayed exactly. Rewind notices a replay that differs from the run in a
+// loss (the epoch's loss sum, compared bit for bit) or in the generator's
+// state, or whose step fails again, and then says so in its error, leaving
+// the model as the epoch started; a difference no loss shows goes unseen.
 
 // epochSnapshot is the training state before the first step Fit takes in
 // an epoch, in buffers made once per Fit and refilled each epoch.
@@ -131,8 +132,15 @@ func (m *Sequential) rewind(nf *NonFiniteError, step int) error {
 		lo, hi := k*bs, min((k+1)*bs, n)
 		xb, yb := m.batch(run.x, run.y, b.perm[lo:hi])
 		loss, err := m.trainStep(xb, yb, nf.Epoch, k+1)
-		if err != nil {
+		var again *NonFiniteError
+		switch {
+		case errors.As(err, &again):
+			why = fmt.Sprintf("a non-finite %s in layer %q at its step %d", again.What, again.Layer, k+1)
+		case err != nil:
 			why = fmt.Sprintf("an error at its step %d: %v", k+1, err)
+		}
+		if err != nil {
+			break
 		}
 		run.lossSum += loss * float64(hi-lo)
 		run.seen += hi - lo

@@ -12,9 +12,11 @@ import (
 
 // NonFiniteError reports a NaN or infinite loss, gradient, or weight after
 // the optimizer's update. The step that produced it was not applied:
-// weights, optimizer state, batch-norm moving statistics and the
-// shuffling/dropout generator are those of the step before, so a
-// checkpoint written afterwards holds the last good step.
+// weights, optimizer state, batch-norm moving statistics, the
+// shuffling/dropout generator and the epoch's running loss and metrics are
+// those of the step before, so a checkpoint written afterwards holds the
+// last good step. (For a weight, Fit rebuilds that state by replaying the
+// epoch: see Fit for what a replay cannot repeat.)
 type NonFiniteError struct {
 	Epoch, Step int // 1-based epoch and step within it
 	// Layer is where the non-finite value appeared first: for a loss, the
