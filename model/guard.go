@@ -127,19 +127,16 @@ func (m *Sequential) rewind(nf *NonFiniteError, step int) error {
 	}
 	why := ""
 	n, bs := run.x.Dim(0), run.settings.BatchSize
-	for k := s.first; k < step && why == ""; k++ {
+	for k := s.first; k < step; k++ {
 		m.opt.SetLearningRate(s.lrs[k])
 		lo, hi := k*bs, min((k+1)*bs, n)
 		xb, yb := m.batch(run.x, run.y, b.perm[lo:hi])
 		loss, err := m.trainStep(xb, yb, nf.Epoch, k+1)
-		var again *NonFiniteError
-		switch {
-		case errors.As(err, &again):
-			why = fmt.Sprintf("a non-finite %s in layer %q at its step %d", again.What, again.Layer, k+1)
-		case err != nil:
-			why = fmt.Sprintf("an error at its step %d: %v", k+1, err)
-		}
 		if err != nil {
+			why = fmt.Sprintf("an error at its step %d: %v", k+1, err)
+			if again := (*NonFiniteError)(nil); errors.As(err, &again) {
+				why = fmt.Sprintf("a non-finite %s in layer %q at its step %d", again.What, again.Layer, k+1)
+			}
 			break
 		}
 		run.lossSum += loss * float64(hi-lo)
@@ -156,14 +153,16 @@ func (m *Sequential) rewind(nf *NonFiniteError, step int) error {
 		if err := s.restore(m); err != nil {
 			return err
 		}
-		m.opt.SetLearningRate(s.lrs[s.first])
-		return fmt.Errorf("model: non-finite weight at epoch %d step %d, first in layer %q, and the state before it could not be restored: replaying the epoch from its step %d gave %s (an optimizer, layer or callback that is not deterministic); the model holds the state from before step %d of epoch %d", nf.Epoch, nf.Step, nf.Layer, s.first+1, why, s.first+1, nf.Epoch)
+		lr = s.lrs[s.first]
 	}
 	m.opt.SetLearningRate(lr)
-	if step == 0 {
+	if run.step == 0 {
 		// The run stands at the end of the epoch before, where a
 		// checkpoint holds the generator before this epoch's shuffle.
 		*m.trainPCG = run.permPCG
+	}
+	if why != "" {
+		return fmt.Errorf("model: non-finite weight at epoch %d step %d, first in layer %q, and the state before it could not be restored: replaying the epoch from its step %d gave %s (an optimizer, layer or callback that is not deterministic); the model holds the state from before step %d of epoch %d", nf.Epoch, nf.Step, nf.Layer, s.first+1, why, s.first+1, nf.Epoch)
 	}
 	return nf
 }
