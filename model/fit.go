@@ -61,6 +61,18 @@ type FitOptions struct {
 // otherwise. It builds the model on first use. It returns the history of
 // the epochs completed; cancelling ctx stops it between steps with ctx's
 // error, the model left as after its last complete step.
+//
+// A step whose update writes a NaN or an infinity into a weight is undone
+// without a copy of the weights per step: Fit copies the training state
+// once per epoch, before its first step, records the learning rate of each
+// step, and on such a step restores the copy and replays the epoch's steps
+// before it (the same batches and learning rates, without callbacks). Since
+// training is deterministic that rebuilds the state after the last good
+// step bit for bit, unless a callback changed something other than the
+// learning rate between steps, or an optimizer or layer keeps state that
+// State, Iterations and the layers' weights do not hold; when the replay
+// then ends elsewhere than the run did, Fit says so in its error and leaves
+// the model as the epoch started.
 func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOptions) (h *History, err error) {
 	h = &History{Metrics: map[string][]float64{}}
 	if ctx == nil {
@@ -185,6 +197,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if len(b.perm) != n {
 		b.perm = make([]int, n)
 	}
+	b.snap.collect(m, steps)
 	if b.logs == nil {
 		b.logs = Logs{}
 	}
@@ -215,6 +228,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		for _, mt := range m.metrics {
 			mt.Reset()
 		}
+		var resumed []metricState
 		if first > 0 {
 			*m.trainPCG = ck.st.pcg
 			run.lossSum, run.seen = ck.st.LossSum, ck.st.Seen
@@ -222,7 +236,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 				return h, err
 			}
 			m.setLogs(run)
+			resumed = ck.st.Metrics
 		}
+		b.snap.take(m, first, resumed)
 		for step := first; step < steps; step++ {
 			if err := ctx.Err(); err != nil {
 				if bar != nil {
@@ -234,9 +250,15 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			lo := step * opt.BatchSize
 			hi := min(lo+opt.BatchSize, n)
 			xb, yb := m.batch(x, y, b.perm[lo:hi])
+			b.snap.lrs[step] = m.opt.LearningRate()
 			loss, err := m.trainStep(xb, yb, epoch+1, step+1)
 			if err != nil {
 				var nf *NonFiniteError
+				if errors.As(err, &nf) && nf.What == "weight" {
+					if err = m.rewind(nf, step); err != nf {
+						return h, err
+					}
+				}
 				if errors.As(err, &nf) && opt.StopOnNonFinite {
 					if bar != nil {
 						bar.abort()

@@ -12,9 +12,11 @@ import (
 
 // NonFiniteError reports a NaN or infinite loss, gradient, or weight after
 // the optimizer's update. The step that produced it was not applied:
-// weights, optimizer state, batch-norm moving statistics and the
-// shuffling/dropout generator are those of the step before, so a
-// checkpoint written afterwards holds the last good step.
+// weights, optimizer state, batch-norm moving statistics, the
+// shuffling/dropout generator and the epoch's running loss and metrics are
+// those of the step before, so a checkpoint written afterwards holds the
+// last good step. (For a weight, Fit rebuilds that state by replaying the
+// epoch: see Fit for what a replay cannot repeat.)
 type NonFiniteError struct {
 	Epoch, Step int // 1-based epoch and step within it
 	// Layer is where the non-finite value appeared first: for a loss, the
@@ -47,11 +49,14 @@ type fitBuffers struct {
 	logs       Logs
 	stepParams []*autodiff.Var
 	pass       layers.Pass
-	guard      updateGuard
+	snap       epochSnapshot // the epoch's start, to undo an update that broke a weight (guard.go)
 }
 
 // trainStep runs forward, backward and the update on one batch and returns
 // the batch loss. A non-finite loss or gradient leaves everything unchanged.
+// A non-finite weight after the update leaves the update in place, the
+// batch-norm statistics and the generator as before the step: Fit undoes
+// the update by rewinding the epoch (guard.go).
 func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64, error) {
 	tp := m.tape
 	tp.Reset()
@@ -84,7 +89,6 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		}
 	}
 	params := m.stepParams()
-	b.guard.save(m.opt, params)
 	if err := m.opt.Step(params); err != nil {
 		m.discard()
 		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
@@ -92,8 +96,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 	for i, ps := range m.layerParams { // from the input: the first layer the update broke
 		for _, p := range ps {
 			if !p.Value.AllFinite() {
-				b.guard.restore()
-				m.discard()
+				m.discard() // Fit rewinds the update: see rewind
 				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "weight"}
 			}
 		}
