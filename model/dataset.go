@@ -101,3 +101,11 @@ func readDataset(md map[string]string) (*DatasetInfo, error) {
 	}
 	return &d, nil
 }
+
+// ClassNamesOrNil returns d's class names, or nil when d is nil or has none.
+func (d *DatasetInfo) ClassNamesOrNil() []string {
+	if d == nil {
+		return nil
+	}
+	return d.ClassNames
+}

@@ -205,6 +205,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 				return err
 			}
 			if *out != "" {
+				m.Dataset = ds.info()
 				if err := m.Save(*out); err != nil {
 					return err
 				}
