@@ -63,7 +63,7 @@ Example:
 	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 		path := fs.String("model", "", "the model `file` (required)")
 		var images listFlag
-		fs.Var(&images, "images", "a `path` to classify: picture, IDX, NPY or CSV file, directory of pictures, or - for stdin (repeatable)")
+		fs.Var(&images, "images", "a `file` to classify (picture, IDX, NPY or CSV), a directory of pictures, or - for stdin; repeatable")
 		index := fs.String("index", "", "test-set `range` to classify: I or I:J")
 		data := fs.String("data", "mnist", "dataset for --index and class names: mnist or fashion-mnist")
 		dataDir := fs.String("data-dir", "", "dataset directory for --index (only its t10k-* files are read)")
