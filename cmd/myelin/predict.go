@@ -102,11 +102,8 @@ Example:
 			var names []string
 			first := 0
 			if len(images) > 0 {
-				rows, cols, err := pictureSize(m)
-				if err != nil {
-					return err
-				}
-				r := &inputReader{feat: feat, csvHeader: *csvHeader, stdin: os.Stdin,
+				rows, cols, sizeErr := pictureSize(m) // an error only if there are pictures
+				r := &inputReader{feat: feat, csvHeader: *csvHeader, stdin: os.Stdin, pictureErr: sizeErr,
 					picture: imagefile.Options{Width: cols, Height: rows, Invert: invert.v}}
 				for _, p := range images {
 					if err := r.add(p); err != nil {

@@ -24,11 +24,12 @@ type samples struct {
 
 // inputReader reads predict's --images arguments into model inputs.
 type inputReader struct {
-	feat      int               // values per sample the model takes
-	picture   imagefile.Options // how pictures become samples
-	csvHeader bool              // CSV files start with a header line
-	stdin     io.Reader
-	out       samples
+	feat       int               // values per sample the model takes
+	picture    imagefile.Options // how pictures become samples
+	pictureErr error             // why the model cannot take pictures, if it cannot
+	csvHeader  bool              // CSV files start with a header line
+	stdin      io.Reader
+	out        samples
 }
 
 // pictureExts are the extensions a directory's pictures have.
@@ -65,6 +66,9 @@ func (r *inputReader) add(path string) error {
 			continue
 		}
 		p := filepath.Join(path, e.Name())
+		if r.pictureErr != nil {
+			return fmt.Errorf("%s: %w", p, r.pictureErr)
+		}
 		px, err := imagefile.ReadFile(p, r.picture)
 		if err != nil {
 			return err
@@ -99,6 +103,9 @@ func (r *inputReader) pushMany(n int, px []float32) {
 func (r *inputReader) addBytes(path, what string, b []byte) error {
 	switch {
 	case imagefile.Sniff(b):
+		if r.pictureErr != nil {
+			return fmt.Errorf("%s: %w", what, r.pictureErr)
+		}
 		px, err := imagefile.Read(bytes.NewReader(b), r.picture)
 		if err != nil {
 			return fmt.Errorf("%s: %w", what, err)
