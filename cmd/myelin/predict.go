@@ -51,8 +51,9 @@ files of many samples and for the test set. When the model file records
 class names (a model trained on fashion-mnist does), or --data names a
 dataset that has them, classes are printed by name. --top K also prints
 the K most probable classes. With --json, each input is an object with
-its index, input file, class, class_name, probability, top (K classes and
-probabilities) and outputs (every probability).
+its index, input file (and row, for files of many samples), class,
+class_name, probability, top (K classes and probabilities) and outputs
+(every probability).
 
 Predict warns, on one line on stderr, when the dataset given differs from
 the one the model file records it was trained on.
@@ -99,7 +100,7 @@ Example:
 			feat := m.InputShape().Len()
 			var x *tensor.Tensor
 			var labels []uint8
-			var names []string
+			var sources []source
 			first := 0
 			if len(images) > 0 {
 				rows, cols, sizeErr := pictureSize(m) // an error only if there are pictures
@@ -110,8 +111,8 @@ Example:
 						return err
 					}
 				}
-				names = r.out.names
-				x = tensor.FromFloat32(r.out.px, len(names), feat)
+				sources = r.out.sources
+				x = tensor.FromFloat32(r.out.px, len(sources), feat)
 				if set["data"] && m.Dataset != nil {
 					d := *m.Dataset
 					d.Name = strings.ToLower(*data)
@@ -148,7 +149,7 @@ Example:
 					classNames = n
 				}
 			}
-			preds := rank(p, *top, first, names, labels, classNames)
+			preds := rank(p, *top, first, sources, labels, classNames)
 			if *asJSON {
 				return writeJSON(e.stdout, preds)
 			}

@@ -16,10 +16,17 @@ import (
 )
 
 // samples are inputs read for predict: n rows of feat values, each with
-// the file it came from when that file held one picture ("" otherwise).
+// where it came from.
 type samples struct {
-	px    []float32
-	names []string
+	px      []float32
+	sources []source
+}
+
+// source is where a sample came from: a picture file (Row -1), or row Row
+// of a file of many samples. File is "-" for standard input.
+type source struct {
+	File string
+	Row  int
 }
 
 // inputReader reads predict's --images arguments into model inputs.
@@ -85,14 +92,14 @@ func (r *inputReader) add(path string) error {
 // push appends one sample.
 func (r *inputReader) push(name string, px []float32) {
 	r.out.px = append(r.out.px, px...)
-	r.out.names = append(r.out.names, name)
+	r.out.sources = append(r.out.sources, source{File: name, Row: -1})
 }
 
-// pushMany appends the n samples of a file of many.
-func (r *inputReader) pushMany(n int, px []float32) {
+// pushMany appends the n samples of file, a file of many.
+func (r *inputReader) pushMany(file string, n int, px []float32) {
 	r.out.px = append(r.out.px, px...)
-	for range n {
-		r.out.names = append(r.out.names, "")
+	for i := range n {
+		r.out.sources = append(r.out.sources, source{File: file, Row: i})
 	}
 }
 
@@ -113,7 +120,7 @@ func (r *inputReader) addBytes(path, what string, b []byte) error {
 		r.push(path, px)
 		return nil
 	case bytes.HasPrefix(b, []byte("\x93NUMPY")):
-		return r.addNPY(what, b)
+		return r.addNPY(path, what, b)
 	case len(b) >= 2 && (b[0] == 0 && b[1] == 0 || b[0] == 0x1f && b[1] == 0x8b):
 		a, err := idx.Read(bytes.NewReader(b))
 		if err != nil {
@@ -127,7 +134,7 @@ func (r *inputReader) addBytes(path, what string, b []byte) error {
 		for i := range px {
 			px[i] /= 255
 		}
-		r.pushMany(n, px)
+		r.pushMany(path, n, px)
 		return nil
 	case strings.EqualFold(filepath.Ext(path), ".csv") || strings.EqualFold(filepath.Ext(path), ".txt"):
 		t, err := csv.Read(bytes.NewReader(b), csv.Options{Header: r.csvHeader})
@@ -140,7 +147,7 @@ func (r *inputReader) addBytes(path, what string, b []byte) error {
 		if t.Rows == 0 {
 			return fmt.Errorf("%s holds no rows", what)
 		}
-		r.pushMany(t.Rows, t.Features)
+		r.pushMany(path, t.Rows, t.Features)
 		return nil
 	}
 	return fmt.Errorf("%s: not a PNG, JPEG, GIF, IDX or NPY file, and not named .csv", what)
@@ -150,7 +157,7 @@ func (r *inputReader) addBytes(path, what string, b []byte) error {
 // dimensions hold feat values, or one sample of feat values. A uint8 array
 // holds pixels and is scaled by 1/255 like IDX files; other dtypes are
 // taken as they are.
-func (r *inputReader) addNPY(what string, b []byte) error {
+func (r *inputReader) addNPY(path, what string, b []byte) error {
 	a, err := npy.Read(bytes.NewReader(b))
 	if err != nil {
 		return fmt.Errorf("%s: %w", what, err)
@@ -172,6 +179,6 @@ func (r *inputReader) addNPY(what string, b []byte) error {
 			px[i] /= 255
 		}
 	}
-	r.pushMany(n, px)
+	r.pushMany(path, n, px)
 	return nil
 }

@@ -14,7 +14,8 @@ import (
 // prediction is predict's answer for one input; its JSON is --json's.
 type prediction struct {
 	Index       int       `json:"index"`
-	Input       string    `json:"input,omitempty"` // the picture file; "-" for standard input
+	Input       string    `json:"input,omitempty"` // the --images file; "-" for standard input
+	Row         *int      `json:"row,omitempty"`   // the row within Input, for files of many samples
 	Class       int       `json:"class"`
 	ClassName   string    `json:"class_name,omitempty"`
 	Probability float64   `json:"probability"`
@@ -36,7 +37,7 @@ type ranked struct {
 // class). Input i is numbered first+i, named inputs[i] when inputs has a
 // name for it, and labelled labels[i] when labels is not nil; names are
 // the class names, used when there is one per class.
-func rank(p *tensor.Tensor, k, first int, inputs []string, labels []uint8, names []string) []prediction {
+func rank(p *tensor.Tensor, k, first int, inputs []source, labels []uint8, names []string) []prediction {
 	n := p.Dim(0)
 	c := p.Len() / n
 	if len(names) != c {
@@ -52,7 +53,10 @@ func rank(p *tensor.Tensor, k, first int, inputs []string, labels []uint8, names
 	for i := range n {
 		pr := prediction{Index: first + i, Outputs: make([]float64, c)}
 		if i < len(inputs) {
-			pr.Input = inputs[i]
+			pr.Input = inputs[i].File
+			if row := inputs[i].Row; row >= 0 {
+				pr.Row = &row
+			}
 		}
 		order := make([]int, c)
 		for j := range c {
@@ -82,7 +86,7 @@ func rank(p *tensor.Tensor, k, first int, inputs []string, labels []uint8, names
 // with --top K > 1 the line ends with the K classes.
 func (pr prediction) writeText(w io.Writer) {
 	var b strings.Builder
-	if pr.Input != "" {
+	if pr.Input != "" && pr.Row == nil {
 		b.WriteString(pr.Input)
 	} else {
 		b.WriteString(strconv.Itoa(pr.Index))

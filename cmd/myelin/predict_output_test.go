@@ -10,7 +10,7 @@ import (
 func TestRankAndText(t *testing.T) {
 	p := tensor.FromFloat32([]float32{0.1, 0.6, 0.3, 0.5, 0.25, 0.25}, 2, 3)
 	names := []string{"cat", "dog", "Ankle boot"}
-	preds := rank(p, 2, 4, []string{"pet.png", ""}, []uint8{1, 2}, names)
+	preds := rank(p, 2, 4, []source{{"pet.png", -1}, {"many.csv", 3}}, []uint8{1, 2}, names)
 	var b bytes.Buffer
 	for _, pr := range preds {
 		pr.writeText(&b)
