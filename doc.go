@@ -16,6 +16,7 @@
 //	0  internal/vulngate    the CI's vulnerability gate (a command)
 //	0  data/idx             the IDX file format (MNIST's)
 //	0  data/csv, data/npy   CSV and NumPy .npy readers
+//	0  data/imagefile       PNG, JPEG and GIF pictures to model input (BT.601 luma, area average)
 //	0  optimizers/schedules learning-rate schedules: Keras's decays
 //	1  tensor               dense row-major float32/float64 arrays, ShapeError
 //	1  safetensors          the safetensors file format

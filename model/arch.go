@@ -82,10 +82,19 @@ var maxArchElems uint64 = 1 << 31
 // by Architecture or shipped as an --arch file), built when the JSON gives
 // an input shape and compiled when it records a compile configuration.
 //
+// Keras's own model.to_json() output for a Sequential model is read too
+// (Keras 2 and 3; see keras.go), translated into myelin's form.
+//
 // The JSON is read strictly: unknown fields, duplicate keys, anything after
 // the object, unknown layer types and names are errors, and so is an
 // architecture whose weights would exceed 2^31 elements.
 func FromArchitecture(b []byte) (*Sequential, error) {
+	if isKerasJSON(b) {
+		var err error
+		if b, err = kerasToArch(b); err != nil {
+			return nil, err
+		}
+	}
 	a, err := parseArch(b)
 	if err != nil {
 		return nil, err

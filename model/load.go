@@ -136,6 +136,9 @@ func FromFile(f *safetensors.File, name string) (*Sequential, error) {
 			return nil, lerr(t.Name, "unexpected weight: the architecture has no such layer weight")
 		}
 	}
+	if m.Dataset, err = readDataset(f.Metadata); err != nil {
+		return nil, lerr("__metadata__."+datasetKey, "%v", err)
+	}
 	return m, nil
 }
 

@@ -49,6 +49,9 @@ type Sequential struct {
 	DType tensor.DType
 	// Seed seeds weight initialization, shuffling and dropout.
 	Seed uint64
+	// Dataset records what the model was trained on; nil when unknown.
+	// Save stores it in the file's metadata (see dataset.go).
+	Dataset *DatasetInfo
 
 	inShape  tensor.Shape
 	outShape tensor.Shape

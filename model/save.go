@@ -9,7 +9,8 @@ import (
 // A model file is a safetensors file: each weight is the tensor
 // "<layer>/<weight>" (dense/kernel, batch_normalization/moving_mean, ...),
 // and the metadata holds "format": "myelin", "format_version": "1" and
-// "architecture", the JSON that Architecture returns. Any safetensors
+// "architecture", the JSON that Architecture returns, and "dataset", the
+// JSON of Sequential.Dataset when it is set (see DatasetInfo). Any safetensors
 // reader can read the weights.
 
 // FormatVersion is the version of the model file layout this package writes.
@@ -28,6 +29,9 @@ func (m *Sequential) File() (*safetensors.File, error) {
 		return nil, err
 	}
 	f := &safetensors.File{Metadata: map[string]string{"format": "myelin", "format_version": FormatVersion, "architecture": string(arch)}}
+	if err := m.putDataset(f.Metadata); err != nil {
+		return nil, err
+	}
 	for _, l := range m.Layers {
 		for _, w := range l.Weights() {
 			name := l.Name() + "/" + w.Name

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/myelin-go/myelin/data/mnist"
+	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -12,6 +13,36 @@ import (
 type dataset struct {
 	name        string
 	train, test *mnist.Set // train is nil when only the test set was asked for
+	fromDir     bool       // read from --data-dir: name is the directory, not a dataset's name
+}
+
+// info returns the record of ds that a model file keeps.
+func (ds *dataset) info() *model.DatasetInfo {
+	s := ds.test
+	d := &model.DatasetInfo{Name: ds.name, InputShape: []int{s.Rows, s.Cols}, Classes: s.Classes}
+	if ds.train != nil {
+		d.Classes = max(d.Classes, ds.train.Classes)
+	}
+	if !ds.fromDir {
+		d.ClassNames = mnist.ClassNames(ds.name)
+		if len(d.ClassNames) != d.Classes {
+			d.ClassNames = nil
+		}
+	}
+	return d
+}
+
+// warnDataset writes one line to stderr when m was trained on data unlike
+// ds. A directory's name says nothing about its data, so for --data-dir only
+// the shape and classes are compared.
+func warnDataset(e *env, path string, m *model.Sequential, ds *dataset) {
+	d := ds.info()
+	if ds.fromDir {
+		d.Name = ""
+	}
+	if diff := m.Dataset.Differs(d); diff != "" {
+		fmt.Fprintf(e.stderr, "myelin: warning: %s was trained on %s; this data is %s\n", path, m.Dataset.Name, diff)
+	}
 }
 
 // loadData resolves --data and --data-dir; name is case-insensitive, like
@@ -27,7 +58,11 @@ func loadData(name, dir string, testOnly bool) (*dataset, error) {
 		return &dataset{name: name, train: tr, test: te}, err
 	}
 	if dir != "" {
-		return load(dir, dir)
+		ds, err := load(dir, dir)
+		if ds != nil {
+			ds.fromDir = true
+		}
+		return ds, err
 	}
 	switch strings.ToLower(name) {
 	case "", "mnist":

@@ -49,6 +49,7 @@ Example:
 			if err != nil {
 				return err
 			}
+			warnDataset(e, *path, m, ds)
 			classes := m.OutputShape()[len(m.OutputShape())-1]
 			x, y, err := xy(ds.test, classes, losses.Sparse(m.Loss()))
 			if err != nil {

@@ -4,32 +4,74 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
 	"strconv"
 	"strings"
 
 	"github.com/myelin-go/myelin/data/idx"
+	"github.com/myelin-go/myelin/data/imagefile"
+	"github.com/myelin-go/myelin/data/mnist"
 	"github.com/myelin-go/myelin/model"
 	"github.com/myelin-go/myelin/tensor"
 )
 
 var predictCmd = &command{
 	name:  "predict",
-	usage: "myelin predict --model FILE [--images IDX | --index I[:J]] [--json]",
+	usage: "myelin predict --model FILE [--images PATH ... | --index I[:J]] [--invert[=auto|true|false]] [--top K] [--json]",
 	short: "classify images with a saved model",
-	long: `Predict loads a model and prints, for each image, the predicted class and
-its probability. Images come from an IDX file (--images, uint8 pixels scaled
-to [0, 1], as in MNIST) or from the test set of the dataset by index
-(--index 7 or --index 0:10); with neither, the first 10 test images.
+	long: `Predict loads a model and prints, for each input, the predicted class and
+its probability. Inputs come from --images, which may be given many times
+and names a file, a directory (its .png, .jpg, .jpeg and .gif files, in
+name order) or - for standard input, or from the test set of the dataset
+by index (--index 7 or --index 0:10); with neither, the first 10 test
+images.
+
+A file given to --images may be:
+
+	a PNG, JPEG or GIF picture (the first frame of a GIF), converted to
+	  the model's input: composited over white, grayscale by ITU-R BT.601
+	  luma (0.299 R + 0.587 G + 0.114 B), resized to the model's image
+	  size (28×28 for MNIST) by area averaging, and scaled to [0, 1]
+	  (black 0, white 1, as MNIST's pixel/255);
+	an IDX file of uint8 images (N×rows×cols, or one rows×cols image),
+	  scaled by 1/255;
+	an NPY array of shape (N, ...) or one sample; uint8 arrays are scaled
+	  by 1/255, others taken as they are;
+	a CSV file (named .csv or .txt) of one sample per row, taken as it
+	  is; --csv-header skips its first line.
+
+MNIST digits are white ink on black paper, while pictures are usually dark
+ink on light paper. --invert=auto (the default) inverts a picture whose
+one-pixel border is mostly light (mean above one half); --invert inverts
+every picture and --invert=false none. The aspect ratio is not kept: crop
+a picture to the digit, roughly centred, first.
+
+Each line starts with the picture's file name, or the sample's index for
+files of many samples and for the test set. When the model file records
+class names (a model trained on fashion-mnist does), or --data names a
+dataset that has them, classes are printed by name. --top K also prints
+the K most probable classes. With --json, each input is an object with
+its index, input file (and row, for files of many samples), class,
+class_name, probability, top (K classes and probabilities) and outputs
+(every probability).
+
+Predict warns, on one line on stderr, when the dataset given differs from
+the one the model file records it was trained on.
 
 Example:
 
-	myelin predict --model model.safetensors --index 0:5`,
+	myelin predict --model model.safetensors --images digit7.png --top 3`,
 	flags: func(fs *flag.FlagSet) func(context.Context, *env) error {
 		path := fs.String("model", "", "the model `file` (required)")
-		images := fs.String("images", "", "an IDX `file` of images to classify")
+		var images listFlag
+		fs.Var(&images, "images", "a `file` to classify (picture, IDX, NPY or CSV), a directory of pictures, or - for stdin; repeatable")
 		index := fs.String("index", "", "test-set `range` to classify: I or I:J")
-		data := fs.String("data", "mnist", "dataset for --index: mnist or fashion-mnist")
+		data := fs.String("data", "mnist", "dataset for --index and class names: mnist or fashion-mnist")
 		dataDir := fs.String("data-dir", "", "dataset directory for --index (only its t10k-* files are read)")
+		var invert invertFlag
+		fs.Var(&invert, "invert", "invert pictures' gray levels: auto (when the border is light), true or false")
+		top := fs.Int("top", 1, "print the `K` most probable classes")
+		csvHeader := fs.Bool("csv-header", false, "CSV files start with a header line")
 		asJSON := fs.Bool("json", false, "print the predictions as JSON")
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
@@ -38,14 +80,19 @@ Example:
 			if *path == "" {
 				return usagef("--model is required")
 			}
-			if *images != "" && *index != "" {
+			if len(images) > 0 && *index != "" {
 				return usagef("give --images or --index, not both")
+			}
+			if *top < 1 {
+				return usagef("--top %d must be at least 1", *top)
 			}
 			if *index != "" { // the syntax now; the range once the test set is loaded
 				if _, _, err := rangeSyntax(*index); err != nil {
 					return usagef("--index: %v", err)
 				}
 			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 			m, err := model.Load(*path)
 			if err != nil {
 				return err
@@ -53,21 +100,26 @@ Example:
 			feat := m.InputShape().Len()
 			var x *tensor.Tensor
 			var labels []uint8
+			var sources []source
 			first := 0
-			if *images != "" {
-				a, err := idx.ReadFile(*images)
-				if err != nil {
-					return err
+			if len(images) > 0 {
+				rows, cols, sizeErr := pictureSize(m) // an error only if there are pictures
+				r := &inputReader{feat: feat, csvHeader: *csvHeader, stdin: os.Stdin, pictureErr: sizeErr,
+					picture: imagefile.Options{Width: cols, Height: rows, Invert: invert.v}}
+				for _, p := range images {
+					if err := r.add(p); err != nil {
+						return err
+					}
 				}
-				n, err := imageCount(*images, a, feat)
-				if err != nil {
-					return err
+				sources = r.out.sources
+				x = tensor.FromFloat32(r.out.px, len(sources), feat)
+				if set["data"] && m.Dataset != nil {
+					d := *m.Dataset
+					d.Name = strings.ToLower(*data)
+					if diff := m.Dataset.Differs(&d); diff != "" {
+						fmt.Fprintf(e.stderr, "myelin: warning: %s was trained on %s; this data is %s\n", *path, m.Dataset.Name, diff)
+					}
 				}
-				px := a.Float32s()
-				for i := range px {
-					px[i] /= 255
-				}
-				x = tensor.FromFloat32(px, n, feat)
 			} else {
 				ds, err := loadData(*data, *dataDir, true)
 				if err != nil {
@@ -79,6 +131,7 @@ Example:
 						return usagef("--index: %v", err)
 					}
 				}
+				warnDataset(e, *path, m, ds)
 				s := ds.test.Slice(i, j)
 				if s.Features() != feat {
 					return fmt.Errorf("the images have %d pixels, the model takes %d", s.Features(), feat)
@@ -90,43 +143,18 @@ Example:
 			if err != nil {
 				return err
 			}
-			type pred struct {
-				Index       int       `json:"index"`
-				Class       int       `json:"class"`
-				Probability float64   `json:"probability"`
-				Label       *int      `json:"label,omitempty"`
-				Outputs     []float64 `json:"outputs"`
-			}
-			c := p.Len() / p.Dim(0)
-			var preds []pred
-			for i := range p.Dim(0) {
-				pr := pred{Index: first + i, Outputs: make([]float64, c)}
-				for k := range c {
-					v := p.Index(i*c + k)
-					pr.Outputs[k] = v
-					if k == 0 || v > pr.Probability {
-						pr.Class, pr.Probability = k, v
-					}
+			classNames := m.Dataset.ClassNamesOrNil()
+			if set["data"] && *dataDir == "" {
+				if n := mnist.ClassNames(*data); n != nil {
+					classNames = n
 				}
-				if labels != nil {
-					l := int(labels[i])
-					pr.Label = &l
-				}
-				preds = append(preds, pr)
 			}
+			preds := rank(p, *top, first, sources, labels, classNames)
 			if *asJSON {
 				return writeJSON(e.stdout, preds)
 			}
 			for _, pr := range preds {
-				fmt.Fprintf(e.stdout, "%d: class %d (p=%.4f)", pr.Index, pr.Class, pr.Probability)
-				if pr.Label != nil {
-					mark := "ok"
-					if *pr.Label != pr.Class {
-						mark = "WRONG"
-					}
-					fmt.Fprintf(e.stdout, " label %d %s", *pr.Label, mark)
-				}
-				fmt.Fprintln(e.stdout)
+				pr.writeText(e.stdout)
 			}
 			return nil
 		}

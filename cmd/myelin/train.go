@@ -31,7 +31,11 @@ The default model is the founding one: Dense(64, relu), BatchNormalization,
 Dense(64, relu), BatchNormalization, Dense(10, softmax), trained with Adam on
 categorical cross-entropy. --no-batchnorm drops the two BatchNormalization
 layers, to compare. --arch trains any Sequential model written as
-architecture JSON instead (see examples/founding.json).
+architecture JSON instead (see examples/founding.json), myelin's own or
+Keras's model.to_json() output (Keras 2 or 3; InputLayer, Dense,
+Activation, BatchNormalization and Dropout). The saved model file records
+the dataset (name, image shape, classes and their names), which evaluate
+and predict use.
 
 Progress goes to standard output, or to standard error with --json, which
 prints one JSON object with the results on standard output. --tensorboard DIR
@@ -227,6 +231,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 				return err
 			}
 			if *out != "" {
+				m.Dataset = ds.info()
 				if err := m.Save(*out); err != nil {
 					return err
 				}
