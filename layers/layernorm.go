@@ -109,9 +109,10 @@ func (l *LayerNormalization) Weights() []Weight {
 	return affineWeights(l.Gamma, l.Beta)
 }
 
-// WeightCount returns (Scale + Center)·features, and the input shape.
+// WeightCount returns (Scale + Center)·features, and the input shape; ok
+// is false when Build would refuse the configuration.
 func (l *LayerNormalization) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) {
-	if len(in) == 0 || in[len(in)-1] <= 0 {
+	if len(in) == 0 || in[len(in)-1] <= 0 || l.validate() != nil {
 		return 0, nil, false
 	}
 	return SatMul(affineCount(l.Scale, l.Center), uint64(in[len(in)-1])), in, true
