@@ -150,3 +150,50 @@ func TestRegularizedTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatalf("a regularized training step allocates %v times, want 0", allocs)
 	}
 }
+
+// TestSaveLoadNormsAndRegularizers saves a model with the per-sample
+// normalizers and regularized Dense layers and loads it back: the
+// architecture keeps every setting and the predictions are bit-identical.
+func TestSaveLoadNormsAndRegularizers(t *testing.T) {
+	x, y := regressionData()
+	d1 := layers.NewDense(6, nn.ActTanh)
+	d1.KernelRegularizer, d1.BiasRegularizer = layers.L2(0.01), layers.L1L2(0.02, 0.03)
+	gn := layers.NewGroupNormalization()
+	gn.Groups, gn.Epsilon = 3, 1e-5
+	m := NewSequential(d1, layers.NewLayerNormalization(), gn, layers.NewDense(1, nn.Linear))
+	m.DType = tensor.Float64
+	if err := m.Compile(optimizers.NewSGD(), losses.MeanSquaredError{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 2}); err != nil {
+		t.Fatal(err)
+	}
+	path := t.TempDir() + "/m.safetensors"
+	if err := m.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	back, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0 := back.Layers[0].(*layers.Dense)
+	if l0.KernelRegularizer.String() != "L2(0.01)" || l0.BiasRegularizer.String() != "L1L2(0.02, 0.03)" {
+		t.Errorf("regularizers loaded as %v, %v", l0.KernelRegularizer, l0.BiasRegularizer)
+	}
+	if g := back.Layers[2].(*layers.GroupNormalization); g.Groups != 3 || g.Epsilon != 1e-5 {
+		t.Errorf("GroupNormalization loaded with groups %d epsilon %g, want 3 and 1e-5", g.Groups, g.Epsilon)
+	}
+	want, err := m.Predict(context.Background(), x, EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := back.Predict(context.Background(), x, EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range want.Len() {
+		if got.Index(i) != want.Index(i) {
+			t.Fatalf("prediction %d: loaded %g, saved %g", i, got.Index(i), want.Index(i))
+		}
+	}
+}
