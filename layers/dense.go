@@ -19,6 +19,10 @@ type Dense struct {
 	BiasInitializer   Initializer   `json:"bias_initializer"`
 	// InputDim fixes the input size; 0 means it is inferred at Build.
 	InputDim int `json:"input_dim,omitempty"`
+	// KernelRegularizer and BiasRegularizer add a penalty of the weight to
+	// the training loss (see Regularizer); nil means none.
+	KernelRegularizer *Regularizer `json:"kernel_regularizer,omitempty"`
+	BiasRegularizer   *Regularizer `json:"bias_regularizer,omitempty"`
 
 	Kernel *autodiff.Var `json:"-"` // (inputs, units)
 	Bias   *autodiff.Var `json:"-"` // (units,); nil without bias
@@ -43,6 +47,12 @@ func (l *Dense) validate() error {
 		return fmt.Errorf("layers: Dense: unknown activation %d", l.Activation)
 	}
 	if err := l.KernelInitializer.validate(); err != nil {
+		return err
+	}
+	if err := l.KernelRegularizer.validate("Dense: kernel_regularizer"); err != nil {
+		return err
+	}
+	if err := l.BiasRegularizer.validate("Dense: bias_regularizer"); err != nil {
 		return err
 	}
 	return l.BiasInitializer.validate()
@@ -112,4 +122,10 @@ func (l *Dense) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) {
 		n = SatAdd(n, units)
 	}
 	return n, tensor.Shape{l.Units}, true
+}
+
+// Penalty returns the kernel's and the bias's regularization penalties
+// summed, or nil when neither has a regularizer, for Regularized.
+func (l *Dense) Penalty(tp *autodiff.Tape) *autodiff.Var {
+	return addPenalty(tp, l.KernelRegularizer.of(tp, l.Kernel), l.BiasRegularizer.of(tp, l.Bias))
 }

@@ -45,3 +45,28 @@ func ExampleDense() {
 	fmt.Println(out, d.Kernel.Shape(), d.Bias.Shape(), err)
 	// Output: (3,) (4, 3) (3,) <nil>
 }
+
+// A LayerNormalization layer normalizes each sample over its features, so
+// a batch of one is fine and training and inference agree. Its gamma and
+// beta are trainable, and there is no state.
+func ExampleLayerNormalization() {
+	ln := layers.NewLayerNormalization()
+	if _, err := ln.Build(tensor.Shape{4}, tensor.Float64, nil); err != nil {
+		panic(err)
+	}
+	for _, w := range ln.Weights() {
+		fmt.Println(w.Name, w.Value.Shape(), "trainable:", w.Trainable())
+	}
+
+	tp := autodiff.NewTape()
+	x := tp.Const(tensor.FromFloat64([]float64{1, 2, 3, 6}, 1, 4)) // mean 3, biased variance 3.5
+	y := ln.Forward(&layers.Pass{Tape: tp, Training: true}, x)
+	for _, v := range y.Value.Float64s() {
+		fmt.Printf("%.4f ", v) // (x − 3)/√(3.5 + 0.001)
+	}
+	fmt.Println()
+	// Output:
+	// gamma (4,) trainable: true
+	// beta (4,) trainable: true
+	// -1.0689 -0.5344 0.0000 1.6033
+}

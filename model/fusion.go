@@ -45,9 +45,9 @@ func (m *Sequential) lossWalk(outs *[]*autodiff.Var) Walk {
 // lossOf computes the loss of lossWalk's output against targets y.
 func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y *tensor.Tensor) *autodiff.Var {
 	if m.fusedLoss != nil {
-		return m.fusedLoss.Compute(tp, out, y)
+		return m.withPenalties(tp, m.fusedLoss.Compute(tp, out, y))
 	}
-	return m.loss.Compute(tp, out, y)
+	return m.withPenalties(tp, m.loss.Compute(tp, out, y))
 }
 
 // predictions turns lossWalk's output into the model's outputs, for the

@@ -43,6 +43,12 @@ Files and cases (field names are listed in each builder below):
                      Adagrad (PyTorch and Keras forms).
   losses2.json       issue 13: mean absolute error, Huber, KL divergence
                      (Keras's clipping), values and gradients.
+  norm.json          issue 13: layer normalization over the last axis and
+                     group normalization with channels last (Keras's layout;
+                     torch's group_norm runs on the channels-first transpose),
+                     forward and gradients.
+  regularizers.json  issue 13: Keras's L1, L2 and L1L2 weight penalties
+                     (l1*sum|w| + l2*sum w^2, no 1/2) and their gradients.
 """
 
 import argparse
@@ -879,6 +885,72 @@ def dense_cases():
     return cases
 
 
+# ---------------------------------------------------------------- norms
+
+def to_channels_first(x):
+    """(N, ..., C) -> (N, C, ...): torch's group_norm layout."""
+    return x.permute(0, x.dim() - 1, *range(1, x.dim() - 1))
+
+
+def norm_cases():
+    """Fields per case. Kind "layernorm": x, gamma, beta (C), r (shape of
+    x), eps; y = layer_norm(x, (C,), gamma, beta, eps) over the last axis;
+    loss = sum(y*r); dx, dgamma, dbeta by autograd. Kind "groupnorm": the
+    same fields plus groups; x is channels last (N, ..., C) as in Keras,
+    y = group_norm of x's channels-first transpose, transposed back."""
+    g = gen(5000)
+    cases = []
+    for shape in [(4, 5), (2, 3, 6), (2, 3, 2, 4)]:
+        c = shape[-1]
+        x = randn(g, *shape) * 1.5 + 0.5
+        gamma, beta, r = randn(g, c), randn(g, c), randn(g, *shape)
+        for eps in [1e-3, 1e-5]:
+            xv, gv, bv = (t.clone().requires_grad_(True) for t in (x, gamma, beta))
+            y = torch.nn.functional.layer_norm(xv, (c,), gv, bv, eps)
+            (y * r).sum().backward()
+            cases.append({
+                "name": "layernorm_%s_eps%g" % ("x".join(map(str, shape)), eps), "kind": "layernorm",
+                "note": "y = torch.nn.functional.layer_norm(x, (C,), gamma, beta, eps): Keras LayerNormalization(axis=-1); loss = sum(y * r).",
+                "eps": eps, "x": T(x), "gamma": T(gamma), "beta": T(beta), "r": T(r),
+                "y": T(y), "dx": T(xv.grad), "dgamma": T(gv.grad), "dbeta": T(bv.grad),
+            })
+    for shape, groups in [((3, 8), 4), ((2, 5, 6), 3), ((2, 3, 4, 6), 2), ((2, 2, 3, 4), 4), ((2, 3, 2, 4), 1)]:
+        c = shape[-1]
+        x = randn(g, *shape) * 1.5 + 0.5
+        gamma, beta, r = randn(g, c), randn(g, c), randn(g, *shape)
+        eps = 1e-3
+        xv, gv, bv = (t.clone().requires_grad_(True) for t in (x, gamma, beta))
+        yt = torch.nn.functional.group_norm(to_channels_first(xv), groups, gv, bv, eps)
+        y = yt.permute(0, *range(2, yt.dim()), 1)  # back to channels last
+        (y * r).sum().backward()
+        cases.append({
+            "name": "groupnorm_%s_g%d" % ("x".join(map(str, shape)), groups), "kind": "groupnorm",
+            "note": "x channels last (Keras GroupNormalization(axis=-1)); y = group_norm(x transposed to channels first, groups, gamma, beta, eps) transposed back; loss = sum(y * r).",
+            "groups": groups, "eps": eps, "x": T(x), "gamma": T(gamma), "beta": T(beta), "r": T(r),
+            "y": T(y), "dx": T(xv.grad), "dgamma": T(gv.grad), "dbeta": T(bv.grad),
+        })
+    return cases
+
+
+def regularizer_cases():
+    """Fields per case (kind "penalty"): class_name ("L1" | "L2" | "L1L2"),
+    l1, l2, w (3,4), value = l1*sum|w| + l2*sum(w^2) (Keras's
+    regularizers: no 1/2 on the square), dw by autograd."""
+    g = gen(6000)
+    w = randn(g, 3, 4)
+    cases = []
+    for name, l1, l2 in [("L1", 0.01, 0.0), ("L2", 0.0, 0.01), ("L1L2", 0.03, 0.2)]:
+        wv = w.clone().requires_grad_(True)
+        v = l1 * wv.abs().sum() + l2 * (wv * wv).sum()
+        v.backward()
+        cases.append({
+            "name": "penalty_" + name, "kind": "penalty", "class_name": name,
+            "note": "Keras regularizer: l1*sum(|w|) + l2*sum(w**2); gradient by autograd.",
+            "l1": l1, "l2": l2, "w": T(w), "value": F(v), "dw": T(wv.grad),
+        })
+    return cases
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     here = os.path.dirname(os.path.abspath(__file__))
@@ -893,6 +965,8 @@ def main():
     write(out, "dense", dense_cases())
     write(out, "optimizers2", optimizer2_cases())
     write(out, "losses2", loss2_cases())
+    write(out, "norm", norm_cases())
+    write(out, "regularizers", regularizer_cases())
 
 
 if __name__ == "__main__":

@@ -48,6 +48,19 @@ var schemas = map[string]schema{
 		tensors: []string{"x", "w", "b", "r", "z", "y", "dx", "dw", "db"},
 		strings: []string{"activation"},
 	},
+	"layernorm": {
+		tensors: []string{"x", "gamma", "beta", "r", "y", "dx", "dgamma", "dbeta"},
+		numbers: []string{"eps"},
+	},
+	"groupnorm": {
+		tensors: []string{"x", "gamma", "beta", "r", "y", "dx", "dgamma", "dbeta"},
+		numbers: []string{"eps", "groups"},
+	},
+	"penalty": {
+		tensors: []string{"w", "dw"},
+		numbers: []string{"l1", "l2", "value"},
+		strings: []string{"class_name"},
+	},
 }
 
 // optimizerNumbers lists the hyperparameters each optimizer's cases record.
@@ -60,7 +73,7 @@ var optimizerNumbers = map[string][]string{
 	"adagrad": {"initial_accumulator_value", "eps"},
 }
 
-var expectedFiles = []string{"batchnorm", "dense", "losses2", "optimizers", "optimizers2", "softmax_ce"}
+var expectedFiles = []string{"batchnorm", "dense", "losses2", "optimizers", "optimizers2", "softmax_ce", "norm", "regularizers"}
 
 func TestAllFilesWellFormed(t *testing.T) {
 	names, err := Names()
