@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -44,9 +45,9 @@ func TestConv2DGradient(t *testing.T) {
 	for _, c := range convCases {
 		for _, act := range []nn.Activation{nn.Linear, nn.ActTanh} {
 			t.Run(c.String()+"/"+act.String(), func(t *testing.T) {
-				x := gradcheck.Randn(c.x[:]...)
-				w := gradcheck.Randn(c.k[:]...)
-				b := gradcheck.Randn(c.k[3])
+				x := spatialRandn(c.x[:]...)
+				w := spatialRandn(c.k[:]...)
+				b := spatialRandn(c.k[3])
 				gradcheck.Central(t, func(tp *autodiff.Tape, v []*autodiff.Var) *autodiff.Var {
 					return project(tp, nn.Conv2D(tp, v[0], v[1], v[2], c.opts(), act))
 				}, 1e-6, x, w, b)
@@ -91,7 +92,7 @@ func conv2DNaive(x, w *tensor.Tensor, c convCase) *tensor.Tensor {
 func TestConv2DMatchesDefinition(t *testing.T) {
 	for _, c := range convCases {
 		t.Run(c.String(), func(t *testing.T) {
-			x, w := gradcheck.Randn(c.x[:]...), gradcheck.Randn(c.k[:]...)
+			x, w := spatialRandn(c.x[:]...), spatialRandn(c.k[:]...)
 			want := conv2DNaive(x, w, c)
 			for _, dt := range []struct {
 				dt  tensor.DType
@@ -141,4 +142,18 @@ func TestOutSize(t *testing.T) {
 			t.Errorf("OutSize(n=%d, k=%d, s=%d, d=%d, %s) = %d, %d; want %d, %d", c.n, c.k, c.s, c.d, c.p, out, before, c.out, c.before)
 		}
 	}
+}
+
+// spatialRng feeds the tests of the spatial ops from its own stream, so
+// that adding them leaves gradcheck's shared stream, and the inputs the
+// older tests draw from it, as they were.
+var spatialRng = rand.New(rand.NewPCG(5, 6))
+
+// spatialRandn returns a float64 tensor of standard normal values.
+func spatialRandn(shape ...int) *tensor.Tensor {
+	t := tensor.New(tensor.Float64, shape...)
+	for i := range t.Float64s() {
+		t.Float64s()[i] = spatialRng.NormFloat64()
+	}
+	return t
 }

@@ -37,7 +37,7 @@ func TestPoolGradient(t *testing.T) {
 			"max": nn.MaxPool2D, "avg": nn.AvgPool2D,
 		} {
 			t.Run(name+"/"+c.String(), func(t *testing.T) {
-				x := gradcheck.Randn(c.x[:]...)
+				x := spatialRandn(c.x[:]...)
 				gradcheck.Central(t, func(tp *autodiff.Tape, v []*autodiff.Var) *autodiff.Var {
 					return project(tp, f(tp, v[0], c.pool, c.strides, c.pad))
 				}, 1e-6, x)
@@ -87,7 +87,7 @@ func TestShapeOpsGradient(t *testing.T) {
 		"Rescale":         func(tp *autodiff.Tape, x *autodiff.Var) *autodiff.Var { return nn.Rescale(tp, x, -0.7, 0.2) },
 	} {
 		t.Run(name, func(t *testing.T) {
-			x := gradcheck.Randn(2, 3, 5, 2)
+			x := spatialRandn(2, 3, 5, 2)
 			gradcheck.Central(t, func(tp *autodiff.Tape, v []*autodiff.Var) *autodiff.Var {
 				return project(tp, f(tp, v[0]))
 			}, 1e-6, x)
