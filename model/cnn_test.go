@@ -2,6 +2,7 @@ package model_test
 
 import (
 	"context"
+	"os"
 	"runtime"
 	"testing"
 
@@ -113,5 +114,45 @@ func TestCNNSaveLoad(t *testing.T) {
 	}
 	if a, b := tensorHash(p1), tensorHash(p2); a != b {
 		t.Errorf("predictions after Load hash %s, want %s", b, a)
+	}
+}
+
+// TestCNNExampleFile checks that examples/cnn.json describes the model
+// ExampleSequential_cnn builds in Go: the same architecture JSON once both
+// are read back.
+func TestCNNExampleFile(t *testing.T) {
+	b, err := os.ReadFile("../examples/cnn.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromFile, err := model.FromArchitecture(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := model.NewSequential(
+		layers.NewReshape(28, 28, 1),
+		layers.NewConv2D(32, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
+		layers.NewMaxPooling2D(layers.Size2{2, 2}),
+		layers.NewConv2D(64, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
+		layers.NewMaxPooling2D(layers.Size2{2, 2}),
+		layers.NewFlatten(),
+		layers.NewDense(10, nn.ActSoftmax))
+	m.Name, m.Seed = "cnn", 1
+	if err := m.CompileNames("adam", "categorical_crossentropy", "accuracy"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(784); err != nil {
+		t.Fatal(err)
+	}
+	got, err := fromFile.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("examples/cnn.json reads as\n%s\nwant\n%s", got, want)
 	}
 }
