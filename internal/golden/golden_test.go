@@ -48,6 +48,14 @@ var schemas = map[string]schema{
 		tensors: []string{"x", "w", "b", "r", "z", "y", "dx", "dw", "db"},
 		strings: []string{"activation"},
 	},
+	"conv2d": {
+		tensors: []string{"x", "w", "b", "r", "y", "dx", "dw", "db", "strides", "dilation"},
+		strings: []string{"padding", "activation"},
+	},
+	"pool2d": {
+		tensors: []string{"x", "r", "y", "dx", "pool_size", "strides"},
+		strings: []string{"pool", "padding"},
+	},
 }
 
 // optimizerNumbers lists the hyperparameters each optimizer's cases record.
@@ -60,7 +68,7 @@ var optimizerNumbers = map[string][]string{
 	"adagrad": {"initial_accumulator_value", "eps"},
 }
 
-var expectedFiles = []string{"batchnorm", "dense", "losses2", "optimizers", "optimizers2", "softmax_ce"}
+var expectedFiles = []string{"batchnorm", "conv2d", "dense", "losses2", "optimizers", "optimizers2", "softmax_ce"}
 
 func TestAllFilesWellFormed(t *testing.T) {
 	names, err := Names()
