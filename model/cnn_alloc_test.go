@@ -57,3 +57,30 @@ func TestCNNTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatalf("a CNN training step allocates %v times, want 0", allocs)
 	}
 }
+
+// TestCNNPredictIntoAllocatesNothing checks the CNN's serving path: a warm
+// PredictInto, one sample or a batch, allocates nothing.
+func TestCNNPredictIntoAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	m := NewSequential(
+		layers.NewReshape(28, 28, 1),
+		layers.NewConv2D(8, layers.Size2{3, 3}, nn.ActReLU), layers.NewBatchNormalization(),
+		layers.NewAveragePooling2D(layers.Size2{2, 2}),
+		layers.NewConv2D(8, layers.Size2{3, 3}, nn.ActReLU), layers.NewMaxPooling2D(layers.Size2{2, 2}),
+		layers.NewGlobalAveragePooling2D(),
+		layers.NewDense(10, nn.ActSoftmax))
+	if err := m.Build(784); err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []int{1, 50} {
+		x, dst := tensor.New(tensor.Float32, n, 784), tensor.New(tensor.Float32, n, 10)
+		if err := m.PredictInto(dst, x); err != nil {
+			t.Fatal(err)
+		}
+		if a := testing.AllocsPerRun(20, func() { m.PredictInto(dst, x) }); a != 0 {
+			t.Errorf("PredictInto of %d samples: %v allocations per call, want 0", n, a)
+		}
+	}
+}
