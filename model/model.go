@@ -110,7 +110,10 @@ func (m *Sequential) LayerShape(i int) tensor.Shape {
 	return m.shapes[i]
 }
 
-var snakeRE = regexp.MustCompile(`([a-z0-9])([A-Z])`)
+// snakeRE splits words before a capital that follows a lower-case letter,
+// not a digit, so that Conv2D is conv2d and MaxPooling2D max_pooling2d, as
+// in Keras.
+var snakeRE = regexp.MustCompile(`([a-z])([A-Z])`)
 
 func snake(s string) string { return strings.ToLower(snakeRE.ReplaceAllString(s, "${1}_${2}")) }
 

@@ -111,10 +111,12 @@ func (p *Percentiles) OnTrainBegin(m *model.Sequential) error {
 		p.tp = newTape()
 	}
 	out := p.output()
-	if out.Rank() != 2 {
-		return fmt.Errorf("monitor: Percentiles: layer %d (%s) outputs shape %s; want (samples, units)", p.Layer, m.Layers[p.Layer].Name(), out.Shape())
+	// Units are the last axis; an image layer's (samples, h, w, channels)
+	// output counts every pixel of every sample as a value of its channel.
+	if out.Rank() < 2 {
+		return fmt.Errorf("monitor: Percentiles: layer %d (%s) outputs shape %s; want (samples, ..., units)", p.Layer, m.Layers[p.Layer].Name(), out.Shape())
 	}
-	units := out.Dim(1)
+	units := out.Dim(out.Rank() - 1)
 	if p.Units == nil {
 		p.Units = make([]int, units)
 		for i := range p.Units {
@@ -174,7 +176,8 @@ func (p *Percentiles) output() *tensor.Tensor {
 }
 
 func (p *Percentiles) record(out *tensor.Tensor) {
-	n, units := out.Dim(0), out.Dim(1)
+	units := out.Dim(out.Rank() - 1)
+	n := out.Len() / max(units, 1)
 	if cap(p.col) < n {
 		p.col = make([]float64, n)
 	}

@@ -49,6 +49,10 @@ Files and cases (field names are listed in each builder below):
                      forward and gradients.
   regularizers.json  issue 13: Keras's L1, L2 and L1L2 weight penalties
                      (l1*sum|w| + l2*sum w^2, no 1/2) and their gradients.
+  conv2d.json        issue 12: Conv2D (NHWC, Keras kernel layout, valid and
+                     TensorFlow-same padding, strides, dilation, 1x1) with
+                     linear/relu/tanh; max, average (padding not counted) and
+                     global average pooling; values and gradients.
 """
 
 import argparse
@@ -932,6 +936,86 @@ def norm_cases():
     return cases
 
 
+# ---------------------------------------------------------------- conv2d
+
+def tf_pads(n, k, s, d, padding):
+    """TensorFlow's padding along one axis: (out, before, after). "same"
+    gives ceil(n/s) outputs and puts the odd pixel after (bottom/right)."""
+    span = (k - 1) * d + 1
+    if padding == "valid":
+        return (n - span) // s + 1, 0, 0
+    out = -(-n // s)
+    total = max((out - 1) * s + span - n, 0)
+    return out, total // 2, total - total // 2
+
+
+def nhwc_pad(x, kh, kw, sh, sw, dh, dw, padding, value=0.0):
+    """x (N,C,H,W) padded as TensorFlow pads it, explicitly (F.pad's order is
+    left, right, top, bottom), since PyTorch's own padding is symmetric."""
+    _, pt, pb = tf_pads(x.shape[2], kh, sh, dh, padding)
+    _, pl, pr = tf_pads(x.shape[3], kw, sw, dw, padding)
+    return torch.nn.functional.pad(x, (pl, pr, pt, pb), value=value)
+
+
+def conv2d_cases():
+    """Fields per case (kind "conv2d"): x (n,h,w,c) channels last (NHWC),
+    w (kh,kw,c,f) Keras's kernel layout, b (f), strides [sh,sw],
+    dilation [dh,dw], padding ("valid" | "same", TensorFlow's), activation
+    ("linear" | "relu" | "tanh"), r (like y) random projection;
+    y = activation(conv(x, w) + b) (n,oh,ow,f); loss = sum(y*r);
+    dx, dw, db by autograd.
+
+    PyTorch computes in NCHW with OIHW weights: x is permuted to NCHW, w to
+    (f,c,kh,kw), the input padded explicitly with F.pad (the odd pixel of
+    "same" at the bottom and right), and y permuted back. For stride 1 the
+    generator also checks F.conv2d(padding="same"), which pads the same way.
+    """
+    F_ = torch.nn.functional
+    specs = [
+        # name, (n,h,w,c), (kh,kw,f), strides, dilation, padding, activation
+        ("valid_3x3", (2, 6, 5, 3), (3, 3, 4), (1, 1), (1, 1), "valid", "linear"),
+        ("same_3x3_relu", (2, 5, 6, 2), (3, 3, 3), (1, 1), (1, 1), "same", "relu"),
+        ("same_2x2_odd_pad", (2, 6, 6, 2), (2, 2, 3), (1, 1), (1, 1), "same", "linear"),
+        ("valid_stride2_odd", (2, 7, 6, 3), (3, 2, 2), (2, 2), (1, 1), "valid", "tanh"),
+        ("same_stride2_odd", (2, 7, 8, 2), (3, 3, 2), (2, 2), (1, 1), "same", "linear"),
+        ("same_stride_2x3", (1, 8, 7, 2), (3, 3, 3), (2, 3), (1, 1), "same", "linear"),
+        ("valid_dilation2", (1, 7, 7, 2), (3, 3, 2), (1, 1), (2, 2), "valid", "linear"),
+        ("same_dilation2", (2, 7, 6, 2), (3, 2, 2), (1, 1), (2, 2), "same", "tanh"),
+        ("valid_1x1", (2, 3, 5, 4), (1, 1, 3), (1, 1), (1, 1), "valid", "linear"),
+        ("same_1x1_stride2", (2, 5, 5, 3), (1, 1, 2), (2, 2), (1, 1), "same", "linear"),
+    ]
+    acts = {"linear": lambda t: t, "relu": torch.relu, "tanh": torch.tanh}
+    g = gen(5000)
+    cases = []
+    for name, (n, h, w_, c), (kh, kw, f), (sh, sw), (dh, dw), padding, act in specs:
+        x = randn(g, n, h, w_, c)
+        w = randn(g, kh, kw, c, f) * 0.5
+        b = randn(g, f) * 0.3
+        xv, wv, bv = (t.clone().requires_grad_(True) for t in (x, w, b))
+        xn = nhwc_pad(xv.permute(0, 3, 1, 2), kh, kw, sh, sw, dh, dw, padding)
+        z = F_.conv2d(xn, wv.permute(3, 2, 0, 1), bv, stride=(sh, sw), dilation=(dh, dw))
+        if (sh, sw) == (1, 1):
+            ref = F_.conv2d(x.permute(0, 3, 1, 2), w.permute(3, 2, 0, 1), b, dilation=(dh, dw), padding=padding)
+            assert torch.allclose(z, ref), name
+        oh, _, _ = tf_pads(h, kh, sh, dh, padding)
+        ow, _, _ = tf_pads(w_, kw, sw, dw, padding)
+        assert tuple(z.shape) == (n, f, oh, ow), (name, z.shape)
+        if act == "relu":
+            assert float(z.abs().min()) > 1e-6, name  # off relu's kink
+        y = acts[act](z).permute(0, 2, 3, 1)
+        r = randn(g, *y.shape)
+        (y * r).sum().backward()
+        cases.append({
+            "name": name, "kind": "conv2d",
+            "note": "NHWC input, Keras kernel (kh,kw,c,f); TensorFlow same padding (odd pixel bottom/right); loss = sum(y*r).",
+            "x": T(x), "w": T(w), "b": T(b), "r": T(r), "y": T(y),
+            "dx": T(xv.grad), "dw": T(wv.grad), "db": T(bv.grad),
+            "strides": T(torch.tensor([sh, sw])), "dilation": T(torch.tensor([dh, dw])),
+            "padding": padding, "activation": act,
+        })
+    return cases
+
+
 def regularizer_cases():
     """Fields per case (kind "penalty"): class_name ("L1" | "L2" | "L1L2"),
     l1, l2, w (3,4), value = l1*sum|w| + l2*sum(w^2) (Keras's
@@ -947,6 +1031,60 @@ def regularizer_cases():
             "name": "penalty_" + name, "kind": "penalty", "class_name": name,
             "note": "Keras regularizer: l1*sum(|w|) + l2*sum(w**2); gradient by autograd.",
             "l1": l1, "l2": l2, "w": T(w), "value": F(v), "dw": T(wv.grad),
+        })
+    return cases
+
+
+def pool2d_cases():
+    """Fields per case (kind "pool2d"): pool ("max" | "avg" | "global_avg"),
+    x (n,h,w,c) NHWC, pool_size [ph,pw], strides [sh,sw], padding ("valid" |
+    "same"), r (like y); y (n,oh,ow,c), or (n,c) for global_avg;
+    loss = sum(y*r); dx by autograd.
+
+    Keras's conventions, built from PyTorch pieces: "same" pads as TensorFlow
+    does (F.pad, odd pixel at the end); max pooling pads with -inf, so padding
+    never wins; average pooling divides by the number of image pixels in each
+    window (padding excluded): the zero-padded window sum over the padded
+    count of ones.
+    """
+    F_ = torch.nn.functional
+    specs = [
+        # name, pool, (n,h,w,c), pool_size, strides, padding
+        ("max_2x2", "max", (2, 4, 4, 3), (2, 2), (2, 2), "valid"),
+        ("max_2x2_odd_valid", "max", (2, 5, 7, 2), (2, 2), (2, 2), "valid"),
+        ("max_2x2_odd_same", "max", (2, 5, 7, 2), (2, 2), (2, 2), "same"),
+        ("max_3x3_stride1_same", "max", (1, 6, 5, 2), (3, 3), (1, 1), "same"),
+        ("avg_2x2", "avg", (2, 4, 6, 3), (2, 2), (2, 2), "valid"),
+        ("avg_2x2_odd_same", "avg", (2, 5, 7, 2), (2, 2), (2, 2), "same"),
+        ("avg_3x3_stride1_same", "avg", (1, 6, 5, 2), (3, 3), (1, 1), "same"),
+        ("avg_3x2_stride_2x1_valid", "avg", (2, 7, 6, 1), (3, 2), (2, 1), "valid"),
+        ("global_avg", "global_avg", (2, 5, 3, 4), (5, 3), (1, 1), "valid"),
+    ]
+    g = gen(5100)
+    cases = []
+    for name, pool, (n, h, w_, c), (ph, pw), (sh, sw), padding in specs:
+        x = randn(g, n, h, w_, c)
+        xv = x.clone().requires_grad_(True)
+        xn = xv.permute(0, 3, 1, 2)
+        if pool == "max":
+            y = F_.max_pool2d(nhwc_pad(xn, ph, pw, sh, sw, 1, 1, padding, value=-math.inf), (ph, pw), (sh, sw))
+        elif pool == "avg":
+            ones = torch.ones_like(xn)
+            num = F_.avg_pool2d(nhwc_pad(xn, ph, pw, sh, sw, 1, 1, padding), (ph, pw), (sh, sw))
+            den = F_.avg_pool2d(nhwc_pad(ones, ph, pw, sh, sw, 1, 1, padding), (ph, pw), (sh, sw))
+            y = num / den
+        else:
+            y = xn.mean(dim=(2, 3), keepdim=True)
+        y = y.permute(0, 2, 3, 1)
+        if pool == "global_avg":
+            y = y.reshape(n, c)
+        r = randn(g, *y.shape)
+        (y * r).sum().backward()
+        cases.append({
+            "name": name, "kind": "pool2d", "pool": pool,
+            "note": "NHWC; Keras/TensorFlow same padding; max ignores padding, avg excludes it from the count; loss = sum(y*r).",
+            "x": T(x), "r": T(r), "y": T(y), "dx": T(xv.grad),
+            "pool_size": T(torch.tensor([ph, pw])), "strides": T(torch.tensor([sh, sw])), "padding": padding,
         })
     return cases
 
@@ -967,6 +1105,7 @@ def main():
     write(out, "losses2", loss2_cases())
     write(out, "norm", norm_cases())
     write(out, "regularizers", regularizer_cases())
+    write(out, "conv2d", conv2d_cases() + pool2d_cases())
 
 
 if __name__ == "__main__":

@@ -61,6 +61,14 @@ var schemas = map[string]schema{
 		numbers: []string{"l1", "l2", "value"},
 		strings: []string{"class_name"},
 	},
+	"conv2d": {
+		tensors: []string{"x", "w", "b", "r", "y", "dx", "dw", "db", "strides", "dilation"},
+		strings: []string{"padding", "activation"},
+	},
+	"pool2d": {
+		tensors: []string{"x", "r", "y", "dx", "pool_size", "strides"},
+		strings: []string{"pool", "padding"},
+	},
 }
 
 // optimizerNumbers lists the hyperparameters each optimizer's cases record.
@@ -73,7 +81,7 @@ var optimizerNumbers = map[string][]string{
 	"adagrad": {"initial_accumulator_value", "eps"},
 }
 
-var expectedFiles = []string{"batchnorm", "dense", "losses2", "optimizers", "optimizers2", "softmax_ce", "norm", "regularizers"}
+var expectedFiles = []string{"batchnorm", "conv2d", "dense", "losses2", "norm", "optimizers", "optimizers2", "regularizers", "softmax_ce"}
 
 func TestAllFilesWellFormed(t *testing.T) {
 	names, err := Names()

@@ -1,0 +1,105 @@
+package kernel
+
+// Window is the geometry of a 2-D convolution or pooling window sliding
+// over a batch of images stored channels last (NHWC): N images of H×W
+// pixels with C channels, a KH×KW window whose taps are DH, DW pixels
+// apart (dilation), moved SH, SW pixels per output pixel (strides), over
+// an input padded with PadTop rows above and PadLeft columns to the left
+// (the rows and columns padded below and to the right are implied by OH
+// and OW). Output pixel (oh, ow)'s tap (i, j) reads input pixel
+//
+//	(oh·SH − PadTop + i·DH, ow·SW − PadLeft + j·DW)
+//
+// and a tap outside the image reads padding.
+type Window struct {
+	N, H, W, C      int
+	KH, KW          int
+	SH, SW          int
+	DH, DW          int
+	PadTop, PadLeft int
+	OH, OW          int
+}
+
+// Rows returns the number of output pixels, N·OH·OW: the rows of the
+// im2col matrix.
+func (g *Window) Rows() int { return g.N * g.OH * g.OW }
+
+// Cols returns KH·KW·C: the columns of the im2col matrix, one per tap and
+// channel, in the order of a kernel stored (KH, KW, C, filters).
+func (g *Window) Cols() int { return g.KH * g.KW * g.C }
+
+// Im2col writes into cols, a Rows()×Cols() row-major matrix, the input
+// values each output pixel's window sees, zero for padding, so that a
+// convolution is cols·kernel with the kernel viewed as a Cols()×filters
+// matrix:
+//
+//	cols[(n·OH + oh)·OW + ow][(i·KW + j)·C + c] = x[n][oh·SH−PadTop+i·DH][ow·SW−PadLeft+j·DW][c]
+//
+// Each tap copies C contiguous channels at once.
+func Im2col[T float32 | float64](cols, x []T, g *Window) {
+	c, k := g.C, g.Cols()
+	_ = cols[g.Rows()*k-1]
+	row := 0
+	for n := 0; n < g.N; n++ {
+		img := x[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
+		for oh := 0; oh < g.OH; oh++ {
+			for ow := 0; ow < g.OW; ow++ {
+				dst := cols[row*k : (row+1)*k]
+				row++
+				for i := 0; i < g.KH; i++ {
+					ih := oh*g.SH - g.PadTop + i*g.DH
+					seg := dst[i*g.KW*c : (i+1)*g.KW*c]
+					if ih < 0 || ih >= g.H {
+						clear(seg)
+						continue
+					}
+					for j := 0; j < g.KW; j++ {
+						iw := ow*g.SW - g.PadLeft + j*g.DW
+						tap := seg[j*c : (j+1)*c]
+						if iw < 0 || iw >= g.W {
+							clear(tap)
+						} else {
+							copy(tap, img[(ih*g.W+iw)*c:])
+						}
+					}
+				}
+			}
+		}
+	}
+}
+
+// Col2imAdd is Im2col's transpose: it adds each entry of cols to the
+// input pixel it was read from, dropping those read from padding. With
+// cols the gradient of Im2col's output, it accumulates the gradient of x.
+// The order of the additions is fixed, so the result does not depend on
+// the number of threads.
+func Col2imAdd[T float32 | float64](dx, cols []T, g *Window) {
+	c, k := g.C, g.Cols()
+	_ = cols[g.Rows()*k-1]
+	row := 0
+	for n := 0; n < g.N; n++ {
+		img := dx[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
+		for oh := 0; oh < g.OH; oh++ {
+			for ow := 0; ow < g.OW; ow++ {
+				src := cols[row*k : (row+1)*k]
+				row++
+				for i := 0; i < g.KH; i++ {
+					ih := oh*g.SH - g.PadTop + i*g.DH
+					if ih < 0 || ih >= g.H {
+						continue
+					}
+					for j := 0; j < g.KW; j++ {
+						iw := ow*g.SW - g.PadLeft + j*g.DW
+						if iw < 0 || iw >= g.W {
+							continue
+						}
+						d := img[(ih*g.W+iw)*c : (ih*g.W+iw+1)*c]
+						for ch, v := range src[(i*g.KW+j)*c : (i*g.KW+j+1)*c] {
+							d[ch] += v
+						}
+					}
+				}
+			}
+		}
+	}
+}

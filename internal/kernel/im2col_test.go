@@ -1,0 +1,88 @@
+package kernel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// windows are geometries with padding on every side, strides, dilations,
+// odd sizes and 1×1 windows (as nn computes them for valid and same).
+var windows = []Window{
+	{N: 2, H: 5, W: 4, C: 3, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 5, OW: 4},
+	{N: 1, H: 6, W: 6, C: 2, KH: 2, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 0, PadLeft: 0, OH: 6, OW: 6},
+	{N: 2, H: 7, W: 8, C: 1, KH: 3, KW: 3, SH: 2, SW: 3, DH: 1, DW: 1, PadTop: 1, PadLeft: 0, OH: 4, OW: 3},
+	{N: 1, H: 7, W: 7, C: 2, KH: 3, KW: 3, SH: 1, SW: 1, DH: 2, DW: 2, PadTop: 0, PadLeft: 0, OH: 3, OW: 3},
+	{N: 2, H: 3, W: 5, C: 4, KH: 1, KW: 1, SH: 2, SW: 2, DH: 1, DW: 1, PadTop: 0, PadLeft: 0, OH: 2, OW: 3},
+}
+
+// im2colNaive is Im2col's formula, one element at a time.
+func im2colNaive(x []float64, g *Window) []float64 {
+	cols := make([]float64, g.Rows()*g.Cols())
+	for n := range g.N {
+		for oh := range g.OH {
+			for ow := range g.OW {
+				for i := range g.KH {
+					for j := range g.KW {
+						for c := range g.C {
+							ih, iw := oh*g.SH-g.PadTop+i*g.DH, ow*g.SW-g.PadLeft+j*g.DW
+							if ih >= 0 && ih < g.H && iw >= 0 && iw < g.W {
+								cols[((n*g.OH+oh)*g.OW+ow)*g.Cols()+(i*g.KW+j)*g.C+c] = x[((n*g.H+ih)*g.W+iw)*g.C+c]
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return cols
+}
+
+// TestIm2colCol2im checks Im2col against its formula (over a buffer full
+// of NaNs, so every padded entry must be written) with guard bands, and
+// Col2imAdd as its transpose: ⟨Im2col(x), r⟩ = ⟨x, Col2imAdd(r)⟩.
+func TestIm2colCol2im(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const guard = 5
+	for _, g := range windows {
+		t.Run(fmt.Sprintf("%+v", g), func(t *testing.T) {
+			x := make([]float64, g.N*g.H*g.W*g.C)
+			for i := range x {
+				x[i] = rng.NormFloat64()
+			}
+			buf := make([]float64, g.Rows()*g.Cols()+2*guard)
+			for i := range buf {
+				buf[i] = math.NaN()
+			}
+			cols := buf[guard : len(buf)-guard]
+			Im2col(cols, x, &g)
+			for i, v := range im2colNaive(x, &g) {
+				if cols[i] != v {
+					t.Fatalf("cols[%d]: got %g, want %g", i, cols[i], v)
+				}
+			}
+			for i := range guard {
+				if !math.IsNaN(buf[i]) || !math.IsNaN(buf[len(buf)-1-i]) {
+					t.Fatal("Im2col wrote outside cols")
+				}
+			}
+			r := make([]float64, len(cols))
+			for i := range r {
+				r[i] = rng.NormFloat64()
+			}
+			dx := make([]float64, len(x))
+			Col2imAdd(dx, r, &g)
+			var lhs, rhs float64
+			for i := range cols {
+				lhs += cols[i] * r[i]
+			}
+			for i := range x {
+				rhs += x[i] * dx[i]
+			}
+			if math.Abs(lhs-rhs) > 1e-9*math.Max(1, math.Abs(lhs)) {
+				t.Errorf("⟨Im2col(x), r⟩ = %.12g, ⟨x, Col2imAdd(r)⟩ = %.12g, want equal", lhs, rhs)
+			}
+		})
+	}
+}
