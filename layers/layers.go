@@ -1,5 +1,8 @@
-// Package layers holds the objects that own weights: Dense,
-// BatchNormalization, Activation and Dropout. The math lives in package nn;
+// Package layers holds the objects that own weights: Dense, Conv2D,
+// BatchNormalization, LayerNormalization, GroupNormalization, and the
+// layers without weights (Activation, Dropout, MaxPooling2D,
+// AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Rescaling),
+// plus the regularizers L1, L2 and L1L2. The math lives in package nn;
 // a layer keeps its parameters (trainable) and its state (saved, never
 // trained), and forwards a Pass through nn's functions.
 //
@@ -22,7 +25,9 @@
 //   - Normalizer: moving statistics that monitors read and recalibration
 //     recomputes;
 //   - Stateful: state changed by a training Forward, held back until the
-//     step is known to be good.
+//     step is known to be good;
+//   - Regularized: a penalty (Keras's kernel and bias regularizers) that
+//     the model adds to the loss.
 //
 // A layer whose training Forward is random (Dropout) draws from Pass.Rand
 // and acts as at inference when Rand is nil.

@@ -6,8 +6,10 @@
 // broadcasts as the second operand), Sum, Mean, ReLU, Sigmoid, Tanh, Exp,
 // Log, Sqrt, Square, Softplus, Neg, Scale, Clip, Softmax, LogSoftmax.
 // Fused ops with an analytic backward, for speed and stability: Dense
-// (x·W + b then an activation), BatchNorm and Normalize,
-// SoftmaxCrossEntropy, Dropout.
+// (x·W + b then an activation), Conv2D (im2col and the GEMM, channels
+// last), MaxPool2D, AvgPool2D, GlobalAvgPool2D, BatchNorm and Normalize,
+// LayerNorm, GroupNorm, Penalty (L1/L2 weight penalties),
+// SoftmaxCrossEntropy, Dropout; Reshape and Rescale.
 //
 // Functions here panic with a *tensor.ShapeError on mismatched inputs; the
 // model package turns that into an error at its door. Weights are passed
