@@ -11,6 +11,7 @@
 //	0  internal/kernel      the loops: plain Go reference plus amd64 assembly
 //	0  internal/atomicfile  crash-safe file writes (temporary, sync, rename)
 //	0  internal/jsonstrict  the one strict JSON decoder
+//	0  internal/protowire   protobuf wire format by hand, for onnx and tensorboard
 //	0  internal/term        terminal detection
 //	0  internal/golden      PyTorch-generated reference values, for tests
 //	0  internal/vulngate    the CI's vulnerability gate (a command)

@@ -17,7 +17,7 @@ const modulePath = "github.com/myelin-go/myelin"
 // levels gives each package of the module its level in doc.go's package
 // map. A new package needs a line here and one in doc.go.
 var levels = map[string]int{
-	"internal/kernel": 0, "internal/atomicfile": 0, "internal/jsonstrict": 0, "internal/term": 0,
+	"internal/kernel": 0, "internal/atomicfile": 0, "internal/jsonstrict": 0, "internal/protowire": 0, "internal/term": 0,
 	"internal/golden": 0, "internal/vulngate": 0, "data/idx": 0, "data/csv": 0, "data/npy": 0, "data/imagefile": 0,
 	"optimizers/schedules":   0,
 	"bench/internal/fmapeak": 0,

@@ -126,7 +126,7 @@ type float interface{ ~float32 | ~float64 }
 // dtype or shape differs, the values are copied into a tape buffer.
 func like(tp *autodiff.Tape, op string, pred *autodiff.Var, target *tensor.Tensor) *tensor.Tensor {
 	ps, ts := pred.Shape(), target.Shape()
-	if !sameUpToTrailingOne(ps, ts) {
+	if !ps.EqualUpToTrailingOne(ts) {
 		tensor.Panicf(op, []tensor.Shape{ps, ts}, "the target's shape must equal the prediction's")
 	}
 	if target.DType() == pred.DType() && ts.Equal(ps) {
@@ -135,18 +135,6 @@ func like(tp *autodiff.Tape, op string, pred *autodiff.Var, target *tensor.Tenso
 	out := tp.Alloc(pred.DType(), ps...)
 	convert(out, target)
 	return out
-}
-
-// sameUpToTrailingOne reports whether a and b are equal, or equal once a
-// trailing axis of size 1 is dropped from the longer one.
-func sameUpToTrailingOne(a, b tensor.Shape) bool {
-	switch {
-	case len(a) == len(b)+1 && a[len(a)-1] == 1:
-		a = a[:len(b)]
-	case len(b) == len(a)+1 && b[len(b)-1] == 1:
-		b = b[:len(a)]
-	}
-	return a.Equal(b)
 }
 
 // asDType returns t in dtype dt, copied into a tape buffer when it is not.

@@ -139,7 +139,7 @@ func updateCategorical(t *tally, name string, pred, target *tensor.Tensor) error
 
 func updateSparse(t *tally, name string, pred, target *tensor.Tensor) error {
 	ps := pred.Shape()
-	if len(ps) == 0 || ps[len(ps)-1] == 0 || !sameUpToTrailingOne(ps[:len(ps)-1], target.Shape()) {
+	if len(ps) == 0 || ps[len(ps)-1] == 0 || !ps[:len(ps)-1].EqualUpToTrailingOne(target.Shape()) {
 		return shapeError(name, pred, target, "want pred (..., classes) with at least one class and one class index per row of pred")
 	}
 	c := ps[len(ps)-1]
@@ -149,7 +149,7 @@ func updateSparse(t *tally, name string, pred, target *tensor.Tensor) error {
 }
 
 func updateBinary(t *tally, name string, pred, target *tensor.Tensor, th float64) error {
-	if !sameUpToTrailingOne(pred.Shape(), target.Shape()) {
+	if !pred.Shape().EqualUpToTrailingOne(target.Shape()) {
 		return shapeError(name, pred, target, "want equal shapes (up to a trailing axis of 1)")
 	}
 	t.correct += count(kindBinary, pred, target, 1, th)

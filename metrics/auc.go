@@ -78,7 +78,7 @@ func (m *AUC) Update(pred, target *tensor.Tensor) error {
 	if err := m.check(); err != nil {
 		return err
 	}
-	if !sameUpToTrailingOne(pred.Shape(), target.Shape()) {
+	if !pred.Shape().EqualUpToTrailingOne(target.Shape()) {
 		return shapeError(m.Name(), pred, target, "want equal shapes (up to a trailing axis of 1)")
 	}
 	n, dt := m.NumThresholds, pred.DType()

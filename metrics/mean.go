@@ -49,7 +49,7 @@ func (m *Mean) Update(values, weights *tensor.Tensor) error {
 		m.weight += float64(values.Len())
 		return nil
 	}
-	if !sameUpToTrailingOne(values.Shape(), weights.Shape()) {
+	if !values.Shape().EqualUpToTrailingOne(weights.Shape()) {
 		return fmt.Errorf("metrics: %s: values shape %s and weights shape %s do not fit: want equal shapes", m.Name(), values.Shape(), weights.Shape())
 	}
 	for i := range values.Len() {

@@ -86,18 +86,6 @@ func shapeError(name string, pred, target *tensor.Tensor, want string) error {
 	return fmt.Errorf("metrics: %s: prediction shape %s and target shape %s do not fit: %s", name, pred.Shape(), target.Shape(), want)
 }
 
-// sameUpToTrailingOne reports whether a and b are equal, or equal once a
-// trailing axis of size 1 is dropped from the longer one.
-func sameUpToTrailingOne(a, b tensor.Shape) bool {
-	switch {
-	case len(a) == len(b)+1 && a[len(a)-1] == 1:
-		a = a[:len(b)]
-	case len(b) == len(a)+1 && b[len(b)-1] == 1:
-		b = b[:len(a)]
-	}
-	return a.Equal(b)
-}
-
 // argmax returns the index of the largest element of row, the first one on
 // ties, or the first NaN (NumPy's argmax).
 func argmax[T float](row []T) int {

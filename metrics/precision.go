@@ -75,7 +75,7 @@ func ratio(a, b int64) float64 {
 }
 
 func (c *confusion) update(name string, pred, target *tensor.Tensor, th float64) error {
-	if !sameUpToTrailingOne(pred.Shape(), target.Shape()) {
+	if !pred.Shape().EqualUpToTrailingOne(target.Shape()) {
 		return shapeError(name, pred, target, "want equal shapes (up to a trailing axis of 1)")
 	}
 	th = inDType(th, pred.DType())

@@ -73,7 +73,7 @@ func (m *SparseTopKCategoricalAccuracy) Result() float64 { return m.result() }
 // Update adds a batch of predictions and class indices.
 func (m *SparseTopKCategoricalAccuracy) Update(pred, target *tensor.Tensor) error {
 	ps := pred.Shape()
-	if len(ps) == 0 || ps[len(ps)-1] == 0 || !sameUpToTrailingOne(ps[:len(ps)-1], target.Shape()) {
+	if len(ps) == 0 || ps[len(ps)-1] == 0 || !ps[:len(ps)-1].EqualUpToTrailingOne(target.Shape()) {
 		return shapeError(m.Name(), pred, target, "want pred (..., classes) with at least one class and one class index per row of pred")
 	}
 	c := ps[len(ps)-1]

@@ -4,66 +4,19 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math"
+
+	"github.com/myelin-go/myelin/internal/protowire"
 )
 
-// A small protobuf reader for the ONNX messages Export writes, used by
+// A reader for the ONNX messages Export writes, on internal/protowire, used by
 // Import and by the tests. It fails on anything malformed (a truncated
 // varint, a length past the end, a group). Strict decoding, which the
 // tests use on Export's output, also rejects every field Export does not
 // write; lenient decoding, Import's, skips fields that carry no
 // computation (doc strings, metadata, value_info).
 
-// field is one decoded protobuf field: a varint, a fixed32 or a
-// length-delimited body.
-type field struct {
-	num  int
-	wire int
-	v    uint64 // varint or fixed32
-	b    []byte // wireBytes
-}
-
-func parseFields(b []byte) ([]field, error) {
-	var fs []field
-	for len(b) > 0 {
-		key, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, fmt.Errorf("bad key varint")
-		}
-		b = b[n:]
-		f := field{num: int(key >> 3), wire: int(key & 7)}
-		if f.num == 0 {
-			return nil, fmt.Errorf("field number 0")
-		}
-		switch f.wire {
-		case wireVarint:
-			v, n := binary.Uvarint(b)
-			if n <= 0 {
-				return nil, fmt.Errorf("field %d: bad varint", f.num)
-			}
-			f.v, b = v, b[n:]
-		case wireFixed64:
-			if len(b) < 8 {
-				return nil, fmt.Errorf("field %d: short fixed64", f.num)
-			}
-			f.v, b = binary.LittleEndian.Uint64(b), b[8:]
-		case wireFixed32:
-			if len(b) < 4 {
-				return nil, fmt.Errorf("field %d: short fixed32", f.num)
-			}
-			f.v, b = uint64(binary.LittleEndian.Uint32(b)), b[4:]
-		case wireBytes:
-			l, n := binary.Uvarint(b)
-			if n <= 0 || l > uint64(len(b)-n) {
-				return nil, fmt.Errorf("field %d: bad length", f.num)
-			}
-			f.b, b = b[n:n+int(l)], b[n+int(l):]
-		default:
-			return nil, fmt.Errorf("field %d: wire type %d", f.num, f.wire)
-		}
-		fs = append(fs, f)
-	}
-	return fs, nil
-}
+// field is one decoded protobuf field.
+type field = protowire.Field
 
 type dModel struct {
 	ir, opset       int64
@@ -122,51 +75,29 @@ type dValue struct {
 	dims []string // "batch" or a number
 }
 
-// want fails unless f has wire type w.
-func want(f field, w int) error {
-	if f.wire != w {
-		return fmt.Errorf("field %d: wire type %d, want %d", f.num, f.wire, w)
-	}
-	return nil
-}
-
-// each parses b and calls fn on each field, stopping at the first error.
-func each(b []byte, fn func(f field) error) error {
-	fs, err := parseFields(b)
-	if err != nil {
-		return err
-	}
-	for _, f := range fs {
-		if err := fn(f); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 func decodeModel(b []byte, strict bool) (*dModel, error) {
 	m := &dModel{}
 	graphs := 0
-	err := each(b, func(f field) error {
-		switch f.num {
+	err := protowire.Each(b, func(f field) error {
+		switch f.Num {
 		case modelIRVersion:
-			m.ir = int64(f.v)
-			return want(f, wireVarint)
+			m.ir = int64(f.V)
+			return f.Want(protowire.Varint)
 		case modelProducerName:
-			m.producer = string(f.b)
-			return want(f, wireBytes)
+			m.producer = string(f.B)
+			return f.Want(protowire.Bytes)
 		case modelProducerVersion:
-			m.prodV = string(f.b)
-			return want(f, wireBytes)
+			m.prodV = string(f.B)
+			return f.Want(protowire.Bytes)
 		case modelOpsetImport:
 			var domain string
 			var version int64
-			err := each(f.b, func(g field) error {
-				switch g.num {
+			err := protowire.Each(f.B, func(g field) error {
+				switch g.Num {
 				case 1:
-					domain = string(g.b)
+					domain = string(g.B)
 				case opsetVersion:
-					version = int64(g.v)
+					version = int64(g.V)
 				}
 				return nil
 			})
@@ -176,7 +107,7 @@ func decodeModel(b []byte, strict bool) (*dModel, error) {
 			return err
 		case modelGraph:
 			graphs++
-			return decodeGraph(f.b, &m.graph, strict)
+			return decodeGraph(f.B, &m.graph, strict)
 		}
 		return unexpected(strict, "ModelProto", f)
 	})
@@ -187,27 +118,27 @@ func decodeModel(b []byte, strict bool) (*dModel, error) {
 }
 
 func decodeGraph(b []byte, g *dGraph, strict bool) error {
-	return each(b, func(f field) error {
-		if f.num != graphNode && f.num != graphName && f.num != graphInitializer && f.num != graphInput && f.num != graphOutput {
+	return protowire.Each(b, func(f field) error {
+		if f.Num != graphNode && f.Num != graphName && f.Num != graphInitializer && f.Num != graphInput && f.Num != graphOutput {
 			return unexpected(strict, "GraphProto", f)
 		}
-		if err := want(f, wireBytes); err != nil {
+		if err := f.Want(protowire.Bytes); err != nil {
 			return err
 		}
-		switch f.num {
+		switch f.Num {
 		case graphName:
-			g.name = string(f.b)
+			g.name = string(f.B)
 		case graphNode:
-			n, err := decodeNode(f.b, strict)
+			n, err := decodeNode(f.B, strict)
 			g.nodes = append(g.nodes, n)
 			return err
 		case graphInitializer:
-			t, err := decodeTensor(f.b, strict)
+			t, err := decodeTensor(f.B, strict)
 			g.inits = append(g.inits, t)
 			return err
 		case graphInput, graphOutput:
-			v, err := decodeValue(f.b, strict)
-			if f.num == graphInput {
+			v, err := decodeValue(f.B, strict)
+			if f.Num == graphInput {
 				g.inputs = append(g.inputs, v)
 			} else {
 				g.outputs = append(g.outputs, v)
@@ -222,46 +153,46 @@ func decodeGraph(b []byte, g *dGraph, strict bool) error {
 
 func decodeNode(b []byte, strict bool) (dNode, error) {
 	n := dNode{attrs: map[string]dAttr{}}
-	err := each(b, func(f field) error {
-		if f.num == nodeDomain {
-			if len(f.b) > 0 {
-				return fmt.Errorf("operator domain %q: only the default domain (ai.onnx) is read", f.b)
+	err := protowire.Each(b, func(f field) error {
+		if f.Num == nodeDomain {
+			if len(f.B) > 0 {
+				return fmt.Errorf("operator domain %q: only the default domain (ai.onnx) is read", f.B)
 			}
 			return unexpected(strict, "NodeProto", f)
 		}
-		if f.num > nodeAttribute {
+		if f.Num > nodeAttribute {
 			return unexpected(strict, "NodeProto", f)
 		}
-		if err := want(f, wireBytes); err != nil {
+		if err := f.Want(protowire.Bytes); err != nil {
 			return err
 		}
-		switch f.num {
+		switch f.Num {
 		case nodeInput:
-			n.inputs = append(n.inputs, string(f.b))
+			n.inputs = append(n.inputs, string(f.B))
 		case nodeOutput:
-			n.outputs = append(n.outputs, string(f.b))
+			n.outputs = append(n.outputs, string(f.B))
 		case nodeName:
-			n.name = string(f.b)
+			n.name = string(f.B)
 		case nodeOpType:
-			n.op = string(f.b)
+			n.op = string(f.B)
 		case nodeAttribute:
 			var name string
 			var a dAttr
-			err := each(f.b, func(g field) error {
-				switch g.num {
+			err := protowire.Each(f.B, func(g field) error {
+				switch g.Num {
 				case attrName:
-					name = string(g.b)
+					name = string(g.B)
 				case attrF:
-					a.f = math.Float32frombits(uint32(g.v))
-					return want(g, wireFixed32)
+					a.f = math.Float32frombits(uint32(g.V))
+					return g.Want(protowire.Fixed32)
 				case attrI:
-					a.i = int64(g.v)
+					a.i = int64(g.V)
 				case attrIntsNo:
-					vs, err := repeatedInts(g)
+					vs, err := protowire.RepeatedInts(g)
 					a.ints = append(a.ints, vs...)
 					return err
 				case attrType:
-					a.typ = int64(g.v)
+					a.typ = int64(g.V)
 				default:
 					return unexpected(strict, "AttributeProto", g)
 				}
@@ -280,32 +211,20 @@ func decodeNode(b []byte, strict bool) (dNode, error) {
 	return n, err
 }
 
-func varints(b []byte) ([]int64, error) {
-	var vs []int64
-	for len(b) > 0 {
-		v, n := binary.Uvarint(b)
-		if n <= 0 {
-			return nil, fmt.Errorf("bad packed varint")
-		}
-		vs, b = append(vs, int64(v)), b[n:]
-	}
-	return vs, nil
-}
-
 func decodeTensor(b []byte, strict bool) (dTensor, error) {
 	var t dTensor
-	err := each(b, func(f field) error {
-		switch f.num {
+	err := protowire.Each(b, func(f field) error {
+		switch f.Num {
 		case tensorDims:
-			vs, err := repeatedInts(f)
+			vs, err := protowire.RepeatedInts(f)
 			t.dims = append(t.dims, vs...)
 			return err
 		case tensorDataType:
-			t.dtype = int64(f.v)
+			t.dtype = int64(f.V)
 		case tensorName:
-			t.name = string(f.b)
+			t.name = string(f.B)
 		case tensorRawData:
-			t.raw = f.b
+			t.raw = f.B
 		default:
 			return unexpected(strict, "TensorProto", f)
 		}
@@ -332,28 +251,28 @@ func decodeTensor(b []byte, strict bool) (dTensor, error) {
 
 func decodeValue(b []byte, strict bool) (dValue, error) {
 	var v dValue
-	err := each(b, func(f field) error {
-		switch f.num {
+	err := protowire.Each(b, func(f field) error {
+		switch f.Num {
 		case valueName:
-			v.name = string(f.b)
+			v.name = string(f.B)
 			return nil
 		case valueType:
-			return each(f.b, func(g field) error {
-				if g.num != typeTensor {
+			return protowire.Each(f.B, func(g field) error {
+				if g.Num != typeTensor {
 					return unexpected(strict, "TypeProto", g)
 				}
-				return each(g.b, func(h field) error {
-					switch h.num {
+				return protowire.Each(g.B, func(h field) error {
+					switch h.Num {
 					case tensorElemType:
-						v.elem = int64(h.v)
+						v.elem = int64(h.V)
 					case tensorShape:
-						return each(h.b, func(d field) error {
-							return each(d.b, func(e field) error {
-								switch e.num {
+						return protowire.Each(h.B, func(d field) error {
+							return protowire.Each(d.B, func(e field) error {
+								switch e.Num {
 								case dimValue:
-									v.dims = append(v.dims, fmt.Sprint(e.v))
+									v.dims = append(v.dims, fmt.Sprint(e.V))
 								case dimParam:
-									v.dims = append(v.dims, string(e.b))
+									v.dims = append(v.dims, string(e.B))
 								}
 								return nil
 							})
@@ -375,20 +294,7 @@ const nodeDomain = 7
 // skips it otherwise.
 func unexpected(strict bool, msg string, f field) error {
 	if strict {
-		return fmt.Errorf("%s: unexpected field %d", msg, f.num)
+		return fmt.Errorf("%s: unexpected field %d", msg, f.Num)
 	}
 	return nil
-}
-
-// repeatedInts reads one field of a repeated int64: packed (what Export
-// writes) or one varint per field (what PyTorch writes); a reader must
-// take both.
-func repeatedInts(f field) ([]int64, error) {
-	if f.wire == wireVarint {
-		return []int64{int64(f.v)}, nil
-	}
-	if f.wire != wireBytes {
-		return nil, fmt.Errorf("field %d: wire type %d for repeated int64", f.num, f.wire)
-	}
-	return varints(f.b)
 }

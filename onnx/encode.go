@@ -4,8 +4,15 @@ import (
 	"encoding/binary"
 	"math"
 
+	"github.com/myelin-go/myelin/internal/protowire"
 	"github.com/myelin-go/myelin/tensor"
 )
+
+// The ModelProto encoder, on internal/protowire's field encoders so that
+// myelin has no protobuf dependency. A message is encoded by encoding its
+// body into its own slice first and appending that with AppendBytes, which
+// is simpler than back-patching a length and costs nothing that matters
+// for a file written once.
 
 // Field numbers of onnx.proto (ONNX 1.12, the messages this file writes).
 const (
@@ -74,54 +81,54 @@ type header struct {
 // encode returns the ModelProto of g, whose input is in and output out.
 func encode(h header, g *Graph, in, out Value) []byte {
 	var b []byte
-	b = appendInt(b, modelIRVersion, int64(h.ir))
-	b = appendString(b, modelProducerName, "myelin")
-	b = appendString(b, modelProducerVersion, h.producerVersion)
-	b = appendBytes(b, modelGraph, encodeGraph(h.name, g, in, out))
+	b = protowire.AppendInt(b, modelIRVersion, int64(h.ir))
+	b = protowire.AppendString(b, modelProducerName, "myelin")
+	b = protowire.AppendString(b, modelProducerVersion, h.producerVersion)
+	b = protowire.AppendBytes(b, modelGraph, encodeGraph(h.name, g, in, out))
 	// The default domain "" is ai.onnx; field 1 (domain) is left out.
-	return appendBytes(b, modelOpsetImport, appendInt(nil, opsetVersion, int64(h.opset)))
+	return protowire.AppendBytes(b, modelOpsetImport, protowire.AppendInt(nil, opsetVersion, int64(h.opset)))
 }
 
 func encodeGraph(name string, g *Graph, in, out Value) []byte {
 	var b []byte
 	for _, n := range g.nodes {
-		b = appendBytes(b, graphNode, encodeNode(n))
+		b = protowire.AppendBytes(b, graphNode, encodeNode(n))
 	}
-	b = appendString(b, graphName, name)
+	b = protowire.AppendString(b, graphName, name)
 	for _, in := range g.inits {
-		b = appendBytes(b, graphInitializer, encodeTensor(in.name, in.t))
+		b = protowire.AppendBytes(b, graphInitializer, encodeTensor(in.name, in.t))
 	}
-	b = appendBytes(b, graphInput, encodeValueInfo(in, g.dtype))
-	return appendBytes(b, graphOutput, encodeValueInfo(out, g.dtype))
+	b = protowire.AppendBytes(b, graphInput, encodeValueInfo(in, g.dtype))
+	return protowire.AppendBytes(b, graphOutput, encodeValueInfo(out, g.dtype))
 }
 
 func encodeNode(n node) []byte {
 	var b []byte
 	for _, s := range n.inputs {
-		b = appendString(b, nodeInput, s)
+		b = protowire.AppendString(b, nodeInput, s)
 	}
 	for _, s := range n.output {
-		b = appendString(b, nodeOutput, s)
+		b = protowire.AppendString(b, nodeOutput, s)
 	}
-	b = appendString(b, nodeName, n.name)
-	b = appendString(b, nodeOpType, n.op)
+	b = protowire.AppendString(b, nodeName, n.name)
+	b = protowire.AppendString(b, nodeOpType, n.op)
 	for _, a := range n.attrs {
-		b = appendBytes(b, nodeAttribute, encodeAttr(a))
+		b = protowire.AppendBytes(b, nodeAttribute, encodeAttr(a))
 	}
 	return b
 }
 
 func encodeAttr(a Attr) []byte {
-	b := appendString(nil, attrName, a.name)
+	b := protowire.AppendString(nil, attrName, a.name)
 	switch a.kind {
 	case attrFloat:
-		b = appendFloat(b, attrF, a.f)
+		b = protowire.AppendFloat(b, attrF, a.f)
 	case attrInt:
-		b = appendInt(b, attrI, a.i)
+		b = protowire.AppendInt(b, attrI, a.i)
 	case attrInts:
-		b = appendPackedInts(b, attrIntsNo, a.ints)
+		b = protowire.AppendPackedInts(b, attrIntsNo, a.ints)
 	}
-	return appendInt(b, attrType, int64(a.kind))
+	return protowire.AppendInt(b, attrType, int64(a.kind))
 }
 
 // encodeTensor writes t as raw little-endian data, which every ONNX
@@ -132,9 +139,9 @@ func encodeTensor(name string, t *tensor.Tensor) []byte {
 	for i, d := range t.Shape() {
 		dims[i] = int64(d)
 	}
-	b = appendPackedInts(b, tensorDims, dims)
-	b = appendInt(b, tensorDataType, dataType(t.DType()))
-	b = appendString(b, tensorName, name)
+	b = protowire.AppendPackedInts(b, tensorDims, dims)
+	b = protowire.AppendInt(b, tensorDataType, dataType(t.DType()))
+	b = protowire.AppendString(b, tensorName, name)
 	var raw []byte
 	if d := t.Float32s(); d != nil {
 		raw = make([]byte, 0, 4*len(d))
@@ -148,18 +155,18 @@ func encodeTensor(name string, t *tensor.Tensor) []byte {
 			raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(v))
 		}
 	}
-	return appendBytes(b, tensorRawData, raw)
+	return protowire.AppendBytes(b, tensorRawData, raw)
 }
 
 // encodeValueInfo writes a graph input or output: a tensor of dt shaped
 // ("batch", v.Shape...), the batch dimension symbolic.
 func encodeValueInfo(v Value, dt tensor.DType) []byte {
-	shape := appendBytes(nil, shapeDim, appendString(nil, dimParam, "batch"))
+	shape := protowire.AppendBytes(nil, shapeDim, protowire.AppendString(nil, dimParam, "batch"))
 	for _, d := range v.Shape {
-		shape = appendBytes(shape, shapeDim, appendInt(nil, dimValue, int64(d)))
+		shape = protowire.AppendBytes(shape, shapeDim, protowire.AppendInt(nil, dimValue, int64(d)))
 	}
-	tt := appendInt(nil, tensorElemType, dataType(dt))
-	tt = appendBytes(tt, tensorShape, shape)
-	b := appendString(nil, valueName, v.Name)
-	return appendBytes(b, valueType, appendBytes(nil, typeTensor, tt))
+	tt := protowire.AppendInt(nil, tensorElemType, dataType(dt))
+	tt = protowire.AppendBytes(tt, tensorShape, shape)
+	b := protowire.AppendString(nil, valueName, v.Name)
+	return protowire.AppendBytes(b, valueType, protowire.AppendBytes(nil, typeTensor, tt))
 }

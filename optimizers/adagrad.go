@@ -99,29 +99,15 @@ func (o *Adagrad) Validate() error {
 
 // Step applies one Adagrad update to each parameter; see Optimizer.Step.
 func (o *Adagrad) Step(params []*autodiff.Var) error {
-	const name = "adagrad"
-	if len(params) == 0 {
-		return nil
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if err := o.prepare(name, &o.Clip, params); err != nil {
-		return err
-	}
-	for i, p := range params {
-		o.Decay.apply(p, o.LR)
+	return o.run("adagrad", params, o.Validate, &o.Clip, &o.Decay, o.LR, func(p *autodiff.Var, s float64) {
 		a := o.slotFilled(p, 0, o.InitialAccumulatorValue)
-		s := o.scale[i]
 		if p.DType() == tensor.Float32 {
 			adagradStep(p.Value.Float32s(), p.Grad.Float32s(), a.Float32s(),
 				float32(o.LR), float32(o.Epsilon), o.PyTorchEpsilon, float32(s), float32(o.ClipValue))
 		} else {
 			adagradStep(p.Value.Float64s(), p.Grad.Float64s(), a.Float64s(), o.LR, o.Epsilon, o.PyTorchEpsilon, s, o.ClipValue)
 		}
-	}
-	o.iterations++
-	return nil
+	})
 }
 
 // adagradStep updates a and then w from g: a += g²; w −= lr·g/√(a+eps),

@@ -126,21 +126,12 @@ func (o *Adam) validate(name, typ, ctor string) error {
 }
 
 // Step applies one Adam update to each parameter; see Optimizer.Step.
-func (o *Adam) Step(params []*autodiff.Var) error {
-	if len(params) == 0 {
-		return nil
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	return o.step("adam", params)
-}
+func (o *Adam) Step(params []*autodiff.Var) error { return o.step("adam", params, o.Validate) }
 
-// step is Step after validation; name labels errors.
-func (o *Adam) step(name string, params []*autodiff.Var) error {
-	if err := o.prepare(name, &o.Clip, params); err != nil {
-		return err
-	}
+// step is Step with the name that labels errors and the Validate to run,
+// AdamW's for AdamW. The coefficients below are arithmetic on the
+// settings, taken before run validates them and used only after.
+func (o *Adam) step(name string, params []*autodiff.Var, validate func() error) error {
 	t := float64(o.iterations + 1)
 	bc1 := 1 - math.Pow(o.Beta1, t)
 	bc2 := 1 - math.Pow(o.Beta2, t)
@@ -151,14 +142,12 @@ func (o *Adam) step(name string, params []*autodiff.Var) error {
 	if o.PyTorchEpsilon {
 		a, r = o.LR/bc1, 1/math.Sqrt(bc2)
 	}
-	for i, p := range params {
-		o.Decay.apply(p, o.LR)
+	return o.run(name, params, validate, &o.Clip, &o.Decay, o.LR, func(p *autodiff.Var, s float64) {
 		m, v := o.slot(p, adamMomentum), o.slot(p, adamVelocity)
 		var vh *tensor.Tensor
 		if o.AMSGrad {
 			vh = o.slot(p, adamVelocityHat)
 		}
-		s := o.scale[i]
 		// m += (g−m)·c1; v += (g²−v)·c2; w −= a·m/(√v·r + ε), with g scaled
 		// by s and clipped to ClipValue, and v replaced in the root by
 		// v̂max = max(v̂max, v) with AMSGrad (kernel.AdamStep's doc is the
@@ -171,7 +160,5 @@ func (o *Adam) step(name string, params []*autodiff.Var) error {
 			kernel.AdamStep64(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(), f64s(vh),
 				a, r, o.Epsilon, 1-o.Beta1, 1-o.Beta2, s, o.ClipValue)
 		}
-	}
-	o.iterations++
-	return nil
+	})
 }

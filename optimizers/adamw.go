@@ -43,12 +43,4 @@ func (o *AdamW) Validate() error { return o.validate("adamw", "AdamW", "NewAdamW
 
 // Step applies the weight decay and then one Adam update to each
 // parameter; see Optimizer.Step.
-func (o *AdamW) Step(params []*autodiff.Var) error {
-	if len(params) == 0 {
-		return nil
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	return o.step("adamw", params)
-}
+func (o *AdamW) Step(params []*autodiff.Var) error { return o.step("adamw", params, o.Validate) }

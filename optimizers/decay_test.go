@@ -97,28 +97,7 @@ func TestJSONRoundTrip(t *testing.T) {
 			if ga, gb := fmtConfig(a), fmtConfig(b); ga != gb {
 				t.Fatalf("Config after the round trip %s, want %s", gb, ga)
 			}
-			pb := twoParams(tensor.Float64)
-			for i, p := range pb {
-				p.Value.CopyFrom(pa[i].Value)
-				for k, s := range b.State(p) {
-					s.CopyFrom(a.State(pa[i])[k])
-				}
-			}
-			b.SetIterations(a.Iterations())
-			for step := range 3 {
-				if err := a.Step(pa); err != nil {
-					t.Fatal(err)
-				}
-				if err := b.Step(pb); err != nil {
-					t.Fatal(err)
-				}
-				for i := range pa {
-					if k, ok := golden.Close(values(pb[i].Value), values(pa[i].Value), 0, 0); !ok {
-						t.Fatalf("step %d after restore, param %d element %d: got %v, want %v",
-							step+1, i, k, pb[i].Value.Index(k), pa[i].Value.Index(k))
-					}
-				}
-			}
+			continuesAlike(t, a, pa, b, 3)
 		})
 	}
 }

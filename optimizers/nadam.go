@@ -129,17 +129,11 @@ func (o *Nadam) product(t int) float64 {
 }
 
 // Step applies one Nadam update to each parameter; see Optimizer.Step.
+//
+// The coefficients are taken before run validates the settings and are
+// used only after; product's cache is keyed by step and β1, so what it
+// keeps for a rejected step is still right for the next.
 func (o *Nadam) Step(params []*autodiff.Var) error {
-	const name = "nadam"
-	if len(params) == 0 {
-		return nil
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if err := o.prepare(name, &o.Clip, params); err != nil {
-		return err
-	}
 	t := o.iterations + 1
 	ut, ut1 := o.mu(t), o.mu(t+1)
 	pt := o.product(t)
@@ -148,10 +142,8 @@ func (o *Nadam) Step(params []*autodiff.Var) error {
 	// w −= (a1·m + a2·g)/(√(v·ib2) + ε)
 	a1 := o.LR * ut1 / (1 - pt1)
 	a2 := o.LR * (1 - ut) / (1 - pt)
-	for i, p := range params {
-		o.Decay.apply(p, o.LR)
+	err := o.run("nadam", params, o.Validate, &o.Clip, &o.Decay, o.LR, func(p *autodiff.Var, s float64) {
 		m, v := o.slot(p, 0), o.slot(p, 1)
-		s := o.scale[i]
 		if p.DType() == tensor.Float32 {
 			nadamStep(p.Value.Float32s(), p.Grad.Float32s(), m.Float32s(), v.Float32s(),
 				float32(a1), float32(a2), float32(ib2), float32(o.Epsilon), float32(1-o.Beta1), float32(1-o.Beta2), float32(s), float32(o.ClipValue))
@@ -159,9 +151,11 @@ func (o *Nadam) Step(params []*autodiff.Var) error {
 			nadamStep(p.Value.Float64s(), p.Grad.Float64s(), m.Float64s(), v.Float64s(),
 				a1, a2, ib2, o.Epsilon, 1-o.Beta1, 1-o.Beta2, s, o.ClipValue)
 		}
+	})
+	if err != nil || len(params) == 0 {
+		return err
 	}
-	o.uProduct, o.uStep = pt, t
-	o.iterations++
+	o.uProduct, o.uStep = pt, t // the cache now holds P_t
 	return nil
 }
 

@@ -204,8 +204,9 @@ func smallestNormal[T float]() T {
 // AMSGrad: momentum, velocity, velocity_hat).
 const maxSlots = 3
 
-// core is what the three optimizers share: the step count, the
-// per-parameter state, and the per-step gradient scales from clipping.
+// core is what the optimizers share: the step count, the per-parameter
+// state, the per-step gradient scales from clipping, and the Step around
+// each one's update rule (run).
 type core struct {
 	iterations int
 	state      map[*autodiff.Var]*[maxSlots]*tensor.Tensor
@@ -252,6 +253,34 @@ func (c *core) slots(p *autodiff.Var, idx ...int) []*tensor.Tensor {
 		ts[k] = c.slot(p, i)
 	}
 	return ts
+}
+
+// run is the Step every optimizer shares around its update rule. With no
+// parameters it does nothing. Otherwise it validates the settings (validate
+// is the optimizer's Validate), checks every parameter and computes the
+// clipping scales, all before anything changes, so that a rejected step
+// changes nothing; then, parameter by parameter in order, it applies the
+// decoupled weight decay d at learning rate lr and calls update with the
+// parameter and its gradient scale s (see clipGrad); last it counts the
+// step. validate and update are only called, never kept, so their
+// closures stay on the caller's stack: a step allocates nothing.
+func (c *core) run(name string, params []*autodiff.Var, validate func() error, cl *Clip, d *Decay, lr float64,
+	update func(p *autodiff.Var, s float64)) error {
+	if len(params) == 0 {
+		return nil
+	}
+	if err := validate(); err != nil {
+		return err
+	}
+	if err := c.prepare(name, cl, params); err != nil {
+		return err
+	}
+	for i, p := range params {
+		d.apply(p, lr)
+		update(p, c.scale[i])
+	}
+	c.iterations++
+	return nil
 }
 
 // prepare checks params against their gradients and state and computes

@@ -300,41 +300,40 @@ func TestCheckpointRestore(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			var saved [][]*tensor.Tensor
-			for _, p := range pa {
-				var ts []*tensor.Tensor
-				for _, s := range a.State(p) {
-					ts = append(ts, s.Clone())
-				}
-				saved = append(saved, ts)
-			}
-			if got, want := len(saved[0]), len(a.SlotNames()); got != want {
+			if got, want := len(a.State(pa[0])), len(a.SlotNames()); got != want {
 				t.Fatalf("State has %d tensors, SlotNames %d", got, want)
 			}
-
-			b, pb := mk(), twoParams(tensor.Float64)
-			for i, p := range pb {
-				p.Value.CopyFrom(pa[i].Value)
-				for k, s := range b.State(p) {
-					s.CopyFrom(saved[i][k])
-				}
-			}
-			b.SetIterations(a.Iterations())
-			for step := range 2 {
-				if err := a.Step(pa); err != nil {
-					t.Fatal(err)
-				}
-				if err := b.Step(pb); err != nil {
-					t.Fatal(err)
-				}
-				for i := range pa {
-					if k, ok := golden.Close(values(pb[i].Value), values(pa[i].Value), 0, 0); !ok {
-						t.Fatalf("step %d after restore, param %d element %d: got %v, want %v",
-							step+1, i, k, pb[i].Value.Index(k), pa[i].Value.Index(k))
-					}
-				}
-			}
+			continuesAlike(t, a, pa, mk(), 2)
 		})
+	}
+}
+
+// continuesAlike copies a's parameters pa, its State and its Iterations
+// into b, as loading a checkpoint does, then steps both the given number
+// of times and fails unless every parameter stays bit for bit the same.
+func continuesAlike(t *testing.T, a optimizers.Optimizer, pa []*autodiff.Var, b optimizers.Optimizer, steps int) {
+	t.Helper()
+	pb := twoParams(tensor.Float64)
+	for i, p := range pb {
+		p.Value.CopyFrom(pa[i].Value)
+		for k, s := range b.State(p) {
+			s.CopyFrom(a.State(pa[i])[k])
+		}
+	}
+	b.SetIterations(a.Iterations())
+	for step := range steps {
+		if err := a.Step(pa); err != nil {
+			t.Fatal(err)
+		}
+		if err := b.Step(pb); err != nil {
+			t.Fatal(err)
+		}
+		for i := range pa {
+			if k, ok := golden.Close(values(pb[i].Value), values(pa[i].Value), 0, 0); !ok {
+				t.Fatalf("step %d after restore, param %d element %d: got %v, want %v",
+					step+1, i, k, pb[i].Value.Index(k), pa[i].Value.Index(k))
+			}
+		}
 	}
 }
 

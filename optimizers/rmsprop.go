@@ -122,18 +122,7 @@ func (o *RMSprop) Validate() error {
 
 // Step applies one RMSprop update to each parameter; see Optimizer.Step.
 func (o *RMSprop) Step(params []*autodiff.Var) error {
-	const name = "rmsprop"
-	if len(params) == 0 {
-		return nil
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if err := o.prepare(name, &o.Clip, params); err != nil {
-		return err
-	}
-	for i, p := range params {
-		o.Decay.apply(p, o.LR)
+	return o.run("rmsprop", params, o.Validate, &o.Clip, &o.Decay, o.LR, func(p *autodiff.Var, s float64) {
 		v := o.slot(p, rmsVelocity)
 		var b, a *tensor.Tensor
 		if o.Momentum > 0 {
@@ -142,7 +131,6 @@ func (o *RMSprop) Step(params []*autodiff.Var) error {
 		if o.Centered {
 			a = o.slot(p, rmsAverage)
 		}
-		s := o.scale[i]
 		if p.DType() == tensor.Float32 {
 			rmsStep(p.Value.Float32s(), p.Grad.Float32s(), v.Float32s(), f32s(b), f32s(a),
 				float32(o.LR), float32(o.Rho), float32(1-o.Rho), float32(o.Momentum), float32(o.Epsilon), o.PyTorchEpsilon, float32(s), float32(o.ClipValue))
@@ -150,9 +138,7 @@ func (o *RMSprop) Step(params []*autodiff.Var) error {
 			rmsStep(p.Value.Float64s(), p.Grad.Float64s(), v.Float64s(), f64s(b), f64s(a),
 				o.LR, o.Rho, 1-o.Rho, o.Momentum, o.Epsilon, o.PyTorchEpsilon, s, o.ClipValue)
 		}
-	}
-	o.iterations++
-	return nil
+	})
 }
 
 // rmsStep updates the state and w from g; b (momentum) and a (average

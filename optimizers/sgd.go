@@ -82,31 +82,17 @@ func (o *SGD) Validate() error {
 
 // Step applies one SGD update to each parameter; see Optimizer.Step.
 func (o *SGD) Step(params []*autodiff.Var) error {
-	const name = "sgd"
-	if len(params) == 0 {
-		return nil
-	}
-	if err := o.Validate(); err != nil {
-		return err
-	}
-	if err := o.prepare(name, &o.Clip, params); err != nil {
-		return err
-	}
-	for i, p := range params {
-		o.Decay.apply(p, o.LR)
+	return o.run("sgd", params, o.Validate, &o.Clip, &o.Decay, o.LR, func(p *autodiff.Var, s float64) {
 		var m *tensor.Tensor
 		if o.Momentum > 0 {
 			m = o.slot(p, 0)
 		}
-		s := o.scale[i]
 		if p.DType() == tensor.Float32 {
 			sgdStep(p.Value.Float32s(), p.Grad.Float32s(), f32s(m), float32(o.LR), float32(o.Momentum), o.Nesterov, float32(s), float32(o.ClipValue))
 		} else {
 			sgdStep(p.Value.Float64s(), p.Grad.Float64s(), f64s(m), o.LR, o.Momentum, o.Nesterov, s, o.ClipValue)
 		}
-	}
-	o.iterations++
-	return nil
+	})
 }
 
 // sgdStep updates w from g; m is nil without momentum. s and cv are the

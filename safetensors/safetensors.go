@@ -134,60 +134,39 @@ func F64(name string, shape []int, v []float64) Tensor {
 // F32 as is, F64 rounded to the nearest float32 (overflowing to ±Inf),
 // F16 and BF16 widened exactly. Other dtypes give a *DTypeError; data that
 // does not match the shape gives a *FormatError.
-func (t *Tensor) Float32s() ([]float32, error) {
-	n, err := t.checkFloat("float32")
-	if err != nil {
-		return nil, err
-	}
-	out := make([]float32, n)
-	d := t.Data
-	switch t.DType {
-	case DTypeF32:
-		for i := range out {
-			out[i] = math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:]))
-		}
-	case DTypeF64:
-		for i := range out {
-			out[i] = float32(math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:])))
-		}
-	case DTypeF16:
-		for i := range out {
-			out[i] = f16ToF32(binary.LittleEndian.Uint16(d[2*i:]))
-		}
-	case DTypeBF16:
-		for i := range out {
-			out[i] = math.Float32frombits(uint32(binary.LittleEndian.Uint16(d[2*i:])) << 16)
-		}
-	}
-	return out, nil
-}
+func (t *Tensor) Float32s() ([]float32, error) { return floats[float32](t, "float32") }
 
 // Float64s returns the elements of a floating-point tensor as float64s:
 // F64 as is, F32, F16 and BF16 widened exactly. Other dtypes give a
 // *DTypeError; data that does not match the shape gives a *FormatError.
-func (t *Tensor) Float64s() ([]float64, error) {
-	n, err := t.checkFloat("float64")
+func (t *Tensor) Float64s() ([]float64, error) { return floats[float64](t, "float64") }
+
+// floats decodes t's elements and converts each once to T: F32 and F64
+// exactly, F16 and BF16 widened exactly to float32, so that the one
+// conversion T(x) rounds only F64 to float32.
+func floats[T float32 | float64](t *Tensor, to string) ([]T, error) {
+	n, err := t.checkFloat(to)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]float64, n)
+	out := make([]T, n)
 	d := t.Data
 	switch t.DType {
-	case DTypeF64:
-		for i := range out {
-			out[i] = math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:]))
-		}
 	case DTypeF32:
 		for i := range out {
-			out[i] = float64(math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:])))
+			out[i] = T(math.Float32frombits(binary.LittleEndian.Uint32(d[4*i:])))
+		}
+	case DTypeF64:
+		for i := range out {
+			out[i] = T(math.Float64frombits(binary.LittleEndian.Uint64(d[8*i:])))
 		}
 	case DTypeF16:
 		for i := range out {
-			out[i] = float64(f16ToF32(binary.LittleEndian.Uint16(d[2*i:])))
+			out[i] = T(f16ToF32(binary.LittleEndian.Uint16(d[2*i:])))
 		}
 	case DTypeBF16:
 		for i := range out {
-			out[i] = float64(math.Float32frombits(uint32(binary.LittleEndian.Uint16(d[2*i:])) << 16))
+			out[i] = T(math.Float32frombits(uint32(binary.LittleEndian.Uint16(d[2*i:])) << 16))
 		}
 	}
 	return out, nil

@@ -70,6 +70,20 @@ func (s Shape) Equal(o Shape) bool {
 	return true
 }
 
+// EqualUpToTrailingOne reports whether s and o are equal, or equal once a
+// trailing axis of size 1 is dropped from the longer one: Keras's rule for
+// a target of shape (samples, 1) against a prediction of (samples,), and
+// back, in losses and metrics.
+func (s Shape) EqualUpToTrailingOne(o Shape) bool {
+	switch {
+	case len(s) == len(o)+1 && s[len(s)-1] == 1:
+		s = s[:len(o)]
+	case len(o) == len(s)+1 && o[len(o)-1] == 1:
+		o = o[:len(s)]
+	}
+	return s.Equal(o)
+}
+
 // Clone returns a copy of s.
 func (s Shape) Clone() Shape { return append(Shape(nil), s...) }
 

@@ -1,8 +1,11 @@
 package tensorboard_test
 
 // An event-file decoder written for the tests from the TFRecord and protocol
-// buffer wire-format specifications. It shares no code with the writer: its
-// own bitwise CRC-32C, its own varint, fixed64 and length-delimited parsing.
+// buffer wire-format specifications. It shares no code with the writer's
+// record framing (its own bitwise CRC-32C and little-endian reads); the
+// protobuf fields are split by internal/protowire's Parse, which shares
+// no code with the Append encoders the writer calls, and TestProtocDecodes
+// checks the bytes with protoc where it is installed.
 
 import (
 	"errors"
@@ -10,6 +13,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"github.com/myelin-go/myelin/internal/protowire"
 )
 
 // errCRC marks a record whose stored checksum does not match its bytes.
@@ -69,66 +74,7 @@ func readRecords(data []byte) ([][]byte, error) {
 }
 
 // field is one decoded protobuf field.
-type field struct {
-	num  int
-	wire int
-	u    uint64 // varint, fixed64 or fixed32 value
-	b    []byte // length-delimited value
-}
-
-func varint(b []byte) (uint64, int, error) {
-	var v uint64
-	for i := 0; i < len(b) && i < 10; i++ {
-		v |= uint64(b[i]&0x7f) << (7 * i)
-		if b[i] < 0x80 {
-			return v, i + 1, nil
-		}
-	}
-	return 0, 0, errors.New("bad varint")
-}
-
-// fields parses one message level.
-func fields(b []byte) ([]field, error) {
-	var fs []field
-	for len(b) > 0 {
-		key, n, err := varint(b)
-		if err != nil {
-			return nil, err
-		}
-		b = b[n:]
-		f := field{num: int(key >> 3), wire: int(key & 7)}
-		switch f.wire {
-		case 0:
-			if f.u, n, err = varint(b); err != nil {
-				return nil, err
-			}
-		case 1:
-			if len(b) < 8 {
-				return nil, errors.New("truncated fixed64")
-			}
-			f.u, n = le64(b), 8
-		case 2:
-			l, k, err := varint(b)
-			if err != nil {
-				return nil, err
-			}
-			if l > uint64(len(b)-k) {
-				return nil, fmt.Errorf("field %d: length %d past the end", f.num, l)
-			}
-			f.b, n = b[k:k+int(l)], k+int(l)
-		case 5:
-			if len(b) < 4 {
-				return nil, errors.New("truncated fixed32")
-			}
-			f.u, n = uint64(le32(b)), 4
-		default:
-			return nil, fmt.Errorf("field %d: unsupported wire type %d", f.num, f.wire)
-		}
-		b = b[n:]
-		fs = append(fs, f)
-	}
-	return fs, nil
-}
+type field = protowire.Field
 
 type event struct {
 	wallTime    float64
@@ -149,61 +95,54 @@ type histo struct {
 	limits, counts                 []float64
 }
 
-func want(f field, wire int) error {
-	if f.wire != wire {
-		return fmt.Errorf("field %d: wire type %d, want %d", f.num, f.wire, wire)
-	}
-	return nil
-}
-
 func decodeEvent(b []byte) (event, error) {
 	var e event
-	fs, err := fields(b)
+	fs, err := protowire.Parse(b)
 	if err != nil {
 		return e, err
 	}
 	for _, f := range fs {
-		switch f.num {
+		switch f.Num {
 		case 1: // double wall_time
-			if err := want(f, 1); err != nil {
+			if err := f.Want(1); err != nil {
 				return e, err
 			}
-			e.wallTime = math.Float64frombits(f.u)
+			e.wallTime = math.Float64frombits(f.V)
 		case 2: // int64 step
-			if err := want(f, 0); err != nil {
+			if err := f.Want(0); err != nil {
 				return e, err
 			}
-			e.step = int64(f.u)
+			e.step = int64(f.V)
 		case 3: // string file_version
-			if err := want(f, 2); err != nil {
+			if err := f.Want(2); err != nil {
 				return e, err
 			}
-			e.fileVersion = string(f.b)
+			e.fileVersion = string(f.B)
 		case 5: // Summary summary
-			if err := want(f, 2); err != nil {
+			if err := f.Want(2); err != nil {
 				return e, err
 			}
-			if e.values, err = decodeSummary(f.b); err != nil {
+			if e.values, err = decodeSummary(f.B); err != nil {
 				return e, err
 			}
 		default:
-			return e, fmt.Errorf("Event: unexpected field %d", f.num)
+			return e, fmt.Errorf("Event: unexpected field %d", f.Num)
 		}
 	}
 	return e, nil
 }
 
 func decodeSummary(b []byte) ([]value, error) {
-	fs, err := fields(b)
+	fs, err := protowire.Parse(b)
 	if err != nil {
 		return nil, err
 	}
 	var vs []value
 	for _, f := range fs {
-		if f.num != 1 || f.wire != 2 { // repeated Value value = 1
-			return nil, fmt.Errorf("Summary: unexpected field %d wire %d", f.num, f.wire)
+		if f.Num != 1 || f.Wire != 2 { // repeated Value value = 1
+			return nil, fmt.Errorf("Summary: unexpected field %d wire %d", f.Num, f.Wire)
 		}
-		v, err := decodeValue(f.b)
+		v, err := decodeValue(f.B)
 		if err != nil {
 			return nil, err
 		}
@@ -214,66 +153,65 @@ func decodeSummary(b []byte) ([]value, error) {
 
 func decodeValue(b []byte) (value, error) {
 	var v value
-	fs, err := fields(b)
+	fs, err := protowire.Parse(b)
 	if err != nil {
 		return v, err
 	}
 	for _, f := range fs {
-		switch f.num {
+		switch f.Num {
 		case 1: // string tag
-			if err := want(f, 2); err != nil {
+			if err := f.Want(2); err != nil {
 				return v, err
 			}
-			v.tag = string(f.b)
+			v.tag = string(f.B)
 		case 2: // float simple_value
-			if err := want(f, 5); err != nil {
+			if err := f.Want(5); err != nil {
 				return v, err
 			}
-			v.isScalar, v.scalar = true, math.Float32frombits(uint32(f.u))
+			v.isScalar, v.scalar = true, math.Float32frombits(uint32(f.V))
 		case 5: // HistogramProto histo
-			if err := want(f, 2); err != nil {
+			if err := f.Want(2); err != nil {
 				return v, err
 			}
-			if v.histo, err = decodeHisto(f.b); err != nil {
+			if v.histo, err = decodeHisto(f.B); err != nil {
 				return v, err
 			}
 		default:
-			return v, fmt.Errorf("Value: unexpected field %d", f.num)
+			return v, fmt.Errorf("Value: unexpected field %d", f.Num)
 		}
 	}
 	return v, nil
 }
 
 func decodeHisto(b []byte) (*histo, error) {
-	fs, err := fields(b)
+	fs, err := protowire.Parse(b)
 	if err != nil {
 		return nil, err
 	}
 	h := &histo{}
 	for _, f := range fs {
-		switch f.num {
+		switch f.Num {
 		case 1, 2, 3, 4, 5:
-			if err := want(f, 1); err != nil {
+			if err := f.Want(1); err != nil {
 				return nil, err
 			}
-			x := math.Float64frombits(f.u)
-			*[]*float64{&h.min, &h.max, &h.num, &h.sum, &h.sumSquares}[f.num-1] = x
+			x := math.Float64frombits(f.V)
+			*[]*float64{&h.min, &h.max, &h.num, &h.sum, &h.sumSquares}[f.Num-1] = x
 		case 6, 7: // packed repeated double
-			if err := want(f, 2); err != nil {
+			if err := f.Want(2); err != nil {
 				return nil, err
 			}
-			if len(f.b)%8 != 0 {
-				return nil, fmt.Errorf("HistogramProto field %d: %d bytes, not a multiple of 8", f.num, len(f.b))
+			vs, err := protowire.Doubles(f.B)
+			if err != nil {
+				return nil, fmt.Errorf("HistogramProto field %d: %w", f.Num, err)
 			}
-			dst := &h.limits
-			if f.num == 7 {
-				dst = &h.counts
-			}
-			for i := 0; i < len(f.b); i += 8 {
-				*dst = append(*dst, math.Float64frombits(le64(f.b[i:])))
+			if f.Num == 6 {
+				h.limits = append(h.limits, vs...)
+			} else {
+				h.counts = append(h.counts, vs...)
 			}
 		default:
-			return nil, fmt.Errorf("HistogramProto: unexpected field %d", f.num)
+			return nil, fmt.Errorf("HistogramProto: unexpected field %d", f.Num)
 		}
 	}
 	return h, nil

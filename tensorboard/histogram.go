@@ -4,6 +4,8 @@ import (
 	"math"
 	"sort"
 	"sync"
+
+	"github.com/myelin-go/myelin/internal/protowire"
 )
 
 // bucketLimits returns TensorFlow's default histogram bucket edges (those of
@@ -81,11 +83,11 @@ func (h *histogram) fill(values []float64) {
 //	repeated double bucket_limit = 6 [packed = true];
 //	repeated double bucket = 7 [packed = true];
 func appendHistogram(b []byte, h *histogram) []byte {
-	b = appendDouble(b, 1, h.min)
-	b = appendDouble(b, 2, h.max)
-	b = appendDouble(b, 3, h.num)
-	b = appendDouble(b, 4, h.sum)
-	b = appendDouble(b, 5, h.sumSquares)
-	b = appendPackedDoubles(b, 6, h.limits)
-	return appendPackedDoubles(b, 7, h.counts)
+	b = protowire.AppendDouble(b, 1, h.min)
+	b = protowire.AppendDouble(b, 2, h.max)
+	b = protowire.AppendDouble(b, 3, h.num)
+	b = protowire.AppendDouble(b, 4, h.sum)
+	b = protowire.AppendDouble(b, 5, h.sumSquares)
+	b = protowire.AppendPackedDoubles(b, 6, h.limits)
+	return protowire.AppendPackedDoubles(b, 7, h.counts)
 }

@@ -30,13 +30,15 @@
 // # Why no protobuf dependency
 //
 // The writer needs four small messages and fifteen fields of them, and
-// encoding them by hand takes a page (proto.go): keys, varints,
-// little-endian doubles and length-prefixed bytes. Published protocol buffer
+// encoding them by hand takes a page (internal/protowire, shared with
+// package onnx): keys, varints, little-endian doubles and length-prefixed
+// bytes. Published protocol buffer
 // field numbers never change, so the page does not go stale; the
 // alternative is google.golang.org/protobuf plus code generated from
 // TensorBoard's .proto files, two more things to keep in step. The tests
-// read the files back with a separate decoder written from the wire-format
-// specification, and with protoc where it is installed.
+// read the files back with protowire's decoder, which is written from the
+// wire-format specification apart from its encoders, and with protoc where
+// it is installed.
 package tensorboard
 
 import (
@@ -50,6 +52,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/myelin-go/myelin/internal/protowire"
 )
 
 // FileVersion is the file_version of the first event of every file.
@@ -107,8 +111,8 @@ func NewWriter(dir string) (*Writer, error) {
 		return nil, fmt.Errorf("tensorboard: %w", err)
 	}
 	w := &Writer{f: f, bw: bufio.NewWriterSize(f, 64<<10), path: f.Name()}
-	w.ev = appendDouble(w.ev[:0], 1, wallTime(now))
-	w.ev = appendString(w.ev, 3, FileVersion)
+	w.ev = protowire.AppendDouble(w.ev[:0], 1, wallTime(now))
+	w.ev = protowire.AppendString(w.ev, 3, FileVersion)
 	err = w.writeEvent()
 	if err == nil {
 		err = w.flush()
@@ -137,8 +141,8 @@ func (w *Writer) Scalar(tag string, step int64, v float64) error {
 	}
 	// Value { tag = 1; simple_value = 2 }
 	b, value := w.beginSummary(step)
-	b = appendString(b, 1, tag)
-	b = appendFloat(b, 2, float32(v))
+	b = protowire.AppendString(b, 1, tag)
+	b = protowire.AppendFloat(b, 2, float32(v))
 	w.ev = w.endSummary(b, value)
 	return w.writeEvent()
 }
@@ -165,10 +169,10 @@ func (w *Writer) Histogram(tag string, step int64, values []float64) error {
 	w.h.fill(values)
 	// Value { tag = 1; histo = 5 }
 	b, value := w.beginSummary(step)
-	b = appendString(b, 1, tag)
-	b, histo := beginMessage(b, 5)
+	b = protowire.AppendString(b, 1, tag)
+	b, histo := protowire.BeginMessage(b, 5)
 	b = appendHistogram(b, &w.h)
-	b = endMessage(b, histo)
+	b = protowire.EndMessage(b, histo)
 	w.ev = w.endSummary(b, value)
 	return w.writeEvent()
 }
@@ -213,17 +217,17 @@ func (w *Writer) usable() error {
 //
 //	Event { wall_time = 1; step = 2; summary = 5 { value = 1 { ... } } }
 func (w *Writer) beginSummary(step int64) ([]byte, [2]int) {
-	b := appendDouble(w.ev[:0], 1, wallTime(time.Now()))
+	b := protowire.AppendDouble(w.ev[:0], 1, wallTime(time.Now()))
 	if step != 0 { // proto3 leaves zero values out
-		b = appendInt64(b, 2, step)
+		b = protowire.AppendInt(b, 2, step)
 	}
-	b, summary := beginMessage(b, 5)
-	b, value := beginMessage(b, 1)
+	b, summary := protowire.BeginMessage(b, 5)
+	b, value := protowire.BeginMessage(b, 1)
 	return b, [2]int{summary, value}
 }
 
 func (w *Writer) endSummary(b []byte, bodies [2]int) []byte {
-	return endMessage(endMessage(b, bodies[1]), bodies[0])
+	return protowire.EndMessage(protowire.EndMessage(b, bodies[1]), bodies[0])
 }
 
 // writeEvent frames w.ev as a record and writes it to the buffer.

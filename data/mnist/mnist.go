@@ -155,14 +155,7 @@ func (s *Set) Slice(i, j int) *Set {
 // half a second on two cores) and returns Sets the caller owns, about
 // 220 MB of float32 pixels.
 func Load() (train, test *Set, err error) {
-	return load(10, func(base string) (*idx.Array, string, error) {
-		name := "files/" + base + ".gz"
-		a, err := idx.ReadFS(files, name)
-		if err != nil {
-			return nil, name, fmt.Errorf("mnist: embedded file: %w", err)
-		}
-		return a, "embedded " + name, nil
-	})
+	return load(10, readEmbedded)
 }
 
 // LoadDir loads an MNIST-like dataset from dir, which must hold the four
@@ -184,7 +177,27 @@ func LoadDirClasses(dir string, classes int) (train, test *Set, err error) {
 	if classes < 0 || classes > 256 {
 		return nil, nil, fmt.Errorf("mnist: LoadDirClasses: classes %d, want 0 (infer) or 1 to 256 (uint8 labels)", classes)
 	}
-	return load(classes, func(base string) (*idx.Array, string, error) {
+	return load(classes, dirReader(dir))
+}
+
+// A reader reads the IDX file named base (TrainImages and the like) and
+// returns it with the name errors give it; load and loadTest read
+// through one.
+type reader func(base string) (*idx.Array, string, error)
+
+// readEmbedded reads base from the embedded MNIST files.
+func readEmbedded(base string) (*idx.Array, string, error) {
+	name := "files/" + base + ".gz"
+	a, err := idx.ReadFS(files, name)
+	if err != nil {
+		return nil, name, fmt.Errorf("mnist: embedded file: %w", err)
+	}
+	return a, "embedded " + name, nil
+}
+
+// dirReader returns the reader of base or base.gz in dir.
+func dirReader(dir string) reader {
+	return func(base string) (*idx.Array, string, error) {
 		path, err := find(dir, base)
 		if err != nil {
 			return nil, path, err
@@ -194,7 +207,7 @@ func LoadDirClasses(dir string, classes int) (train, test *Set, err error) {
 			return nil, path, fmt.Errorf("mnist: %w", err)
 		}
 		return a, path, nil
-	})
+	}
 }
 
 // find returns the path of base or base.gz in dir.
@@ -226,7 +239,7 @@ func FashionDir() (string, error) {
 // name to use in errors, and an error that already begins with "mnist: ",
 // and assembles the two sets. classes > 0 is the known number of classes;
 // 0 infers it from the labels.
-func load(classes int, read func(base string) (*idx.Array, string, error)) (train, test *Set, err error) {
+func load(classes int, read reader) (train, test *Set, err error) {
 	bases := [4]string{TrainImages, TrainLabels, TestImages, TestLabels}
 	var (
 		arrays [4]*idx.Array

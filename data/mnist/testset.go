@@ -1,24 +1,13 @@
 package mnist
 
-import (
-	"fmt"
-
-	"github.com/myelin-go/myelin/data/idx"
-)
+import "fmt"
 
 // LoadTest decodes only the embedded MNIST test set: 10,000 images of 28×28
 // pixels in 10 classes. Evaluating or classifying a few images needs no
 // training images, and decoding the 60,000 of them is most of Load's time
 // and memory.
 func LoadTest() (*Set, error) {
-	return loadTest(10, func(base string) (*idx.Array, string, error) {
-		name := "files/" + base + ".gz"
-		a, err := idx.ReadFS(files, name)
-		if err != nil {
-			return nil, name, fmt.Errorf("mnist: embedded file: %w", err)
-		}
-		return a, "embedded " + name, nil
-	})
+	return loadTest(10, readEmbedded)
 }
 
 // LoadTestDir loads only the test split of an MNIST-like dataset in dir:
@@ -28,22 +17,12 @@ func LoadTest() (*Set, error) {
 // is less than LoadDir's when the largest class never occurs in the test
 // set.
 func LoadTestDir(dir string) (*Set, error) {
-	return loadTest(0, func(base string) (*idx.Array, string, error) {
-		path, err := find(dir, base)
-		if err != nil {
-			return nil, path, err
-		}
-		a, err := idx.ReadFile(path)
-		if err != nil {
-			return nil, path, fmt.Errorf("mnist: %w", err)
-		}
-		return a, path, nil
-	})
+	return loadTest(0, dirReader(dir))
 }
 
 // loadTest reads the test images and labels through read (as load does)
 // and sets Classes to classes, or infers it from the labels when 0.
-func loadTest(classes int, read func(base string) (*idx.Array, string, error)) (*Set, error) {
+func loadTest(classes int, read reader) (*Set, error) {
 	images, imagesName, err := read(TestImages)
 	if err != nil {
 		return nil, err
