@@ -27,6 +27,9 @@
 // experiment documents its full settings (Experiment.Full).
 package experiment
 
+// Most of this file is the package documentation (the list of experiments
+// and what each measures) and the shared runner they use.
+
 import (
 	"context"
 	"encoding/json"

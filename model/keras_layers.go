@@ -1,5 +1,9 @@
 package model
 
+// One file for the translation table of Keras layer configurations: each
+// supported class is a short case, and keeping them together shows what
+// myelin accepts of Keras's format at a glance.
+
 import (
 	"encoding/json"
 	"fmt"

@@ -1,5 +1,9 @@
 package safetensors
 
+// This file is one thing, the strict streaming parser of the JSON header
+// (offsets, duplicate keys, dtypes, bounds), and stays whole so that every
+// check the format needs is read in one place.
+
 import (
 	"bytes"
 	"cmp"

@@ -8,6 +8,10 @@
 // turn that panic into an error.
 package tensor
 
+// This file holds the Tensor type itself (fields, construction, views,
+// conversions); it is a little over 400 lines because each accessor is a
+// few lines and they belong together.
+
 import (
 	"fmt"
 	"math"
