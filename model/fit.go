@@ -244,6 +244,14 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 				if bar != nil {
 					bar.abort() // the caller's message starts on its own line
 				}
+				if step == 0 {
+					// Position (epoch, step 0) is the epoch before its
+					// shuffle, as an epoch-end checkpoint records it: put
+					// the generator back, or a checkpoint written now
+					// would shuffle the epoch again from the shuffled
+					// state.
+					*m.trainPCG = run.permPCG
+				}
 				h.Stopped = "cancelled"
 				return h, fmt.Errorf("model: Fit: %w (epoch %d, step %d; the model holds the weights of the last complete step)", err, epoch+1, step)
 			}

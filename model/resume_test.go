@@ -342,3 +342,71 @@ func TestResumeMismatchNamesRecorded(t *testing.T) {
 		})
 	}
 }
+
+// cancelAtEpoch cancels its context when the given epoch (0-based) begins,
+// so that Fit stops after shuffling that epoch and before its first step,
+// as a Ctrl-C does that lands between the "Epoch N" line and the first
+// step's end.
+type cancelAtEpoch struct {
+	model.BaseCallback
+	epoch  int
+	cancel func()
+}
+
+func (c *cancelAtEpoch) OnEpochBegin(epoch int) error {
+	if epoch == c.epoch {
+		c.cancel()
+	}
+	return nil
+}
+
+// TestResumeCancelledBeforeFirstStep: a run cancelled after an epoch's
+// shuffle but before its first step must be saved as the position before
+// that shuffle, so that the resumed run shuffles as the uninterrupted one.
+func TestResumeCancelledBeforeFirstStep(t *testing.T) {
+	x, y, _, _ := data(t, 2000, 10)
+	opts := func() model.FitOptions { return model.FitOptions{Epochs: 3, BatchSize: 32} }
+	for _, tc := range ckResumeCases() {
+		for _, epoch := range []int{0, 1} {
+			t.Run(fmt.Sprintf("%s/epoch-%d", tc.name, epoch), func(t *testing.T) {
+				ref := tc.mk()
+				hRef, err := ref.Fit(context.Background(), x, y, opts())
+				if err != nil {
+					t.Fatal(err)
+				}
+				wantW, wantO := ckStateHash(ref)
+				m := tc.mk()
+				ctx, cancel := context.WithCancel(context.Background())
+				defer cancel()
+				o := opts()
+				o.Callbacks = []model.Callback{&cancelAtEpoch{epoch: epoch, cancel: cancel}}
+				if _, err := m.Fit(ctx, x, y, o); !errors.Is(err, context.Canceled) {
+					t.Fatalf("cancelled Fit: %v, want context.Canceled", err)
+				}
+				path := t.TempDir() + "/ck.safetensors"
+				if err := m.SaveCheckpoint(path, nil); err != nil {
+					t.Fatal(err)
+				}
+				m2, ck, err := model.LoadCheckpoint(path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if ck.Epoch != epoch || ck.Step != 0 {
+					t.Fatalf("checkpoint at epoch %d step %d, want epoch %d step 0", ck.Epoch, ck.Step, epoch)
+				}
+				o = opts()
+				o.Resume = ck
+				h2, err := m2.Fit(context.Background(), x, y, o)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if gotW, gotO := ckStateHash(m2); gotW != wantW || gotO != wantO {
+					t.Errorf("resumed state %s/%s, uninterrupted run %s/%s", gotW[:16], gotO[:16], wantW[:16], wantO[:16])
+				}
+				if d := ckSameHistory(h2, hRef); d != "" {
+					t.Errorf("history: %s", d)
+				}
+			})
+		}
+	}
+}
