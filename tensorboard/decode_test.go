@@ -73,9 +73,6 @@ func readRecords(data []byte) ([][]byte, error) {
 	return recs, nil
 }
 
-// field is one decoded protobuf field.
-type field = protowire.Field
-
 type event struct {
 	wallTime    float64
 	step        int64

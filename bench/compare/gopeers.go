@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 )
@@ -78,13 +77,13 @@ func buildGo(src, out string) (string, error) {
 	return out, nil
 }
 
-// goTool returns the go command: the one on PATH, else the one of the
-// toolchain that built this program.
+// goTool returns the go command on PATH, or "go" (whose failure to start
+// then names it) when there is none.
 func goTool() string {
 	if p, err := exec.LookPath("go"); err == nil {
 		return p
 	}
-	return filepath.Join(runtime.GOROOT(), "bin", "go")
+	return "go"
 }
 
 // oneLine joins a tool's output into one line for a table cell, at most

@@ -39,14 +39,6 @@ func checkGuards(t *testing.T, what string, n, off int, backing []float32) {
 
 func sameBits(a, b float32) bool { return math.Float32bits(a) == math.Float32bits(b) }
 
-// close32 accepts a difference of a few float32 roundings of size mag.
-func close32(got, want, mag float32) bool {
-	if got == want || (got != got && want != want) {
-		return true
-	}
-	return math.Abs(float64(got-want)) <= 4*math.Abs(float64(mag))/(1<<23)
-}
-
 func TestElementwise(t *testing.T) {
 	rng := rand.New(rand.NewPCG(21, 22))
 	for _, n := range elemLengths {
