@@ -94,7 +94,7 @@ func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt Eval
 		tp.Reset()
 		xb, yb := x.Rows(lo, hi), y.Rows(lo, hi)
 		out := m.Forward(p, tp.Const(xb), m.lossWalk(nil))
-		loss := m.lossOf(tp, out, yb)
+		loss := m.lossOf(tp, out, yb, nil)
 		lossSum += loss.Value.Item() * float64(hi-lo)
 		pred := m.predictions(tp, out)
 		for _, mt := range ms {
