@@ -46,17 +46,19 @@ type FitOptions struct {
 	// sample_weight: a batch's loss is Σ wᵢ·Lᵢ / batch size (Keras 3's
 	// "sum_over_batch_size", not a mean over Σw), so weights of 1 train
 	// exactly as no weights. The weights follow the shuffle, and with
-	// ValidationSplit the last ones go with the held-out samples; the
-	// validation loss and the metrics are not weighted (Keras's metrics
-	// are not either; its validation loss would be). The loss must
-	// implement losses.Weighted.
+	// ValidationSplit the last ones go with the held-out samples and weigh
+	// the validation loss, as in Keras (with ValidationX and ValidationY
+	// the validation loss is not weighted). The metrics are not weighted
+	// (Keras's metrics are not; its weighted_metrics have no counterpart
+	// here). The loss must implement losses.Weighted.
 	SampleWeight *tensor.Tensor
 	// ClassWeight weighs each sample's loss by the weight of its class,
 	// Keras's class_weight: the class is the argmax of a one-hot or soft
 	// target row, or the rounded target value (a sparse label, a binary
 	// 0/1 target). A class missing from the map weighs 1, as Keras 3 does
 	// for in-memory arrays; as there, it cannot be combined with
-	// SampleWeight. The weights are then those of SampleWeight.
+	// SampleWeight. Class weights weigh the training loss only, not the
+	// validation loss, as in Keras.
 	ClassWeight map[int]float64
 	// StepsPerEpoch ends each epoch after that many batches (0: all of
 	// them; more than there are: all of them, where Keras warns that the
@@ -157,6 +159,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		return h, err
 	}
 	vx, vy := opt.ValidationX, opt.ValidationY
+	var vw *tensor.Tensor // the held-out samples' weights
 	if (vx == nil) != (vy == nil) {
 		return h, errors.New("model: Fit: give both ValidationX and ValidationY, or neither")
 	}
@@ -173,6 +176,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		vx, vy = x.Rows(n-nv, n), y.Rows(n-nv, n)
 		x, y = x.Rows(0, n-nv), y.Rows(0, n-nv)
 		if w != nil {
+			if opt.SampleWeight != nil { // Keras splits sample_weight with x and y; class_weight is for training only
+				vw = w.Rows(n-nv, n)
+			}
 			w = w.Rows(0, n-nv)
 		}
 	}
@@ -339,7 +345,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		}
 		validated := vx != nil && (epoch+1)%freq == 0
 		if validated {
-			res, err := m.Evaluate(ctx, vx, vy, EvalOptions{BatchSize: max(opt.BatchSize, 256)})
+			res, err := m.evaluate(ctx, vx, vy, vw, EvalOptions{BatchSize: max(opt.BatchSize, 256)})
 			if err != nil {
 				return h, err
 			}

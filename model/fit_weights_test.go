@@ -316,3 +316,51 @@ func TestFitWeightErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestFitWeightedValidationLoss: with ValidationSplit, the held-out
+// samples' sample weights weigh val_loss (Σ wᵢ·Lᵢ / n over them, as in
+// Keras); class weights do not.
+func TestFitWeightedValidationLoss(t *testing.T) {
+	const n, nv = 16, 4
+	x, y, _, _ := data(t, n, 1)
+	sw := make([]float64, n)
+	for i := range sw {
+		sw[i] = 0.5 + float64(i%3)
+	}
+	for _, cls := range []bool{false, true} {
+		m := model.NewSequential(layers.NewDense(8, nn.ActTanh), layers.NewDense(10, nn.ActSoftmax))
+		m.DType = tensor.Float64
+		if err := m.Compile(&optimizers.SGD{LR: 0.1}, losses.CategoricalCrossentropy{}); err != nil {
+			t.Fatal(err)
+		}
+		o := model.FitOptions{BatchSize: 4, ValidationSplit: float64(nv) / n, SampleWeight: tensor.FromFloat64(sw, n)}
+		if cls {
+			o.SampleWeight, o.ClassWeight = nil, map[int]float64{0: 3, 1: 0, 2: 2, 3: 0.5, 4: 0, 5: 7, 6: 2, 7: 2, 8: 2, 9: 2}
+		}
+		h, err := m.Fit(context.Background(), x, y, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		vx, vy := x.Rows(n-nv, n), y.Rows(n-nv, n)
+		p, err := m.Predict(context.Background(), vx, model.EvalOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var want float64
+		for i := range nv {
+			for k := range 10 {
+				if vy.At(i, k) == 1 {
+					l := -math.Log(p.At(i, k))
+					if !cls {
+						l *= sw[n-nv+i]
+					}
+					want += l
+				}
+			}
+		}
+		want /= nv
+		if got := h.Metrics["val_loss"][0]; math.Abs(got-want) > 1e-12 {
+			t.Errorf("class weights %v: val_loss %v, want %v", cls, got, want)
+		}
+	}
+}
