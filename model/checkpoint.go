@@ -111,8 +111,9 @@ type fitSettings struct {
 	StepsLimit int `json:"steps_per_epoch_option,omitempty"`
 	// ValidationFreq is FitOptions.ValidationFreq, 0 for every epoch.
 	ValidationFreq int `json:"validation_freq,omitempty"`
-	// SampleWeights is the SHA-256 of the training samples' loss weights
-	// (SampleWeight or ClassWeight), "" without weights.
+	// SampleWeights is the SHA-256 of the samples' loss weights
+	// (SampleWeight or ClassWeight; the held-out ones too when they weigh
+	// the validation loss), "" without weights.
 	SampleWeights string `json:"sample_weights_sha256,omitempty"`
 }
 

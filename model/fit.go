@@ -227,7 +227,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		run.settings.ValidationFreq = 0 // every epoch, as checkpoints before ValidationFreq recorded it
 	}
 	if w != nil {
-		run.settings.SampleWeights = weightsSHA256(w)
+		run.settings.SampleWeights = weightsSHA256(w, vw)
 	}
 	startEpoch, startStep := opt.InitialEpoch, 0
 	ck := opt.Resume

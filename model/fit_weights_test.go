@@ -258,6 +258,7 @@ func TestResumeBitwiseWithWeights(t *testing.T) {
 		}{
 			{func(o *model.FitOptions) { o.SampleWeight = nil }, "weights not set"},
 			{func(o *model.FitOptions) { o.SampleWeight = w.Clone(); o.SampleWeight.SetIndex(5, 2) }, "SHA-256 differs"},
+			{func(o *model.FitOptions) { o.SampleWeight = w.Clone(); o.SampleWeight.SetIndex(399, 2) }, "SHA-256 differs"}, // held out
 			{func(o *model.FitOptions) { o.StepsPerEpoch = 8 }, "StepsPerEpoch 8"},
 			{func(o *model.FitOptions) { o.ValidationFreq = 3 }, "ValidationFreq 3"},
 		} {

@@ -82,17 +82,25 @@ func sampleClass(y *tensor.Tensor, i int) int {
 	return int(math.RoundToEven(y.Index(i)))
 }
 
-// weightsSHA256 hashes the training weights, for a checkpoint to tell
-// whether a resumed run weighs its samples the same.
-func weightsSHA256(w *tensor.Tensor) string {
+// weightsSHA256 hashes the training samples' weights and the held-out
+// ones' (nil when none weigh the validation loss), for a checkpoint to
+// tell whether a resumed run weighs its samples the same.
+func weightsSHA256(train, held *tensor.Tensor) string {
 	h := sha256.New()
 	var b [8]byte
-	for i := range w.Len() {
-		bits := math.Float64bits(w.Index(i))
-		for k := range b {
-			b[k] = byte(bits >> (8 * k))
+	for _, w := range []*tensor.Tensor{train, held} {
+		if w == nil {
+			h.Write([]byte("none;"))
+			continue
 		}
-		h.Write(b[:])
+		fmt.Fprintf(h, "%d;", w.Len())
+		for i := range w.Len() {
+			bits := math.Float64bits(w.Index(i))
+			for k := range b {
+				b[k] = byte(bits >> (8 * k))
+			}
+			h.Write(b[:])
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
