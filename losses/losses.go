@@ -32,7 +32,7 @@
 // # Sample weights
 //
 // Weighted is implemented by the losses that can weigh each sample's term
-// (the cross-entropies): ComputeWeighted returns Σᵢ wᵢ·Lᵢ / samples, Keras
+// (the cross-entropies, mean squared and mean absolute error): ComputeWeighted returns Σᵢ wᵢ·Lᵢ / samples, Keras
 // 3's "sum_over_batch_size" reduction of a weighted loss, the divisor the
 // batch size and not Σw. Fit's SampleWeight and ClassWeight use it.
 //

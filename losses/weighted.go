@@ -17,8 +17,11 @@ import (
 // others keep theirs. w is (samples,), in any float dtype (converted into a
 // tape buffer like the target); nil weighs every sample 1.
 //
-// CategoricalCrossentropy and SparseCategoricalCrossentropy implement it,
-// in every form (from logits, on probabilities, clipped).
+// CategoricalCrossentropy and SparseCategoricalCrossentropy implement it
+// in every form (from logits, on probabilities, clipped), and so do
+// BinaryCrossentropy, MeanSquaredError and MeanAbsoluteError, whose
+// per-sample loss is the mean over the sample's elements. Huber and
+// KLDivergence do not yet.
 type Weighted interface {
 	Loss
 	ComputeWeighted(tp *autodiff.Tape, pred *autodiff.Var, target, w *tensor.Tensor) *autodiff.Var

@@ -10,7 +10,7 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
-// TestComputeWeighted checks every form of the cross-entropies against
+// TestComputeWeighted checks every form of the weighted losses against
 // Σ wᵢ·Lᵢ / n built from Compute on one sample at a time, and checks their
 // gradients by central differences.
 func TestComputeWeighted(t *testing.T) {
@@ -36,6 +36,10 @@ func TestComputeWeighted(t *testing.T) {
 		{"categorical logits clipped", losses.CategoricalCrossentropy{FromLogits: true, KerasClip: true}, logits, oneHot},
 		{"sparse", losses.SparseCategoricalCrossentropy{}, probs, sparseT},
 		{"sparse logits", losses.SparseCategoricalCrossentropy{FromLogits: true}, logits, sparseT},
+		{"mse", losses.MeanSquaredError{}, logits, probs},
+		{"mae", losses.MeanAbsoluteError{}, logits, probs},
+		{"binary", losses.BinaryCrossentropy{}, probs, oneHot},
+		{"binary logits", losses.BinaryCrossentropy{FromLogits: true}, logits, oneHot},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

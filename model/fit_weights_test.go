@@ -297,7 +297,7 @@ func TestFitWeightErrors(t *testing.T) {
 	x, y, _, _ := data(t, 40, 1)
 	w := tensor.New(tensor.Float32, 40)
 	mse := founding(false)
-	if err := mse.Compile(optimizers.NewAdam(), losses.MeanSquaredError{}); err != nil {
+	if err := mse.Compile(optimizers.NewAdam(), losses.Huber{}); err != nil {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
@@ -363,5 +363,48 @@ func TestFitWeightedValidationLoss(t *testing.T) {
 		if got := h.Metrics["val_loss"][0]; math.Abs(got-want) > 1e-12 {
 			t.Errorf("class weights %v: val_loss %v, want %v", cls, got, want)
 		}
+	}
+}
+
+// TestFitBinaryClassWeightByHand: a sigmoid output with binary
+// cross-entropy (fused to logits) and 0/1 targets of shape (samples, 1)
+// weighs each sample by its class; the loss of the first step is checked
+// against Σ wᵢ·BCEᵢ / n from an identical untrained model.
+func TestFitBinaryClassWeightByHand(t *testing.T) {
+	const n = 10
+	x, _, _, _ := data(t, n, 1)
+	yv := make([]float64, n)
+	for i := range yv {
+		yv[i] = float64(i % 3 % 2)
+	}
+	cw := map[int]float64{0: 0.25, 1: 3}
+	mk := func() *model.Sequential {
+		m := model.NewSequential(layers.NewDense(4, nn.ActTanh), layers.NewDense(1, nn.ActSigmoid))
+		m.Seed, m.DType = 5, tensor.Float64
+		if err := m.Compile(&optimizers.SGD{LR: 0.1}, losses.BinaryCrossentropy{}); err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+	ref := mk()
+	if err := ref.Build(784); err != nil {
+		t.Fatal(err)
+	}
+	p, err := ref.Predict(context.Background(), x, model.EvalOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var want float64
+	for i := range n {
+		q := p.At(i, 0)
+		want -= cw[int(yv[i])] * (yv[i]*math.Log(q) + (1-yv[i])*math.Log(1-q))
+	}
+	want /= n
+	h, err := mk().Fit(context.Background(), x, tensor.FromFloat64(yv, n, 1), model.FitOptions{BatchSize: n, ClassWeight: cw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := h.Metrics["loss"][0]; math.Abs(got-want) > 1e-12 {
+		t.Errorf("loss %v, want Σ wᵢ·Lᵢ / n = %v", got, want)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // TestWeightedTrainStepAllocatesNothing is TestTrainStepAllocatesNothing
 // with sample or class weights, for the fused softmax cross-entropy and
-// for the clipped one on probabilities, checking first that the steps do
+// for the clipped one on probabilities and for an elementwise loss, checking first that the steps do
 // use the weights.
 func TestWeightedTrainStepAllocatesNothing(t *testing.T) {
 	if raceEnabled {
@@ -39,6 +39,7 @@ func TestWeightedTrainStepAllocatesNothing(t *testing.T) {
 		"fused/sample":   {losses.CategoricalCrossentropy{}, FitOptions{SampleWeight: sw}},
 		"fused/class":    {losses.CategoricalCrossentropy{}, FitOptions{ClassWeight: map[int]float64{0: 0, 3: 2}}},
 		"clipped/sample": {losses.CategoricalCrossentropy{KerasClip: true}, FitOptions{SampleWeight: sw}},
+		"mse/sample":     {losses.MeanSquaredError{}, FitOptions{SampleWeight: sw}},
 	} {
 		m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
 			layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
