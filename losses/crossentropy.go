@@ -59,21 +59,22 @@ func (l CategoricalCrossentropy) Compute(tp *autodiff.Tape, pred *autodiff.Var, 
 		tensor.Panicf(op, []tensor.Shape{pred.Shape(), target.Shape()}, "want prediction and target of the same shape (samples, classes)")
 	}
 	t := asDType(tp, target, pred.DType())
-	return crossEntropy(tp, pred, t, l.FromLogits, l.KerasClip, false)
+	return crossEntropy(tp, pred, t, nil, l.FromLogits, l.KerasClip, false)
 }
 
 // crossEntropy records the categorical cross-entropy of p (logits when
 // fromLogits) against t (class indices when sparse): from logits, fused and
 // unclipped, or on softmax(p) clipped when kerasClip; on probabilities,
 // clipped.
-func crossEntropy(tp *autodiff.Tape, p *autodiff.Var, t *tensor.Tensor, fromLogits, kerasClip, sparse bool) *autodiff.Var {
+// w, when not nil, weighs each sample's term (see Weighted).
+func crossEntropy(tp *autodiff.Tape, p *autodiff.Var, t, w *tensor.Tensor, fromLogits, kerasClip, sparse bool) *autodiff.Var {
 	switch {
 	case fromLogits && kerasClip:
-		return probCE(tp, nn.Softmax(tp, p), t, sparse)
+		return probCE(tp, nn.Softmax(tp, p), t, w, sparse)
 	case fromLogits:
-		return nn.SoftmaxCrossEntropy(tp, p, t, sparse)
+		return nn.WeightedSoftmaxCrossEntropy(tp, p, t, w, sparse)
 	}
-	return probCE(tp, p, t, sparse)
+	return probCE(tp, p, t, w, sparse)
 }
 
 // Fuse returns CategoricalCrossentropy{FromLogits: true} and true for a
@@ -126,7 +127,7 @@ func (l SparseCategoricalCrossentropy) Compute(tp *autodiff.Tape, pred *autodiff
 	}
 	checkLabels(op, ps, target)
 	t := asDType(tp, target, pred.DType())
-	return crossEntropy(tp, pred, t, l.FromLogits, l.KerasClip, true)
+	return crossEntropy(tp, pred, t, nil, l.FromLogits, l.KerasClip, true)
 }
 
 // Fuse returns SparseCategoricalCrossentropy{FromLogits: true} and true
@@ -158,16 +159,17 @@ func (probCEOp) Name() string { return "losses.CategoricalCrossentropy" }
 // normalised, clipped to [ε, 1−ε], then −Σ t·log q, averaged over rows.
 // With sparse, t holds one class index per row. It is one op rather than a
 // composition because the row normalisation needs a per-row broadcast that
-// package nn does not offer.
-func probCE(tp *autodiff.Tape, p *autodiff.Var, t *tensor.Tensor, sparse bool) *autodiff.Var {
+// package nn does not offer. w, when not nil, weighs each row's term; the
+// divisor stays the number of rows.
+func probCE(tp *autodiff.Tape, p *autodiff.Var, t, w *tensor.Tensor, sparse bool) *autodiff.Var {
 	n, c := p.Shape()[0], p.Shape()[1]
 	out := tp.Alloc(p.DType())
 	if p.DType() == tensor.Float32 {
-		out.Float32s()[0] = probCEFwd(p.Value.Float32s(), t.Float32s(), n, c, sparse)
+		out.Float32s()[0] = probCEFwd(p.Value.Float32s(), t.Float32s(), weights32(w), n, c, sparse)
 	} else {
-		out.Float64s()[0] = probCEFwd(p.Value.Float64s(), t.Float64s(), n, c, sparse)
+		out.Float64s()[0] = probCEFwd(p.Value.Float64s(), t.Float64s(), weights64(w), n, c, sparse)
 	}
-	return tp.Output(out, autodiff.Record{Op: probCEOp{}, In: [4]*autodiff.Var{p}, Aux: [4]*tensor.Tensor{t}, I: [4]int{n, c, b2i(sparse)}})
+	return tp.Output(out, autodiff.Record{Op: probCEOp{}, In: [4]*autodiff.Var{p}, Aux: [4]*tensor.Tensor{t, w}, I: [4]int{n, c, b2i(sparse)}})
 }
 
 // clipBounds returns ε and 1−ε in T, 1−ε computed in T as Keras does.
@@ -176,7 +178,7 @@ func clipBounds[T float]() (lo, hi T) {
 	return lo, 1 - lo
 }
 
-func probCEFwd[T float](p, t []T, n, c int, sparse bool) T {
+func probCEFwd[T float](p, t, w []T, n, c int, sparse bool) T {
 	lo, hi := clipBounds[T]()
 	var total float64
 	for i := range n {
@@ -185,17 +187,22 @@ func probCEFwd[T float](p, t []T, n, c int, sparse bool) T {
 		for _, v := range row {
 			s += v
 		}
+		var li float64
 		if sparse {
 			q := min(max(row[int(t[i])]/s, lo), hi)
-			total -= math.Log(float64(q))
-			continue
-		}
-		for j, tv := range t[i*c : (i+1)*c] {
-			if tv != 0 {
-				q := min(max(row[j]/s, lo), hi)
-				total -= float64(tv) * math.Log(float64(q))
+			li = -math.Log(float64(q))
+		} else {
+			for j, tv := range t[i*c : (i+1)*c] {
+				if tv != 0 {
+					q := min(max(row[j]/s, lo), hi)
+					li -= float64(tv) * math.Log(float64(q))
+				}
 			}
 		}
+		if w != nil {
+			li *= float64(w[i])
+		}
+		total += li
 	}
 	if n == 0 {
 		return 0
@@ -209,9 +216,9 @@ func (probCEOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	n, c, sparse := r.I[0], r.I[1], r.I[2] == 1
 	g := r.Out.Grad.Index(0)
 	if dp.DType() == tensor.Float32 {
-		probCEBwd(dp.Float32s(), p.Value.Float32s(), r.Aux[0].Float32s(), n, c, sparse, float32(g))
+		probCEBwd(dp.Float32s(), p.Value.Float32s(), r.Aux[0].Float32s(), weights32(r.Aux[1]), n, c, sparse, float32(g))
 	} else {
-		probCEBwd(dp.Float64s(), p.Value.Float64s(), r.Aux[0].Float64s(), n, c, sparse, g)
+		probCEBwd(dp.Float64s(), p.Value.Float64s(), r.Aux[0].Float64s(), weights64(r.Aux[1]), n, c, sparse, g)
 	}
 }
 
@@ -220,10 +227,14 @@ func (probCEOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 // interval (0 outside), the chain rule through q = p/s gives
 //
 //	∂L/∂pₖ = (hₖ − Σⱼ hⱼ·qⱼ)/s,   where hⱼ·qⱼ = −tⱼ inside the interval.
-func probCEBwd[T float](dp, p, t []T, n, c int, sparse bool, g T) {
+func probCEBwd[T float](dp, p, t, w []T, n, c int, sparse bool, g T) {
 	lo, hi := clipBounds[T]()
-	scale := g / T(n)
+	scale0 := g / T(n)
 	for i := range n {
+		scale := scale0
+		if w != nil {
+			scale *= w[i]
+		}
 		row, d := p[i*c:(i+1)*c], dp[i*c:(i+1)*c]
 		var s T
 		for _, v := range row {

@@ -29,6 +29,13 @@
 // reports. KerasClip on CategoricalCrossentropy and
 // SparseCategoricalCrossentropy keeps the clipping, for Keras's numbers.
 //
+// # Sample weights
+//
+// Weighted is implemented by the losses that can weigh each sample's term
+// (the cross-entropies, mean squared and mean absolute error): ComputeWeighted returns Σᵢ wᵢ·Lᵢ / samples, Keras
+// 3's "sum_over_batch_size" reduction of a weighted loss, the divisor the
+// batch size and not Σw. Fit's SampleWeight and ClassWeight use it.
+//
 // # Labels
 //
 // Sparse reports whether a loss takes class indices rather than one-hot

@@ -12,13 +12,25 @@ import (
 // Training data: checking it against the model, and gathering each
 // step's batch into reused buffers.
 
-// batch gathers the rows idx of x and y into reused buffers.
+// batch gathers the rows idx of x and y into reused buffers, and those of
+// the run's loss weights, when it has them, into the buffer trainStep
+// reads (nil otherwise).
 func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
 	b := &m.fit
-	xb0, yb0 := b.xb, b.yb
+	xb0, yb0, wb0 := b.xb, b.yb, b.wb
 	b.xb = gatherInto(b.xb, x, idx)
 	b.yb = gatherInto(b.yb, y, idx)
-	if b.xb == xb0 && b.yb == yb0 && b.xv != nil && b.xv.Dim(0) == len(idx) {
+	w := b.run.w
+	if w != nil {
+		b.wb = gatherInto(b.wb, w, idx)
+	}
+	same := b.xb == xb0 && b.yb == yb0 && b.xv != nil && b.xv.Dim(0) == len(idx)
+	if w == nil {
+		b.wv = nil
+	} else if !same || b.wb != wb0 || b.wv == nil || b.wv.Dim(0) != len(idx) {
+		b.wv = b.wb.Rows(0, len(idx))
+	}
+	if same {
 		return b.xv, b.yv // the same views as last step: no allocation
 	}
 	b.xv, b.yv = b.xb.Rows(0, len(idx)), b.yb.Rows(0, len(idx))

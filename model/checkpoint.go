@@ -107,6 +107,14 @@ type fitSettings struct {
 	ValidationSplit   float64 `json:"validation_split"`
 	ValidationData    bool    `json:"validation_data"`
 	ValidationSamples int     `json:"validation_samples"`
+	// StepsLimit is FitOptions.StepsPerEpoch (0: every batch).
+	StepsLimit int `json:"steps_per_epoch_option,omitempty"`
+	// ValidationFreq is FitOptions.ValidationFreq, 0 for every epoch.
+	ValidationFreq int `json:"validation_freq,omitempty"`
+	// SampleWeights is the SHA-256 of the samples' loss weights
+	// (SampleWeight or ClassWeight; the held-out ones too when they weigh
+	// the validation loss), "" without weights.
+	SampleWeights string `json:"sample_weights_sha256,omitempty"`
 }
 
 // fitRun is where the last Fit stands, kept up to date after each step so
@@ -114,6 +122,7 @@ type fitSettings struct {
 type fitRun struct {
 	valid         bool
 	x, y          *tensor.Tensor // the training data, after the validation split
+	w             *tensor.Tensor // the training samples' loss weights, nil for none
 	dataSum       string         // SHA-256 of x and y, computed on first need
 	settings      fitSettings
 	epochs, steps int

@@ -136,8 +136,8 @@ func (st *ckState) check() error {
 		return fmt.Errorf("history has %d epochs, the checkpoint is at epoch %d", len(st.History.Epochs), st.Epoch)
 	}
 	for k, v := range st.History.Metrics {
-		if len(v) != len(st.History.Epochs) {
-			return fmt.Errorf("history %q has %d values for %d epochs", k, len(v), len(st.History.Epochs))
+		if want := historyLen(k, st.History.Epochs, s.ValidationFreq); len(v) != want {
+			return fmt.Errorf("history %q has %d values for %d epochs, want %d", k, len(v), len(st.History.Epochs), want)
 		}
 	}
 	if st.History.Metrics == nil {
@@ -166,4 +166,20 @@ func strictJSON(s string, v any) error {
 		return errors.New("missing")
 	}
 	return jsonstrict.Decode([]byte(s), v)
+}
+
+// historyLen is how many values History holds under key for the epochs
+// (1-based) it lists: one per epoch, except that with a validation
+// frequency above 1 a val_ key has one per validated epoch.
+func historyLen(key string, epochs []int, freq int) int {
+	if freq <= 1 || !strings.HasPrefix(key, "val_") {
+		return len(epochs)
+	}
+	n := 0
+	for _, e := range epochs {
+		if e%freq == 0 {
+			n++
+		}
+	}
+	return n
 }

@@ -50,6 +50,13 @@ func (m *Sequential) getInference() *inference {
 // inference mode (batch norm uses its moving statistics). Keys are "loss"
 // and each metric's name. It is safe to call from several goroutines.
 func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt EvalOptions) (res map[string]float64, err error) {
+	return m.evaluate(ctx, x, y, nil, opt)
+}
+
+// evaluate is Evaluate with each sample's loss weighed by w (samples,),
+// in the model's dtype, when w is not nil: the loss is then Σ wᵢ·Lᵢ / n,
+// Keras's weighted validation loss. The metrics are not weighted.
+func (m *Sequential) evaluate(ctx context.Context, x, y, w *tensor.Tensor, opt EvalOptions) (res map[string]float64, err error) {
 	if ctx == nil {
 		return nil, errNilContext("Evaluate")
 	}
@@ -93,8 +100,12 @@ func (m *Sequential) Evaluate(ctx context.Context, x, y *tensor.Tensor, opt Eval
 		hi := min(lo+bs, n)
 		tp.Reset()
 		xb, yb := x.Rows(lo, hi), y.Rows(lo, hi)
+		var wb *tensor.Tensor
+		if w != nil {
+			wb = w.Rows(lo, hi)
+		}
 		out := m.Forward(p, tp.Const(xb), m.lossWalk(nil))
-		loss := m.lossOf(tp, out, yb)
+		loss := m.lossOf(tp, out, yb, wb)
 		lossSum += loss.Value.Item() * float64(hi-lo)
 		pred := m.predictions(tp, out)
 		for _, mt := range ms {

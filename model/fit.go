@@ -42,13 +42,47 @@ type FitOptions struct {
 	// TerminateOnNaN); by default Fit returns a *NonFiniteError. Either way
 	// that step is not applied.
 	StopOnNonFinite bool
+	// SampleWeight (samples,) weighs each sample's loss, Keras's
+	// sample_weight: a batch's loss is Σ wᵢ·Lᵢ / batch size (Keras 3's
+	// "sum_over_batch_size", not a mean over Σw), so weights of 1 train
+	// exactly as no weights. The weights follow the shuffle, and with
+	// ValidationSplit the last ones go with the held-out samples and weigh
+	// the validation loss, as in Keras (with ValidationX and ValidationY
+	// the validation loss is not weighted). The metrics are not weighted
+	// (Keras's metrics are not; its weighted_metrics have no counterpart
+	// here). The loss must implement losses.Weighted.
+	SampleWeight *tensor.Tensor
+	// ClassWeight weighs each sample's loss by the weight of its class,
+	// Keras's class_weight: the class is the argmax of a one-hot or soft
+	// target row, or the rounded target value (a sparse label, a binary
+	// 0/1 target). A class missing from the map weighs 1, as Keras 3 does
+	// for in-memory arrays; as there, it cannot be combined with
+	// SampleWeight. Class weights weigh the training loss only, not the
+	// validation loss, as in Keras.
+	ClassWeight map[int]float64
+	// StepsPerEpoch ends each epoch after that many batches (0: all of
+	// them; more than there are: all of them, where Keras warns that the
+	// input ran out). Each epoch still starts with a fresh shuffle of all
+	// the samples and takes its first StepsPerEpoch batches, so every
+	// epoch draws a new random subset. Keras 3 instead continues the
+	// interrupted pass over the arrays in the next epoch and reshuffles
+	// only when the pass is complete; the choice here keeps an epoch a
+	// self-contained unit for checkpoints and the non-finite rewind.
+	StepsPerEpoch int
+	// ValidationFreq validates only at the end of every ValidationFreq-th
+	// epoch (epochs ValidationFreq, 2·ValidationFreq, ... counting from
+	// 1, as Keras's integer validation_freq); 0 or 1 means every epoch.
+	// The other epochs' logs and History have no val_ values, so a val_
+	// series in History is shorter than Epochs.
+	ValidationFreq int
 	// Resume continues the run that wrote this checkpoint, from the step
 	// after the last one it holds, so that the weights, optimizer and
 	// batch-norm state, and the History, end bit for bit as an
 	// uninterrupted run would. It must come from LoadCheckpoint or
 	// LatestCheckpoint with this model; x and y must be the same data;
 	// BatchSize, NoShuffle, DropIncomplete and ValidationSplit must match
-	// the run's (a zero BatchSize or Epochs takes the checkpoint's), and
+	// the run's, and so must StepsPerEpoch, ValidationFreq and the sample
+	// or class weights (a zero BatchSize or Epochs takes the checkpoint's), and
 	// InitialEpoch must be 0. Epochs may be larger than the run's, to
 	// train longer. The returned History includes the epochs before the
 	// checkpoint.
@@ -110,6 +144,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if opt.BatchSize < 0 {
 		return h, fmt.Errorf("model: Fit: batch size %d must be positive", opt.BatchSize)
 	}
+	if opt.StepsPerEpoch < 0 || opt.ValidationFreq < 0 {
+		return h, fmt.Errorf("model: Fit: StepsPerEpoch %d and ValidationFreq %d must not be negative", opt.StepsPerEpoch, opt.ValidationFreq)
+	}
 	if !(opt.ValidationSplit >= 0 && opt.ValidationSplit < 1) {
 		return h, fmt.Errorf("model: Fit: validation split %g outside [0, 1)", opt.ValidationSplit)
 	}
@@ -117,7 +154,12 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if err != nil {
 		return h, err
 	}
+	w, err := m.sampleWeights(y, &opt)
+	if err != nil {
+		return h, err
+	}
 	vx, vy := opt.ValidationX, opt.ValidationY
+	var vw *tensor.Tensor // the held-out samples' weights
 	if (vx == nil) != (vy == nil) {
 		return h, errors.New("model: Fit: give both ValidationX and ValidationY, or neither")
 	}
@@ -133,6 +175,12 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		}
 		vx, vy = x.Rows(n-nv, n), y.Rows(n-nv, n)
 		x, y = x.Rows(0, n-nv), y.Rows(0, n-nv)
+		if w != nil {
+			if opt.SampleWeight != nil { // Keras splits sample_weight with x and y; class_weight is for training only
+				vw = w.Rows(n-nv, n)
+			}
+			w = w.Rows(0, n-nv)
+		}
 	}
 	n := x.Dim(0)
 	if n == 0 {
@@ -157,18 +205,29 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if !opt.DropIncomplete && n%opt.BatchSize != 0 {
 		steps++
 	}
+	if opt.StepsPerEpoch > 0 && opt.StepsPerEpoch < steps {
+		steps = opt.StepsPerEpoch
+	}
+	freq := max(opt.ValidationFreq, 1)
 	b := &m.fit
 	run := &b.run
 	*run = fitRun{
-		valid: true, x: x, y: y, epochs: opt.Epochs, steps: steps, epoch: opt.InitialEpoch,
+		valid: true, x: x, y: y, w: w, epochs: opt.Epochs, steps: steps, epoch: opt.InitialEpoch,
 		settings: fitSettings{
 			BatchSize: opt.BatchSize, Samples: n, Shuffle: !opt.NoShuffle, DropIncomplete: opt.DropIncomplete,
 			ValidationSplit: opt.ValidationSplit, ValidationData: opt.ValidationX != nil,
+			StepsLimit: opt.StepsPerEpoch, ValidationFreq: opt.ValidationFreq,
 		},
 		history: h, callbacks: opt.Callbacks,
 	}
 	if vx != nil {
 		run.settings.ValidationSamples = vx.Dim(0)
+	}
+	if freq == 1 {
+		run.settings.ValidationFreq = 0 // every epoch, as checkpoints before ValidationFreq recorded it
+	}
+	if w != nil {
+		run.settings.SampleWeights = weightsSHA256(w, vw)
 	}
 	startEpoch, startStep := opt.InitialEpoch, 0
 	ck := opt.Resume
@@ -292,8 +351,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		for k, v := range b.logs {
 			epochLogs[k] = v
 		}
-		if vx != nil {
-			res, err := m.Evaluate(ctx, vx, vy, EvalOptions{BatchSize: max(opt.BatchSize, 256)})
+		validated := vx != nil && (epoch+1)%freq == 0
+		if validated {
+			res, err := m.evaluate(ctx, vx, vy, vw, EvalOptions{BatchSize: max(opt.BatchSize, 256)})
 			if err != nil {
 				return h, err
 			}
@@ -309,7 +369,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		h.add(epoch+1, epochLogs)
 		run.epoch, run.step, run.lossSum, run.seen = epoch+1, 0, 0, 0
 		if bar != nil {
-			bar.done(epochLogs, m.metricNames(), vx != nil)
+			bar.done(epochLogs, m.metricNames(), validated)
 		}
 		if err := eachCallback(opt.Callbacks, func(c Callback) error { return c.OnEpochEnd(epoch, epochLogs) }); err != nil {
 			return h, m.stopEarly(h, err, opt.Callbacks, epochLogs)

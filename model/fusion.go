@@ -42,12 +42,18 @@ func (m *Sequential) lossWalk(outs *[]*autodiff.Var) Walk {
 	return Walk{PreActivation: m.fusedLoss != nil, Outputs: outs}
 }
 
-// lossOf computes the loss of lossWalk's output against targets y.
-func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y *tensor.Tensor) *autodiff.Var {
+// lossOf computes the loss of lossWalk's output against targets y, each
+// sample's term weighed by w when w is not nil (Fit has checked that the
+// loss is a losses.Weighted then).
+func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y, w *tensor.Tensor) *autodiff.Var {
+	l := m.loss
 	if m.fusedLoss != nil {
-		return m.withPenalties(tp, m.fusedLoss.Compute(tp, out, y))
+		l = m.fusedLoss
 	}
-	return m.withPenalties(tp, m.loss.Compute(tp, out, y))
+	if w != nil {
+		return m.withPenalties(tp, l.(losses.Weighted).ComputeWeighted(tp, out, y, w))
+	}
+	return m.withPenalties(tp, l.Compute(tp, out, y))
 }
 
 // predictions turns lossWalk's output into the model's outputs, for the

@@ -50,6 +50,18 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	diff("validation data given", got.ValidationData, want.ValidationData)
 	diff("validation samples", got.ValidationSamples, want.ValidationSamples)
 	diff("steps per epoch", run.steps, st.StepsPerEpoch)
+	diff("StepsPerEpoch", got.StepsLimit, want.StepsLimit)
+	diff("ValidationFreq", got.ValidationFreq, want.ValidationFreq)
+	if got.SampleWeights != want.SampleWeights {
+		switch {
+		case want.SampleWeights == "":
+			diffs = append(diffs, "sample or class weights set (the run had none)")
+		case got.SampleWeights == "":
+			diffs = append(diffs, "sample or class weights not set (the run had them)")
+		default:
+			diffs = append(diffs, "sample or class weights (their SHA-256 differs)")
+		}
+	}
 	if len(diffs) == 0 && st.DataSHA256 != "" {
 		run.dataSum = dataSHA256(run.x, run.y)
 		if run.dataSum != st.DataSHA256 {

@@ -45,6 +45,7 @@ type fitBuffers struct {
 	perm       []int
 	xb, yb     *tensor.Tensor
 	xv, yv     *tensor.Tensor // views of the batch buffers' first rows
+	wb, wv     *tensor.Tensor // the batch's loss weights and their view; wv nil without weights
 	outs       []*autodiff.Var
 	logs       Logs
 	stepParams []*autodiff.Var
@@ -53,7 +54,7 @@ type fitBuffers struct {
 }
 
 // trainStep runs forward, backward and the update on one batch and returns
-// the batch loss. A non-finite loss or gradient leaves everything unchanged.
+// the batch loss, weighted by the weights batch gathered with it. A non-finite loss or gradient leaves everything unchanged.
 // A non-finite weight after the update leaves the update in place, the
 // batch-norm statistics and the generator as before the step: Fit undoes
 // the update by rewinding the epoch (guard.go).
@@ -66,7 +67,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 	p := &b.pass // a field, not a local: a local would escape to the heap
 	b.outs = b.outs[:0]
 	v := m.Forward(p, tp.Const(xb), m.lossWalk(&b.outs))
-	loss := m.lossOf(tp, v, yb)
+	loss := m.lossOf(tp, v, yb, b.wv)
 	lv := loss.Value.Item()
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
 		m.discard()

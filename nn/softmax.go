@@ -106,6 +106,18 @@ func (softmaxCEOp) Name() string { return "nn.SoftmaxCrossEntropy" }
 // (samples,) tensor of class indices. Its backward is the familiar
 // (softmax − target)/samples. The gradient flows to logits only.
 func SoftmaxCrossEntropy(tp *autodiff.Tape, logits *autodiff.Var, target *tensor.Tensor, sparse bool) *autodiff.Var {
+	return WeightedSoftmaxCrossEntropy(tp, logits, target, nil, sparse)
+}
+
+// WeightedSoftmaxCrossEntropy is SoftmaxCrossEntropy with each sample's
+// cross-entropy Lᵢ multiplied by w[i] (w is (samples,), in logits' dtype;
+// nil weighs every sample 1). It returns Σᵢ wᵢ·Lᵢ / samples, Keras's
+// "sum_over_batch_size" reduction: the divisor is the number of samples,
+// not Σw, so a weight of 0 removes a sample's term without raising the
+// others'. The backward is wᵢ·(softmax − target)/samples per row. The
+// weights only scale: with every wᵢ = 1 the result and the gradient are
+// bit for bit those of SoftmaxCrossEntropy.
+func WeightedSoftmaxCrossEntropy(tp *autodiff.Tape, logits *autodiff.Var, target, w *tensor.Tensor, sparse bool) *autodiff.Var {
 	const op = "nn.SoftmaxCrossEntropy"
 	ls := logits.Shape()
 	if len(ls) != 2 {
@@ -114,6 +126,9 @@ func SoftmaxCrossEntropy(tp *autodiff.Tape, logits *autodiff.Var, target *tensor
 	n, c := ls[0], ls[1]
 	if target.DType() != logits.DType() {
 		tensor.Panicf(op, []tensor.Shape{ls, target.Shape()}, "dtypes differ: %s and %s", logits.DType(), target.DType())
+	}
+	if w != nil && (w.Len() != n || w.DType() != logits.DType()) {
+		tensor.Panicf(op, []tensor.Shape{ls, w.Shape()}, "want %d sample weights of dtype %s", n, logits.DType())
 	}
 	if sparse {
 		if target.Len() != n {
@@ -131,14 +146,30 @@ func SoftmaxCrossEntropy(tp *autodiff.Tape, logits *autodiff.Var, target *tensor
 	probs := tp.Alloc(logits.DType(), n, c)
 	out := tp.Alloc(logits.DType())
 	if is32(out) {
-		out.Float32s()[0] = softmaxCE(probs.Float32s(), logits.Value.Float32s(), target.Float32s(), n, c, sparse)
+		out.Float32s()[0] = softmaxCE(probs.Float32s(), logits.Value.Float32s(), target.Float32s(), weights32(w), n, c, sparse)
 	} else {
-		out.Float64s()[0] = softmaxCE(probs.Float64s(), logits.Value.Float64s(), target.Float64s(), n, c, sparse)
+		out.Float64s()[0] = softmaxCE(probs.Float64s(), logits.Value.Float64s(), target.Float64s(), weights64(w), n, c, sparse)
 	}
-	return tp.Output(out, autodiff.Record{Op: softmaxCEOp{}, In: [4]*autodiff.Var{logits}, Aux: [4]*tensor.Tensor{probs, target}, I: [4]int{n, c, b2i(sparse)}})
+	return tp.Output(out, autodiff.Record{Op: softmaxCEOp{}, In: [4]*autodiff.Var{logits}, Aux: [4]*tensor.Tensor{probs, target, w}, I: [4]int{n, c, b2i(sparse)}})
 }
 
-func softmaxCE[T Float](p, x, t []T, n, c int, sparse bool) T {
+// weights32 and weights64 return w's elements, or nil for no weights.
+func weights32(w *tensor.Tensor) []float32 {
+	if w == nil {
+		return nil
+	}
+	return w.Float32s()
+}
+
+func weights64(w *tensor.Tensor) []float64 {
+	if w == nil {
+		return nil
+	}
+	return w.Float64s()
+}
+
+// softmaxCE writes softmax(x) into p and returns Σᵢ wᵢ·Lᵢ / n (w nil: all 1).
+func softmaxCE[T Float](p, x, t, w []T, n, c int, sparse bool) T {
 	softmaxRows(p, x, c, false)
 	var total float64
 	for i := range n {
@@ -152,16 +183,21 @@ func softmaxCE[T Float](p, x, t []T, n, c int, sparse bool) T {
 			s += math.Exp(float64(v - m))
 		}
 		lse := float64(m) + math.Log(s)
+		var li float64
 		if sparse {
-			total += lse - float64(xr[int(t[i])])
-			continue
-		}
-		tr := t[i*c : (i+1)*c]
-		for j, tv := range tr { // −Σ t·(x − lse)
-			if tv != 0 {
-				total -= float64(tv) * (float64(xr[j]) - lse)
+			li = lse - float64(xr[int(t[i])])
+		} else {
+			tr := t[i*c : (i+1)*c]
+			for j, tv := range tr { // −Σ t·(x − lse)
+				if tv != 0 {
+					li -= float64(tv) * (float64(xr[j]) - lse)
+				}
 			}
 		}
+		if w != nil {
+			li *= float64(w[i])
+		}
+		total += li
 	}
 	if n == 0 {
 		return 0
@@ -173,16 +209,21 @@ func (softmaxCEOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	dx := tp.GradOf(r.In[0])
 	n, c, sparse := r.I[0], r.I[1], r.I[2] == 1
 	g := r.Out.Grad.Index(0)
+	w := r.Aux[2]
 	if is32(dx) {
-		softmaxCEBwd(dx.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), n, c, sparse, float32(g))
+		softmaxCEBwd(dx.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), weights32(w), n, c, sparse, float32(g))
 	} else {
-		softmaxCEBwd(dx.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), n, c, sparse, g)
+		softmaxCEBwd(dx.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), weights64(w), n, c, sparse, g)
 	}
 }
 
-func softmaxCEBwd[T Float](dx, p, t []T, n, c int, sparse bool, g T) {
-	s := g / T(n)
+func softmaxCEBwd[T Float](dx, p, t, w []T, n, c int, sparse bool, g T) {
+	s0 := g / T(n)
 	for i := range n {
+		s := s0
+		if w != nil {
+			s *= w[i]
+		}
 		pr, d := p[i*c:(i+1)*c], dx[i*c:(i+1)*c]
 		if sparse {
 			for j, v := range pr {

@@ -1,0 +1,67 @@
+package nn_test
+
+import (
+	"math"
+	"testing"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/gradcheck"
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+func TestWeightedSoftmaxCrossEntropyGradient(t *testing.T) {
+	w := tensor.FromFloat64([]float64{0.5, 0, 2, 1, 3.25}, 5)
+	for _, sparse := range []bool{false, true} {
+		x := gradcheck.Randn(5, 4)
+		var target *tensor.Tensor
+		if sparse {
+			target = tensor.FromFloat64([]float64{0, 3, 1, 1, 2}, 5)
+		} else {
+			target = gradcheck.Uniform(0, 1, 5, 4)
+		}
+		gradcheck.Central(t, func(tp *autodiff.Tape, v []*autodiff.Var) *autodiff.Var {
+			return nn.WeightedSoftmaxCrossEntropy(tp, v[0], target, w, sparse)
+		}, 1e-6, x)
+	}
+}
+
+// TestWeightedSoftmaxCrossEntropyValue checks Σ wᵢ·Lᵢ / n against the
+// per-sample losses taken one row at a time, and that weights of 1 give
+// SoftmaxCrossEntropy's value and gradient bit for bit.
+func TestWeightedSoftmaxCrossEntropyValue(t *testing.T) {
+	x := gradcheck.Randn(4, 3)
+	labels := tensor.FromFloat64([]float64{2, 0, 1, 2}, 4)
+	wv := []float64{1.5, 0, 0.25, 2}
+	tp := autodiff.NewTape()
+	got := nn.WeightedSoftmaxCrossEntropy(tp, tp.Const(x), labels, tensor.FromFloat64(wv, 4), true).Value.Item()
+	var want float64
+	for i := range 4 {
+		row := tensor.FromFloat64(x.Float64s()[i*3:(i+1)*3], 1, 3)
+		li := nn.SoftmaxCrossEntropy(tp, tp.Const(row), tensor.FromFloat64([]float64{labels.Index(i)}, 1), true).Value.Item()
+		want += wv[i] * li
+	}
+	want /= 4 // sum over batch size, not over Σw
+	if math.Abs(got-want) > 1e-12 {
+		t.Fatalf("weighted loss %v, want %v", got, want)
+	}
+
+	ones := tensor.FromFloat64([]float64{1, 1, 1, 1}, 4)
+	for _, dt := range []tensor.DType{tensor.Float64, tensor.Float32} {
+		xd, ld, od := x.As(dt), labels.As(dt), ones.As(dt)
+		tp1, tp2 := autodiff.NewTape(), autodiff.NewTape()
+		v1, v2 := tp1.Variable(xd.Clone()), tp2.Variable(xd.Clone())
+		l1 := nn.SoftmaxCrossEntropy(tp1, v1, ld, true)
+		l2 := nn.WeightedSoftmaxCrossEntropy(tp2, v2, ld, od, true)
+		tp1.Backward(l1)
+		tp2.Backward(l2)
+		if a, b := l1.Value.Item(), l2.Value.Item(); math.Float64bits(a) != math.Float64bits(b) {
+			t.Errorf("%s: weights of 1 give loss %v, want %v", dt, b, a)
+		}
+		for i := range xd.Len() {
+			if a, b := v1.Grad.Index(i), v2.Grad.Index(i); math.Float64bits(a) != math.Float64bits(b) {
+				t.Fatalf("%s: weights of 1 give gradient[%d] %v, want %v", dt, i, b, a)
+			}
+		}
+	}
+}
