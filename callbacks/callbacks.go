@@ -68,15 +68,23 @@ func monitorOp(callback, monitor, mode string) (greater bool, err error) {
 	return false, fmt.Errorf("callbacks: %s: mode %q; want \"auto\", \"min\" or \"max\"", callback, mode)
 }
 
-// monitorValue returns logs[monitor], or an error that lists the keys.
-func monitorValue(callback, monitor string, logs model.Logs) (float64, error) {
-	v, ok := logs[monitor]
-	if !ok {
-		keys := slices.Sorted(maps.Keys(logs))
-		return 0, fmt.Errorf("callbacks: %s: monitor %q is not in the logs (they hold %s); validation values need validation data",
-			callback, monitor, strings.Join(keys, ", "))
+// monitorValue returns logs[monitor] at the end of epoch. ok is false,
+// with no error, for a validation value at an epoch that m's Fit does not
+// validate (FitOptions.ValidationFreq), which is skipped as Keras skips it;
+// any other missing key is an error that lists the keys. m may be nil.
+func monitorValue(callback, monitor string, logs model.Logs, m *model.Sequential, epoch int) (v float64, ok bool, err error) {
+	v, ok = logs[monitor]
+	if ok {
+		return v, true, nil
 	}
-	return v, nil
+	if m != nil && strings.HasPrefix(monitor, "val_") {
+		if has, at := m.Validates(epoch); has && !at {
+			return 0, false, nil
+		}
+	}
+	keys := slices.Sorted(maps.Keys(logs))
+	return 0, false, fmt.Errorf("callbacks: %s: monitor %q is not in the logs (they hold %s); validation values need validation data",
+		callback, monitor, strings.Join(keys, ", "))
 }
 
 // orDefault returns s, or def when s is empty.

@@ -99,9 +99,9 @@ func (c *EarlyStopping) OnEpochBegin(epoch int) error { return c.guard.begin("Ea
 // when the patience has run out.
 func (c *EarlyStopping) OnEpochEnd(epoch int, logs model.Logs) error {
 	c.guard.ended(epoch)
-	v, err := monitorValue("EarlyStopping", c.monitor(), logs)
-	if err != nil {
-		return err
+	v, ok, err := monitorValue("EarlyStopping", c.monitor(), logs, c.m, epoch)
+	if err != nil || !ok {
+		return err // !ok: an epoch without validation, skipped
 	}
 	if epoch < c.StartFromEpoch {
 		return nil

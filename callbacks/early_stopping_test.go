@@ -136,3 +136,27 @@ func TestEarlyStoppingRestoresWithoutStopping(t *testing.T) {
 		t.Errorf("without RestoreBestWeights: final weights %s, want the last epoch's %s", got[:12], seen[3][:12])
 	}
 }
+
+// TestMonitorSkipsEpochsWithoutValidation: with ValidationFreq 2, the
+// epochs that do not validate are skipped (Keras warns and skips), while a
+// monitor that no epoch could have is still an error.
+func TestMonitorSkipsEpochsWithoutValidation(t *testing.T) {
+	x, y := toyData(64)
+	es := &callbacks.EarlyStopping{Patience: 1}
+	plateau := callbacks.NewReduceLROnPlateau()
+	m := toyModel(t)
+	h, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 4, BatchSize: 16, ValidationSplit: 0.25, ValidationFreq: 2,
+		Callbacks: []model.Callback{es, plateau}})
+	if err != nil {
+		t.Fatalf("Fit with ValidationFreq 2: %v", err)
+	}
+	if got := len(h.Metrics["val_loss"]); got != 2 {
+		t.Fatalf("val_loss recorded %d times, want 2 (epochs 2 and 4)", got)
+	}
+	es = &callbacks.EarlyStopping{Monitor: "val_los"}
+	m = toyModel(t)
+	_, err = m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 2, BatchSize: 16, ValidationSplit: 0.25, Callbacks: []model.Callback{es}})
+	if err == nil || !strings.Contains(err.Error(), `monitor "val_los" is not in the logs`) {
+		t.Fatalf("a misspelt monitor: error %v, want one naming it", err)
+	}
+}

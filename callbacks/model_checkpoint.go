@@ -79,9 +79,9 @@ func (c *ModelCheckpoint) OnEpochBegin(epoch int) error {
 func (c *ModelCheckpoint) OnEpochEnd(epoch int, logs model.Logs) error {
 	c.guard.ended(epoch)
 	if c.SaveBestOnly {
-		v, err := monitorValue("ModelCheckpoint", c.monitor(), logs)
-		if err != nil {
-			return err
+		v, ok, err := monitorValue("ModelCheckpoint", c.monitor(), logs, c.m, epoch)
+		if err != nil || !ok {
+			return err // !ok: an epoch without validation, skipped
 		}
 		if !(c.greater && v > c.best || !c.greater && v < c.best) {
 			return nil

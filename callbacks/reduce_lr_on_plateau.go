@@ -93,9 +93,9 @@ func (c *ReduceLROnPlateau) AddEpochLogs(epoch int, logs model.Logs) {
 // run out.
 func (c *ReduceLROnPlateau) OnEpochEnd(epoch int, logs model.Logs) error {
 	c.guard.ended(epoch)
-	v, err := monitorValue("ReduceLROnPlateau", c.monitor(), logs)
-	if err != nil {
-		return err
+	v, ok, err := monitorValue("ReduceLROnPlateau", c.monitor(), logs, c.m, epoch)
+	if err != nil || !ok {
+		return err // !ok: an epoch without validation, skipped
 	}
 	if c.cooldown > 0 {
 		c.cooldown--

@@ -109,3 +109,15 @@ func (m *Sequential) stopErr(h *History, err error) error {
 type EpochLogger interface {
 	AddEpochLogs(epoch int, logs Logs)
 }
+
+// Validates reports whether the Fit in progress (or the last one) has
+// validation data, and whether it validates at the end of epoch (0-based):
+// with FitOptions.ValidationFreq some epochs do not, and callbacks that
+// watch a validation value skip those.
+func (m *Sequential) Validates(epoch int) (hasData, atEpoch bool) {
+	run := &m.fit.run
+	if !run.valid || run.settings.ValidationSamples == 0 {
+		return false, false
+	}
+	return true, (epoch+1)%max(run.settings.ValidationFreq, 1) == 0
+}
