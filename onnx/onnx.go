@@ -138,9 +138,17 @@ func Marshal(m *model.Sequential, opts Options) ([]byte, error) {
 		if exp == nil {
 			return nil, &LayerError{Index: i, Name: l.Name(), Type: l.Type(), Err: ErrUnsupported}
 		}
+		if x.NCHW && !layoutAware[l.Type()] {
+			if x, err = toNHWC(g, l.Name(), x); err != nil {
+				return nil, &LayerError{Index: i, Name: l.Name(), Type: l.Type(), Err: err}
+			}
+		}
 		if x, err = exp(g, l, x); err != nil {
 			return nil, &LayerError{Index: i, Name: l.Name(), Type: l.Type(), Err: err}
 		}
+	}
+	if x, err = toNHWC(g, "output", x); err != nil {
+		return nil, err
 	}
 	if !x.Shape.Equal(m.OutputShape()) {
 		return nil, fmt.Errorf("onnx: the exported graph ends in shape %s, the model in %s", x.Shape, m.OutputShape())
