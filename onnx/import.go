@@ -29,6 +29,10 @@ import (
 //	Transpose            only around a BatchNormalization, as Export writes it
 //	Identity, Dropout    nothing
 //
+// Convolutional graphs (Conv, MaxPool, AveragePool, GlobalAveragePool),
+// which Export writes, are not read yet: Import fails naming the first
+// such node.
+//
 // The graph must be a chain: each node reads the previous node's output
 // (and initializers). Any other operator or shape is an error naming the
 // node. Weights keep their bits. Layer names come from the initializer
@@ -126,6 +130,15 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 	var ps []*pending
 	cur := ins[0].name
 	nodes := g.nodes
+	// Export writes convolutional models, and Import does not read them
+	// yet: say so naming the convolution or pool rather than the Reshape
+	// or Transpose that comes before it.
+	for _, n := range nodes {
+		switch n.op {
+		case "Conv", "MaxPool", "AveragePool", "GlobalAveragePool":
+			return nil, nodeError(n, "convolutional models are not imported yet (only Dense, BatchNormalization and activation chains)")
+		}
+	}
 	for k := 0; k < len(nodes); k++ {
 		n := nodes[k]
 		if len(n.inputs) == 0 || n.inputs[0] != cur {
