@@ -15,6 +15,9 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
+// notInSubset is the error for an operator Import does not read.
+const notInSubset = "operator not in the subset myelin imports (Gemm, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Identity, Dropout)"
+
 // Import reads an ONNX model made of the operators Export writes and
 // returns it as a built Sequential model (not compiled):
 //
@@ -136,7 +139,7 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 	for _, n := range nodes {
 		switch n.op {
 		case "Conv", "MaxPool", "AveragePool", "GlobalAveragePool":
-			return nil, nodeError(n, "convolutional models are not imported yet (only Dense, BatchNormalization and activation chains)")
+			return nil, nodeError(n, notInSubset+": convolutional models are not imported yet")
 		}
 	}
 	for k := 0; k < len(nodes); k++ {
@@ -247,7 +250,7 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 			}
 			ps = append(ps, p)
 		default:
-			return nil, nodeError(n, "operator not in the subset myelin imports (Gemm, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Identity, Dropout)")
+			return nil, nodeError(n, notInSubset)
 		}
 		cur = n.outputs[0]
 	}
