@@ -10,7 +10,6 @@ import (
 func init() {
 	Register("Flatten", exportFlatten)
 	Register("Reshape", exportReshape)
-	Register("Rescaling", exportRescaling)
 }
 
 // exportFlatten writes Flatten(axis 1). Marshal hands it its input in
@@ -58,30 +57,4 @@ func exportReshape(g *Graph, l layers.Layer, x Value) (Value, error) {
 	}
 	out, err := g.Node("Reshape", r.Name()+"/Reshape", []string{x.Name, s})
 	return Value{Name: out, Shape: target}, err
-}
-
-// exportRescaling writes Mul(x, scale) then Add(·, offset), as nn.Rescale
-// computes x·scale + offset, with each constant a one-element initializer
-// ("layer/scale", "layer/offset") in the model's dtype, rounded as
-// nn.Rescale rounds it. Elementwise, it keeps x's layout.
-func exportRescaling(g *Graph, l layers.Layer, x Value) (Value, error) {
-	r, ok := l.(*layers.Rescaling)
-	if !ok {
-		return Value{}, fmt.Errorf("type %T is not *layers.Rescaling", l)
-	}
-	name := r.Name()
-	s, err := g.Const(name+"/scale", filled(g.DType(), 1, r.Scale))
-	if err != nil {
-		return Value{}, err
-	}
-	o, err := g.Const(name+"/offset", filled(g.DType(), 1, r.Offset))
-	if err != nil {
-		return Value{}, err
-	}
-	out, err := g.Node("Mul", name+"/Mul", []string{x.Name, s})
-	if err != nil {
-		return Value{}, err
-	}
-	out, err = g.Node("Add", name+"/Add", []string{out, o})
-	return Value{Name: out, Shape: x.Shape, NCHW: x.NCHW}, err
 }
