@@ -51,6 +51,10 @@ func cnnModels(t testing.TB) []example {
 			conv(4, 3, nn.ActReLU, nn.Same, 1, 1), layers.NewBatchNormalization(), avgPool(2, 0, nn.Valid), layers.NewFlatten(),
 			layers.NewBatchNormalization(), layers.NewDense(5, nn.ActSoftmax)), 9, 7, 2), false},
 	}
+	f64 := model.NewSequential(conv(3, 3, nn.Linear, nn.Same, 2, 1), layers.NewBatchNormalization(),
+		layers.NewActivation(nn.ActReLU), avgPool(2, 0, nn.Same), layers.NewFlatten(), layers.NewDense(2, nn.ActSoftmax))
+	f64.DType = tensor.Float64
+	exs = append(exs, example{"float64", build(t, f64, 5, 5, 2), true})
 	cnn, err := model.ReadArchitecture("../examples/cnn.json")
 	if err != nil {
 		t.Fatal(err)
