@@ -35,9 +35,14 @@ func activation(g *Graph, layer string, act nn.Activation, x Value) (Value, erro
 	var attrs []Attr
 	if act == nn.ActSoftmax {
 		attrs = append(attrs, IntAttr("axis", -1))
+		// The last axis is the channels only in myelin's order.
+		var err error
+		if x, err = toNHWC(g, layer, x); err != nil {
+			return Value{}, err
+		}
 	}
 	out, err := g.Node(op, layer+"/"+op, []string{x.Name}, attrs...)
-	return Value{Name: out, Shape: x.Shape}, err
+	return Value{Name: out, Shape: x.Shape, NCHW: x.NCHW}, err
 }
 
 func exportActivation(g *Graph, l layers.Layer, x Value) (Value, error) {

@@ -17,7 +17,9 @@ func init() { Register("BatchNormalization", exportBatchNorm) }
 // computes. Without Scale the scale is ones, without Center B is zeros.
 // ONNX normalizes axis 1 (channels first), and myelin the last axis: the
 // same for (batch, features); for more feature axes the input is
-// transposed to put the last axis second and transposed back.
+// transposed to put the last axis second and transposed back; an image,
+// (height, width, channels), is instead transposed channels first once and
+// left so, as a Conv would (layout.go).
 func exportBatchNorm(g *Graph, l layers.Layer, x Value) (Value, error) {
 	bn, ok := l.(*layers.BatchNormalization)
 	if !ok {
@@ -61,6 +63,18 @@ func exportBatchNorm(g *Graph, l layers.Layer, x Value) (Value, error) {
 	}
 	if err := add("moving_variance", "", bn.MovingVariance, 0); err != nil {
 		return Value{}, err
+	}
+	if isImage(x.Shape) && !x.NCHW {
+		// An image goes channels first and stays so, for the Conv or
+		// pool that may follow (layout.go).
+		var err error
+		if x, err = toNCHW(g, name, x); err != nil {
+			return Value{}, err
+		}
+	}
+	if x.NCHW { // channels are axis 1: no transposes (layout.go)
+		out, err := g.Node("BatchNormalization", name+"/BatchNormalization", append([]string{x.Name}, ins...), FloatAttr("epsilon", float32(bn.Epsilon)))
+		return Value{Name: out, Shape: x.Shape, NCHW: true}, err
 	}
 	r := len(x.Shape) + 1 // the rank, with the batch axis
 	in := x.Name

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -196,7 +197,8 @@ func argmax(p []float32) int {
 }
 
 // TestONNXChecker runs onnx.checker.check_model(full_check=True) on every
-// example model, folded and not, at each opset Export writes.
+// example model and convolutional model, folded and not, at each opset
+// Export writes.
 func TestONNXChecker(t *testing.T) {
 	const env = "MYELIN_REQUIRE_ONNX_CHECKER"
 	const python = "/usr/bin/python3"
@@ -208,14 +210,14 @@ func TestONNXChecker(t *testing.T) {
 	}
 	dir := t.TempDir()
 	args := []string{filepath.Join("testdata", "check_model.py")}
-	for _, e := range exampleModels(t) {
+	for _, e := range append(exampleModels(t), cnnModels(t)...) {
 		for opset := 13; opset <= 17; opset++ {
 			for _, fold := range []bool{false, true} {
 				var buf bytes.Buffer
 				if err := Export(&buf, e.m, Options{Opset: opset, FoldBN: fold}); err != nil {
 					t.Fatal(err)
 				}
-				p := filepath.Join(dir, e.name+"-"+strconv.Itoa(opset)+"-"+strconv.FormatBool(fold)+".onnx")
+				p := filepath.Join(dir, strings.ReplaceAll(e.name, "/", "_")+"-"+strconv.Itoa(opset)+"-"+strconv.FormatBool(fold)+".onnx")
 				if err := os.WriteFile(p, buf.Bytes(), 0o644); err != nil {
 					t.Fatal(err)
 				}

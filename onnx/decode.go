@@ -65,6 +65,10 @@ func (t dTensor) floats() []float64 {
 		for i := 0; i+8 <= len(t.raw); i += 8 {
 			out = append(out, math.Float64frombits(binary.LittleEndian.Uint64(t.raw[i:])))
 		}
+	case dataInt64: // a Reshape's shape; exact below 2⁵³
+		for i := 0; i+8 <= len(t.raw); i += 8 {
+			out = append(out, float64(int64(binary.LittleEndian.Uint64(t.raw[i:]))))
+		}
 	}
 	return out
 }
@@ -234,7 +238,7 @@ func decodeTensor(b []byte, strict bool) (dTensor, error) {
 		return t, err
 	}
 	n, size := int64(1), int64(4)
-	if t.dtype == dataDouble {
+	if t.dtype == dataDouble || t.dtype == dataInt64 {
 		size = 8
 	}
 	for _, d := range t.dims {

@@ -61,6 +61,7 @@ const (
 // TensorProto.DataType values.
 const (
 	dataFloat  = 1
+	dataInt64  = 7
 	dataDouble = 11
 )
 
@@ -96,6 +97,10 @@ func encodeGraph(name string, g *Graph, in, out Value) []byte {
 	}
 	b = protowire.AppendString(b, graphName, name)
 	for _, in := range g.inits {
+		if in.t == nil {
+			b = protowire.AppendBytes(b, graphInitializer, encodeInt64s(in.name, in.ints))
+			continue
+		}
 		b = protowire.AppendBytes(b, graphInitializer, encodeTensor(in.name, in.t))
 	}
 	b = protowire.AppendBytes(b, graphInput, encodeValueInfo(in, g.dtype))
@@ -154,6 +159,18 @@ func encodeTensor(name string, t *tensor.Tensor) []byte {
 		for _, v := range d {
 			raw = binary.LittleEndian.AppendUint64(raw, math.Float64bits(v))
 		}
+	}
+	return protowire.AppendBytes(b, tensorRawData, raw)
+}
+
+// encodeInt64s writes the int64 vector vs as a raw little-endian tensor.
+func encodeInt64s(name string, vs []int64) []byte {
+	b := protowire.AppendPackedInts(nil, tensorDims, []int64{int64(len(vs))})
+	b = protowire.AppendInt(b, tensorDataType, dataInt64)
+	b = protowire.AppendString(b, tensorName, name)
+	raw := make([]byte, 0, 8*len(vs))
+	for _, v := range vs {
+		raw = binary.LittleEndian.AppendUint64(raw, uint64(v))
 	}
 	return protowire.AppendBytes(b, tensorRawData, raw)
 }

@@ -5,16 +5,20 @@ import (
 	"math"
 )
 
+// tval is a value in the interpreter: its elements in float64 and its
+// shape, batch first.
+type tval struct {
+	d []float64
+	s []int
+}
+
 // run interprets a decoded graph in float64 on x, shaped shape (batch
 // first): a reference for what ONNX Runtime computes, so that the tests
 // that need no ONNX Runtime still check the graph's arithmetic (a folded
 // weight, a transposition) and not only its structure. It knows the
 // operators Export writes and fails on any other.
 func run(g dGraph, x []float64, shape []int) ([]float64, []int, error) {
-	type val struct {
-		d []float64
-		s []int
-	}
+	type val = tval
 	vals := map[string]val{}
 	for _, t := range g.inits {
 		s := make([]int, len(t.dims))
@@ -158,7 +162,10 @@ func run(g dGraph, x []float64, shape []int) ([]float64, []int, error) {
 				out.d[i] = in[0].d[src]
 			}
 		default:
-			return nil, nil, fmt.Errorf("node %s: operator %s unknown to the test interpreter", n.name, n.op)
+			var err error
+			if out, err = runSpatial(n, in); err != nil {
+				return nil, nil, err
+			}
 		}
 		if _, dup := vals[n.outputs[0]]; dup {
 			return nil, nil, fmt.Errorf("node %s: output %q assigned twice", n.name, n.outputs[0])

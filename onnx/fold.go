@@ -3,12 +3,13 @@ package onnx
 import (
 	"math"
 
+	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/tensor"
 )
 
-// Folding BatchNormalization into Dense (Options.FoldBN).
+// Folding BatchNormalization into Dense and Conv2D (Options.FoldBN).
 //
 // At inference a BatchNormalization is an affine map of each feature j:
 //
@@ -28,7 +29,10 @@ import (
 // BN after a Dense with a nonlinear activation (the founding model's
 // Dense(relu) → BN) cannot go into that Dense, since relu(z)·s ≠ relu(z·s)
 // when s < 0 and t cannot pass through relu at all; it folds forward into
-// the next Dense instead. Each BN tries backward first (it then leaves the
+// the next Dense instead. A Conv2D with a linear activation takes a BN
+// after it as a Dense does, per output channel (examples/cnn.json's
+// Conv → BN → ReLU); a BN before a Conv2D is not folded into it, since
+// "same" padding adds zeros that the BN's shift t would have changed. Each BN tries backward first (it then leaves the
 // graph with no trace in any other layer's input) and forward second.
 // Dropout and linear Activation layers are the identity at inference, so
 // the search steps over them; any other layer stops it, and a BN with no
@@ -65,7 +69,12 @@ func foldBN(g *Graph, ls []layers.Layer) map[int]bool {
 		}
 		if p >= 0 {
 			if d, ok := ls[p].(*layers.Dense); ok && d.Activation == nn.Linear && d.Kernel != nil {
-				foldAfter(g, d, s, t)
+				foldAfter(g, affineOf(d.Name(), d.Kernel.Value, d.Bias), s, t)
+				folded[i] = true
+				continue
+			}
+			if c, ok := ls[p].(*layers.Conv2D); ok && c.Activation == nn.Linear && c.Kernel != nil {
+				foldAfter(g, affineOf(c.Name(), c.Kernel.Value, c.Bias), s, t)
 				folded[i] = true
 				continue
 			}
@@ -76,7 +85,7 @@ func foldBN(g *Graph, ls []layers.Layer) map[int]bool {
 		}
 		if q < len(ls) {
 			if d, ok := ls[q].(*layers.Dense); ok && d.Kernel != nil {
-				foldBefore(g, d, s, t)
+				foldBefore(g, affineOf(d.Name(), d.Kernel.Value, d.Bias), s, t)
 				folded[i] = true
 			}
 		}
@@ -111,28 +120,46 @@ func at(t *tensor.Tensor, i int) float64 {
 	return t.Float64s()[i]
 }
 
-// denseNow returns d's kernel (in, units) and bias (units) in float64 as
-// folding has left them so far: a Dense may take a fold from each side.
-func denseNow(g *Graph, d *layers.Dense) (w, b []float64, in, units int) {
-	kt := d.Kernel.Value
-	if f, ok := g.subst[d.Name()+"/kernel"]; ok {
-		kt = f
-	}
-	in, units = kt.Dim(0), kt.Dim(1)
-	w = kt.As(tensor.Float64).Clone().Float64s()
-	b = make([]float64, units)
-	if f, ok := g.subst[d.Name()+"/bias"]; ok {
-		copy(b, f.Float64s())
-	} else if d.Bias != nil {
-		copy(b, d.Bias.Value.As(tensor.Float64).Float64s())
-	}
-	return w, b, in, units
+// affine is a layer computing x·W + b before its activation whose kernel
+// W has the outputs as its last axis: a Dense, (in, units), or a Conv2D,
+// (kh, kw, in, filters), whose output channel j is
+// Σ x·W[..., j] + b_j too, so that folding a BN after it scales W[..., j]
+// and b_j exactly as for a Dense.
+type affine struct {
+	name   string
+	kernel *tensor.Tensor
+	bias   *autodiff.Var // nil without bias
 }
 
-// foldAfter folds s∘z + t, applied to d's output z, into d.
-func foldAfter(g *Graph, d *layers.Dense, s, t []float64) {
-	w, b, in, units := denseNow(g, d)
-	for r := range in {
+func affineOf(name string, kernel *tensor.Tensor, bias *autodiff.Var) affine {
+	return affine{name, kernel, bias}
+}
+
+// now returns a's kernel and bias in float64 as folding has left them so
+// far (a Dense may take a fold from each side), and the kernel's shape;
+// the kernel is (rows, units) in row-major order.
+func (a affine) now(g *Graph) (w, b []float64, shape tensor.Shape, rows, units int) {
+	kt := a.kernel
+	if f, ok := g.subst[a.name+"/kernel"]; ok {
+		kt = f
+	}
+	shape = kt.Shape().Clone()
+	units = shape[len(shape)-1]
+	rows = kt.Len() / units
+	w = kt.As(tensor.Float64).Clone().Float64s()
+	b = make([]float64, units)
+	if f, ok := g.subst[a.name+"/bias"]; ok {
+		copy(b, f.Float64s())
+	} else if a.bias != nil {
+		copy(b, a.bias.Value.As(tensor.Float64).Float64s())
+	}
+	return w, b, shape, rows, units
+}
+
+// foldAfter folds s∘z + t, applied to a's output z, into a.
+func foldAfter(g *Graph, a affine, s, t []float64) {
+	w, b, shape, rows, units := a.now(g)
+	for r := range rows {
 		row := w[r*units : (r+1)*units]
 		for j := range row {
 			row[j] *= s[j]
@@ -141,24 +168,24 @@ func foldAfter(g *Graph, d *layers.Dense, s, t []float64) {
 	for j := range b {
 		b[j] = b[j]*s[j] + t[j]
 	}
-	setDense(g, d, w, b, in, units)
+	a.set(g, w, b, shape)
 }
 
-// foldBefore folds s∘y + t, applied to d's input y, into d.
-func foldBefore(g *Graph, d *layers.Dense, s, t []float64) {
-	w, b, in, units := denseNow(g, d)
-	for r := range in {
+// foldBefore folds s∘y + t, applied to the input y of a Dense a, into a.
+func foldBefore(g *Graph, a affine, s, t []float64) {
+	w, b, shape, rows, units := a.now(g)
+	for r := range rows {
 		row := w[r*units : (r+1)*units]
 		for j, v := range row {
 			b[j] += t[r] * v
 			row[j] = v * s[r]
 		}
 	}
-	setDense(g, d, w, b, in, units)
+	a.set(g, w, b, shape)
 }
 
-// setDense records d's folded weights, kept in float64 until written.
-func setDense(g *Graph, d *layers.Dense, w, b []float64, in, units int) {
-	g.subst[d.Name()+"/kernel"] = tensor.FromFloat64(w, in, units)
-	g.subst[d.Name()+"/bias"] = tensor.FromFloat64(b, units)
+// set records a's folded weights, kept in float64 until written.
+func (a affine) set(g *Graph, w, b []float64, shape tensor.Shape) {
+	g.subst[a.name+"/kernel"] = tensor.FromFloat64(w, shape...)
+	g.subst[a.name+"/bias"] = tensor.FromFloat64(b, len(b))
 }

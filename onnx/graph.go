@@ -8,9 +8,15 @@ import (
 
 // Value is a tensor flowing through the graph: its name and its feature
 // shape, the shape of one sample (the batch axis, "batch", is implied).
+//
+// Shape is always myelin's shape, images (height, width, channels). NCHW
+// says the tensor in the graph holds that image channels first, (batch,
+// channels, height, width), as ONNX's Conv and pooling want it; see
+// layout.go for where the transposes go.
 type Value struct {
 	Name  string
 	Shape tensor.Shape
+	NCHW  bool
 }
 
 // Attr is a node attribute: an int, a float or a list of ints, as its
@@ -48,7 +54,8 @@ type node struct {
 
 type initializer struct {
 	name string
-	t    *tensor.Tensor // in the graph's dtype
+	t    *tensor.Tensor // in the graph's dtype; nil for an int64 constant
+	ints []int64        // the int64 constant when t is nil (a Reshape's shape)
 }
 
 // Graph is the ONNX graph an export builds. A LayerExporter adds the
@@ -102,6 +109,17 @@ func (g *Graph) Const(name string, t *tensor.Tensor) (string, error) {
 		return "", err
 	}
 	g.inits = append(g.inits, initializer{name: name, t: t.As(g.dtype)})
+	return name, nil
+}
+
+// Int64s adds the int64 vector vs as an initializer named name and
+// returns the name: operators such as Reshape take their shape as an int64
+// tensor, which no model weight is.
+func (g *Graph) Int64s(name string, vs ...int64) (string, error) {
+	if err := g.claim(name); err != nil {
+		return "", err
+	}
+	g.inits = append(g.inits, initializer{name: name, ints: vs})
 	return name, nil
 }
 

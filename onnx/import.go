@@ -15,6 +15,9 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
+// notInSubset is the error for an operator Import does not read.
+const notInSubset = "operator not in the subset myelin imports (Gemm, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Identity, Dropout)"
+
 // Import reads an ONNX model made of the operators Export writes and
 // returns it as a built Sequential model (not compiled):
 //
@@ -28,6 +31,10 @@ import (
 //	                     "layer/zero_beta" of zeros Center off
 //	Transpose            only around a BatchNormalization, as Export writes it
 //	Identity, Dropout    nothing
+//
+// Convolutional graphs (Conv, MaxPool, AveragePool, GlobalAveragePool),
+// which Export writes, are not read yet: Import fails naming the first
+// such node.
 //
 // The graph must be a chain: each node reads the previous node's output
 // (and initializers). Any other operator or shape is an error naming the
@@ -126,6 +133,15 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 	var ps []*pending
 	cur := ins[0].name
 	nodes := g.nodes
+	// Export writes convolutional models, and Import does not read them
+	// yet: say so naming the convolution or pool rather than the Reshape
+	// or Transpose that comes before it.
+	for _, n := range nodes {
+		switch n.op {
+		case "Conv", "MaxPool", "AveragePool", "GlobalAveragePool":
+			return nil, nodeError(n, notInSubset+": convolutional models are not imported yet")
+		}
+	}
 	for k := 0; k < len(nodes); k++ {
 		n := nodes[k]
 		if len(n.inputs) == 0 || n.inputs[0] != cur {
@@ -234,7 +250,7 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 			}
 			ps = append(ps, p)
 		default:
-			return nil, nodeError(n, "operator not in the subset myelin imports (Gemm, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Identity, Dropout)")
+			return nil, nodeError(n, notInSubset)
 		}
 		cur = n.outputs[0]
 	}

@@ -6,16 +6,31 @@
 //
 // Export writes the model's inference graph. The graph's input is
 // "input", shaped ("batch", features...) with a symbolic batch dimension,
-// and its output is "output", the model's Predict result (probabilities
-// after a softmax). Elements are float32 (or float64 for a float64 model).
-// Each layer becomes ONNX operators through the exporter registered for
-// its type (Register):
+// exactly what Predict takes (images channels last, NHWC), and its output
+// is "output", the model's Predict result (probabilities after a
+// softmax). Elements are float32 (or float64 for a float64 model). Each
+// layer becomes ONNX operators through the exporter registered for its
+// type (Register):
 //
-//	Dense               Gemm (x·kernel + bias), then its activation
-//	Activation          Relu, Sigmoid, Tanh or Softmax (axis −1); linear adds nothing
-//	BatchNormalization  BatchNormalization in inference form: moving mean and
-//	                    variance, epsilon; scale 1 without Scale, bias 0 without Center
-//	Dropout             nothing: inference passes its input through
+//	Dense                   Gemm (x·kernel + bias), then its activation
+//	Activation              Relu, Sigmoid, Tanh or Softmax (axis −1); linear adds nothing
+//	BatchNormalization      BatchNormalization in inference form: moving mean and
+//	                        variance, epsilon; scale 1 without Scale, bias 0 without Center
+//	Dropout                 nothing: inference passes its input through
+//	Conv2D                  Conv with explicit pads, its OIHW weight a Transpose of the
+//	                        file's HWIO kernel, then its activation
+//	MaxPooling2D            MaxPool with explicit pads
+//	AveragePooling2D        AveragePool with explicit pads, count_include_pad 0
+//	GlobalAveragePooling2D  GlobalAveragePool, then Flatten
+//	Flatten                 Flatten (axis 1) of the channels-last image
+//	Reshape                 Reshape to (0, target...), the shape an int64 initializer
+//	Rescaling               Mul by "layer/scale", then Add "layer/offset"
+//
+// ONNX's Conv and pools take images channels first (NCHW): layout.go
+// places one Transpose into that order before the first of a run of
+// spatial layers and one back before whatever reads the order (Flatten,
+// Reshape, Dense, a softmax, the output). Keras's "same" padding, the odd
+// pixel after, is written as the pads it is, never as auto_pad.
 //
 // A layer type without an exporter, or a setting an exporter cannot write,
 // is an error naming the layer (*LayerError), never a different model.
@@ -24,18 +39,23 @@
 // batch_normalization/moving_mean, ...) and its values bit for bit.
 // Tensors that are not in the file get names of their own: the scale and
 // bias of a BatchNormalization without Scale or Center are
-// "layer/unit_gamma" and "layer/zero_beta", and weights changed by folding
-// end in "_folded".
+// "layer/unit_gamma" and "layer/zero_beta", a Reshape's shape is
+// "layer/shape", a Rescaling's constants "layer/scale" and
+// "layer/offset", and weights changed by folding end in "_folded". A
+// Conv2D kernel stays the file's (height, width, in, out) tensor, also
+// when folded, and the node "layer/kernel_oihw" transposes it for Conv.
 //
 // With Options.FoldBN, each BatchNormalization that can be folded into a
-// neighbouring Dense disappears from the graph; fold.go derives where.
+// neighbouring Dense, or into the Conv2D before it when that Conv2D's
+// activation is linear, disappears from the graph; fold.go derives where.
 //
 // Opsets 13 to 17 can be written, 13 by default; the IR version follows
 // the opset as ONNX's versioning table pairs them (13 and 14 with IR 7,
 // 15 to 17 with IR 8).
 //
-// Import reads the same operators back, as a chain, and PyTorch's form of
-// them (Gemm with transB); see Import for the mapping.
+// Import reads the dense operators back, as a chain, and PyTorch's form
+// of them (Gemm with transB); see Import for the mapping. It does not read
+// convolutional graphs yet.
 package onnx
 
 import (
@@ -71,7 +91,8 @@ type Options struct {
 	// Opset is the ONNX operator set version, 13 to 17; 0 means 13.
 	Opset int
 	// FoldBN folds BatchNormalization layers into neighbouring Dense
-	// layers where the graph allows (see fold.go); the rest stay nodes.
+	// layers, and into a linear Conv2D before them, where the graph allows
+	// (see fold.go); the rest stay nodes.
 	FoldBN bool
 	// ProducerVersion is written as producer_version; empty means the
 	// version of the myelin module this program was built with.
@@ -138,9 +159,17 @@ func Marshal(m *model.Sequential, opts Options) ([]byte, error) {
 		if exp == nil {
 			return nil, &LayerError{Index: i, Name: l.Name(), Type: l.Type(), Err: ErrUnsupported}
 		}
+		if x.NCHW && !layoutAware[l.Type()] {
+			if x, err = toNHWC(g, l.Name(), x); err != nil {
+				return nil, &LayerError{Index: i, Name: l.Name(), Type: l.Type(), Err: err}
+			}
+		}
 		if x, err = exp(g, l, x); err != nil {
 			return nil, &LayerError{Index: i, Name: l.Name(), Type: l.Type(), Err: err}
 		}
+	}
+	if x, err = toNHWC(g, "output", x); err != nil {
+		return nil, err
 	}
 	if !x.Shape.Equal(m.OutputShape()) {
 		return nil, fmt.Errorf("onnx: the exported graph ends in shape %s, the model in %s", x.Shape, m.OutputShape())
