@@ -17,15 +17,18 @@ var exportCmd = &command{
 	short: "write a saved model as an ONNX file",
 	long: `Export writes a saved model as an ONNX model that ONNX Runtime and other
 ONNX clients can run. The graph takes "input", a batch of float32 (float64
-for a float64 model) shaped (batch, features), and returns "output", the
-probabilities that "myelin predict" prints; its initializers carry the model file's tensor
-names. Dense, Activation, BatchNormalization and Dropout layers are
-written; any other layer is an error naming it.
+for a float64 model) shaped like the model's input (batch, features) or
+(batch, height, width, channels), and returns "output", the probabilities
+that "myelin predict" prints; its initializers carry the model file's
+tensor names. Dense, Conv2D, the pooling layers, Flatten, Reshape,
+Rescaling, Activation, BatchNormalization and Dropout layers are written
+(convolutions run channels first inside the graph, between two
+Transposes); any other layer is an error naming it.
 
---fold-bn folds each batch normalization into the neighbouring Dense layer
-(the one before it when that Dense is linear, else the one after), which
-leaves fewer operators and the same predictions up to float rounding; a
-batch normalization with no Dense to fold into stays an operator.
+--fold-bn folds each batch normalization into a neighbouring Dense or
+Conv2D layer (the one before it when that layer is linear, else a Dense
+after it), which leaves fewer operators and the same predictions up to
+float rounding; one with nothing to fold into stays an operator.
 
 Example:
 
@@ -34,7 +37,7 @@ Example:
 		path := fs.String("model", "", "the model `file` to export (required)")
 		out := fs.String("out", "model.onnx", "write the ONNX model to `file`")
 		opset := fs.Int("opset", onnx.DefaultOpset, "ONNX operator set `version`, 13 to 17")
-		fold := fs.Bool("fold-bn", false, "fold batch normalization into Dense layers")
+		fold := fs.Bool("fold-bn", false, "fold batch normalization into Dense and Conv2D layers")
 		return func(ctx context.Context, e *env) error {
 			if len(e.args) > 0 {
 				return usagef("unexpected arguments %q", e.args)
