@@ -395,10 +395,18 @@ func fill(p *pending) error {
 			if rows > 1 {
 				dst = k%cols*rows + k/cols
 			}
+			var v float64
 			if d := w.Value.Float32s(); d != nil {
 				d[dst] = math.Float32frombits(binary.LittleEndian.Uint32(t.raw[4*k:]))
+				v = float64(d[dst])
 			} else {
-				w.Value.Float64s()[dst] = math.Float64frombits(binary.LittleEndian.Uint64(t.raw[8*k:]))
+				v = math.Float64frombits(binary.LittleEndian.Uint64(t.raw[8*k:]))
+				w.Value.Float64s()[dst] = v
+			}
+			// A model myelin holds must save and train: refuse what
+			// Save would.
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return fmt.Errorf("onnx: layer %q: initializer %q holds %v at element %d", p.l.Name(), t.name, v, k)
 			}
 		}
 	}

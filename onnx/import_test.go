@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,6 +147,13 @@ func TestImportErrors(t *testing.T) {
 			o, _ := g.Node("BatchNormalization", "bn", append([]string{"input"}, ins...), IntAttr("training_mode", 1))
 			return o
 		}), `onnx: node "bn" (BatchNormalization): training_mode 1`},
+		{"nan-weight", chain(func(g *Graph) string {
+			w := tensor.New(tensor.Float32, 4, 4)
+			w.Float32s()[5] = float32(math.NaN())
+			c, _ := g.Const("dense/kernel", w)
+			o, _ := g.Node("Gemm", "dense/Gemm", []string{"input", c})
+			return o
+		}), `onnx: layer "dense": initializer "dense/kernel" holds NaN at element 5`},
 	} {
 		_, err := Import(bytes.NewReader(tc.file))
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
