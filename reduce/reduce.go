@@ -1,0 +1,66 @@
+// Package reduce sums the partial results of one global batch that was
+// split into shards: the shards of a batch running on a process's
+// goroutines (Local), and the processes of a distributed run (package
+// distributed), behind one interface, Group.
+//
+// # Why a fixed order
+//
+// Floating-point addition is not associative, so a sum whose order
+// depended on which shard finished first, or on how many threads or
+// processes there are, would give different bits from run to run. Every
+// sum here is taken in one fixed order, a pairwise tree over the shard
+// indices (Tree): shard 0 + shard 1, shard 2 + shard 3, then those pairs,
+// and so on. A participant that holds an aligned block of 2^k shards (the
+// shards of one process, say) can sum its block locally and send only
+// that: the tree above the blocks is the same tree. So the result depends
+// on the shard size, which the user chooses, and never on the number of
+// threads; and with a power-of-two number of shards per process, not on
+// the number of processes either.
+//
+// # What is reduced
+//
+// Data-parallel training reduces two things per step. Parameter gradients:
+// each shard's backward pass writes its own, and the model adds them in
+// tree order (in parallel over element ranges: each element's sum is the
+// same tree). Batch normalization's statistics: a shard cannot normalize
+// with its own mean and variance and still compute what one pass over the
+// whole batch computes, so in training it calls Group.AllReduce with its
+// per-feature partial sums — Σx, then Σ(x − μ)², and in backward Σdy and
+// Σdy·x̂ — and continues with the batch's totals (see nn.BatchNormSync).
+package reduce
+
+// Group is the participants that share one global batch: each calls
+// AllReduce the same number of times, in the same order, with buffers of
+// the same length, and each gets the same sum.
+type Group interface {
+	// Rank is this participant's index in [0, Size).
+	Rank() int
+	// Size is the number of participants.
+	Size() int
+	// AllReduce replaces buf, on every participant, with the element-wise
+	// sum of every participant's buf, added in Tree order, so that every
+	// participant holds identical bits. It blocks until all have called
+	// it.
+	AllReduce(buf []float64)
+}
+
+// Tree adds parts[1:] into parts[0] in pairwise tree order over the
+// indices (see the package doc), overwriting the other parts on the way.
+// All parts must have the same length.
+func Tree[T float32 | float64](parts [][]T) {
+	TreeRange(parts, 0, len(parts[0]))
+}
+
+// TreeRange is Tree on the elements [lo, hi) only: workers that split a
+// long sum into ranges get, element by element, Tree's bits.
+func TreeRange[T float32 | float64](parts [][]T, lo, hi int) {
+	n := len(parts)
+	for s := 1; s < n; s *= 2 {
+		for i := 0; i+s < n; i += 2 * s {
+			dst, src := parts[i][lo:hi], parts[i+s][lo:hi]
+			for j, v := range src {
+				dst[j] += v
+			}
+		}
+	}
+}
