@@ -22,6 +22,7 @@
 //	1  tensor               dense row-major float32/float64 arrays, ShapeError
 //	1  safetensors          the safetensors file format
 //	1  data/mnist           MNIST, embedded
+//	1  reduce               sums across shards and ranks in one fixed order (Group, Tree, Local)
 //	2  autodiff             Var, Tape, Backward: reverse-mode differentiation
 //	3  nn                   differentiable functions: Dense, BatchNorm, SoftmaxCrossEntropy, ...
 //	3  metrics              Keras's accuracies and means

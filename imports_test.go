@@ -21,7 +21,7 @@ var levels = map[string]int{
 	"internal/golden": 0, "internal/vulngate": 0, "data/idx": 0, "data/csv": 0, "data/npy": 0, "data/imagefile": 0,
 	"optimizers/schedules":   0,
 	"bench/internal/fmapeak": 0,
-	"tensor":                 1, "safetensors": 1, "data/mnist": 1,
+	"tensor":                 1, "safetensors": 1, "data/mnist": 1, "reduce": 1,
 	"autodiff": 2,
 	"nn":       3, "metrics": 3, "internal/gradcheck": 3,
 	"layers": 4, "losses": 4, "optimizers": 4,

@@ -71,6 +71,10 @@ type Record struct {
 	Aux [4]*tensor.Tensor // saved intermediate values
 	F   [4]float64        // scalar arguments
 	I   [4]int            // integer arguments and flags
+	// Ctx is what else an op's backward needs that is none of the
+	// above, such as the reduce.Group of a synchronized batch norm.
+	// Only pointer-shaped values keep a step from allocating.
+	Ctx any
 }
 
 // Tape records ops for Backward and recycles buffers between steps. A Tape
@@ -86,6 +90,16 @@ type Tape struct {
 	vals  arena
 	grads arena
 	gen   uint64
+
+	// shard keeps parameter gradients in pgrads instead of the
+	// parameters' Grad: see SetShardGrads.
+	shard  bool
+	pgrads map[*Var]*shardGrad
+}
+
+type shardGrad struct {
+	t   *tensor.Tensor
+	gen uint64
 }
 
 // arena hands out tensors by position: the k-th request of a pass gets the
@@ -180,11 +194,50 @@ func (tp *Tape) Output(out *tensor.Tensor, r Record) *Var {
 	return v
 }
 
+// SetShardGrads makes tp keep the gradients of parameters in buffers of
+// its own, read with ShardGrad, instead of writing the parameters' Grad:
+// the tapes of a batch's shards then run backward passes over the same
+// parameters at once, and the caller adds their gradients (package
+// reduce). The tape of one shard may keep writing Grad, and receive the
+// others' gradients there.
+func (tp *Tape) SetShardGrads(on bool) {
+	tp.shard = on
+	if on && tp.pgrads == nil {
+		tp.pgrads = map[*Var]*shardGrad{}
+	}
+}
+
+// ShardGrad returns the gradient that the last Backward on a tape in
+// shard mode (SetShardGrads) computed for parameter v, or nil if it wrote
+// none.
+func (tp *Tape) ShardGrad(v *Var) *tensor.Tensor {
+	if g := tp.pgrads[v]; g != nil && g.gen == tp.gen {
+		return g.t
+	}
+	return nil
+}
+
 // GradOf returns v's gradient buffer for accumulation in the current
 // Backward pass, zeroed on first touch, or nil when v needs no gradient.
 func (tp *Tape) GradOf(v *Var) *tensor.Tensor {
 	if v == nil || !v.needsGrad {
 		return nil
+	}
+	if v.param && tp.shard {
+		g := tp.pgrads[v]
+		if g == nil {
+			g = &shardGrad{}
+			tp.pgrads[v] = g
+		}
+		if g.gen != tp.gen {
+			if g.t == nil || !g.t.Shape().Equal(v.Value.Shape()) || g.t.DType() != v.Value.DType() {
+				g.t = tensor.New(v.Value.DType(), v.Value.Shape()...)
+			} else {
+				g.t.Zero()
+			}
+			g.gen = tp.gen
+		}
+		return g.t
 	}
 	if v.gen == tp.gen && v.tape == tp && v.Grad != nil {
 		return v.Grad
@@ -204,7 +257,12 @@ func (tp *Tape) GradOf(v *Var) *tensor.Tensor {
 }
 
 // HasGrad reports whether the last Backward on tp wrote v.Grad.
-func (tp *Tape) HasGrad(v *Var) bool { return v.tape == tp && v.gen == tp.gen && v.Grad != nil }
+func (tp *Tape) HasGrad(v *Var) bool {
+	if v.param && tp.shard {
+		return tp.ShardGrad(v) != nil
+	}
+	return v.tape == tp && v.gen == tp.gen && v.Grad != nil
+}
 
 // Backward computes the gradient of the one-element value loss with respect
 // to every recorded value that needs one. It may be called once per pass.

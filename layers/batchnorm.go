@@ -98,6 +98,13 @@ func (l *BatchNormalization) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 	if !p.Training || l.Frozen {
 		return nn.Normalize(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
 	}
+	if p.Shards != nil {
+		y, mean, variance, n := nn.BatchNormSync(p.Tape, x, l.Gamma, l.Beta, l.Epsilon, p.Shards)
+		if p.Shards.Rank() == 0 { // every member has the same statistics
+			l.pendMean, l.pendVar, l.pendM = mean, variance, n
+		}
+		return y
+	}
 	y, mean, variance := nn.BatchNorm(p.Tape, x, l.Gamma, l.Beta, l.Epsilon)
 	l.pendMean, l.pendVar = mean, variance
 	l.pendM = x.Value.Len() / max(mean.Len(), 1)

@@ -39,6 +39,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/reduce"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -55,6 +56,13 @@ type Pass struct {
 	// outputs without drawing from (and so changing) the model's
 	// generator.
 	Rand *rand.Rand
+	// Shards, when set, says that this pass sees one shard of a batch
+	// that the group's members hold between them, and that layers with
+	// statistics across samples (batch normalization) must take them over
+	// the whole batch through the group (package reduce). Layers whose
+	// training Forward changes their own state (Stateful) change it on
+	// member 0 only.
+	Shards reduce.Group
 }
 
 // Weight is one named array of a layer: a trainable parameter (Param is

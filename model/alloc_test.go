@@ -73,3 +73,42 @@ func TestPredictIntoAllocatesNothing(t *testing.T) {
 		}
 	}
 }
+
+// TestShardedTrainStepAllocatesNothing: a step cut into shards, run by a
+// team of workers, allocates nothing once the team exists.
+func TestShardedTrainStepAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	train, _, err := mnist.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train = train.Slice(0, 256)
+	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
+	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDropout(0.1),
+		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
+	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, ShardSize: 8}); err != nil {
+		t.Fatal(err)
+	}
+	defer m.stopShards()
+	idx := make([]int, 32)
+	for i := range idx {
+		idx[i] = i * 3
+	}
+	step := 0
+	allocs := testing.AllocsPerRun(50, func() {
+		xb, yb := m.batch(x, y, idx)
+		step++
+		if _, err := m.trainStep(xb, yb, 1, step); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 0 {
+		t.Fatalf("a sharded training step allocates %v times, want 0", allocs)
+	}
+}

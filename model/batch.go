@@ -15,14 +15,28 @@ import (
 // batch gathers the rows idx of x and y into reused buffers, and those of
 // the run's loss weights, when it has them, into the buffer trainStep
 // reads (nil otherwise).
+//
+// A batch of more than one shard is only sized here: each shard copies its
+// own rows, on its own goroutine (runShard).
 func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tensor) {
 	b := &m.fit
 	xb0, yb0, wb0 := b.xb, b.yb, b.wb
-	b.xb = gatherInto(b.xb, x, idx)
-	b.yb = gatherInto(b.yb, y, idx)
 	w := b.run.w
-	if w != nil {
-		b.wb = gatherInto(b.wb, w, idx)
+	lazy := b.shards.shardCount(len(idx)) > 1
+	if lazy {
+		b.gx, b.gy, b.gw, b.gidx = x, y, w, idx
+		b.xb = gatherInto(b.xb, x, nil, len(idx))
+		b.yb = gatherInto(b.yb, y, nil, len(idx))
+		if w != nil {
+			b.wb = gatherInto(b.wb, w, nil, len(idx))
+		}
+	} else {
+		b.gidx = nil
+		b.xb = gatherInto(b.xb, x, idx, len(idx))
+		b.yb = gatherInto(b.yb, y, idx, len(idx))
+		if w != nil {
+			b.wb = gatherInto(b.wb, w, idx, len(idx))
+		}
 	}
 	same := b.xb == xb0 && b.yb == yb0 && b.xv != nil && b.xv.Dim(0) == len(idx)
 	if w == nil {
@@ -37,15 +51,22 @@ func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tenso
 	return b.xv, b.yv
 }
 
-// gatherInto copies rows idx of src into dst, growing dst (rows only) when
-// it is too small; it returns dst.
-func gatherInto(dst, src *tensor.Tensor, idx []int) *tensor.Tensor {
+// gatherInto copies rows idx of src into dst, first growing dst (rows
+// only) when it has fewer than n rows; it returns dst.
+func gatherInto(dst, src *tensor.Tensor, idx []int, n int) *tensor.Tensor {
 	row := src.Len() / max(src.Dim(0), 1)
-	if dst == nil || dst.Dim(0) < len(idx) || dst.DType() != src.DType() || dst.Len()/max(dst.Dim(0), 1) != row {
+	if dst == nil || dst.Dim(0) < n || dst.DType() != src.DType() || dst.Len()/max(dst.Dim(0), 1) != row {
 		s := src.Shape().Clone()
-		s[0] = len(idx)
+		s[0] = n
 		dst = tensor.New(src.DType(), s...)
 	}
+	copyRows(dst, src, idx)
+	return dst
+}
+
+// copyRows copies rows idx of src into the first rows of dst.
+func copyRows(dst, src *tensor.Tensor, idx []int) {
+	row := src.Len() / max(src.Dim(0), 1)
 	if d := dst.Float32s(); d != nil {
 		s := src.Float32s()
 		for i, k := range idx {
@@ -57,7 +78,6 @@ func gatherInto(dst, src *tensor.Tensor, idx []int) *tensor.Tensor {
 			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
 		}
 	}
-	return dst
 }
 
 // checkXY validates a dataset against the model and converts it to the

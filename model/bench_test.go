@@ -60,29 +60,43 @@ func stepFlops(batch int) float64 {
 func BenchmarkTrainStep(b *testing.B) {
 	x, y, _, _ := benchData(b)
 	for _, bs := range []int{32, 128} {
-		b.Run(map[int]string{32: "batch=32", 128: "batch=128"}[bs], func(b *testing.B) {
-			m := benchFounding(b)
-			if _, err := m.Fit(context.Background(), x.Rows(0, 1024), y.Rows(0, 1024), FitOptions{BatchSize: bs}); err != nil {
+		for _, shard := range []int{0, 16, 32} {
+			if shard >= bs {
+				continue
+			}
+			name := fmt.Sprintf("batch=%d/shard=%d", bs, shard)
+			if shard == 0 {
+				name = fmt.Sprintf("batch=%d/shard=none", bs)
+			}
+			benchTrainStep(b, name, x, y, bs, shard)
+		}
+	}
+}
+
+func benchTrainStep(b *testing.B, name string, x, y *tensor.Tensor, bs, shard int) {
+	b.Run(name, func(b *testing.B) {
+		m := benchFounding(b)
+		if _, err := m.Fit(context.Background(), x.Rows(0, 1024), y.Rows(0, 1024), FitOptions{BatchSize: bs, ShardSize: shard}); err != nil {
+			b.Fatal(err)
+		}
+		defer m.stopShards()
+		perm := make([]int, x.Dim(0))
+		for i := range perm {
+			perm[i] = (i * 7919) % len(perm)
+		}
+		b.ReportAllocs()
+		step, n := 0, x.Dim(0)/bs
+		for b.Loop() {
+			k := step % n
+			xb, yb := m.batch(x, y, perm[k*bs:(k+1)*bs])
+			step++
+			if _, err := m.trainStep(xb, yb, 1, step); err != nil {
 				b.Fatal(err)
 			}
-			perm := make([]int, x.Dim(0))
-			for i := range perm {
-				perm[i] = (i * 7919) % len(perm)
-			}
-			b.ReportAllocs()
-			step, n := 0, x.Dim(0)/bs
-			for b.Loop() {
-				k := step % n
-				xb, yb := m.batch(x, y, perm[k*bs:(k+1)*bs])
-				step++
-				if _, err := m.trainStep(xb, yb, 1, step); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(bs)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
-			b.ReportMetric(stepFlops(bs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
-	}
+		}
+		b.ReportMetric(float64(bs)*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		b.ReportMetric(stepFlops(bs)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
+	})
 }
 
 // BenchmarkFitEpoch times Fit's public path over 6,400 samples: per-epoch

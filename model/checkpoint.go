@@ -115,6 +115,9 @@ type fitSettings struct {
 	// (SampleWeight or ClassWeight; the held-out ones too when they weigh
 	// the validation loss), "" without weights.
 	SampleWeights string `json:"sample_weights_sha256,omitempty"`
+	// ShardSize is the rows per shard (FitOptions.ShardSize), 0 for
+	// whole batches, as every checkpoint before shards trained.
+	ShardSize int `json:"shard_size,omitempty"`
 }
 
 // fitRun is where the last Fit stands, kept up to date after each step so

@@ -75,6 +75,16 @@ type FitOptions struct {
 	// The other epochs' logs and History have no val_ values, so a val_
 	// series in History is shorter than Epochs.
 	ValidationFreq int
+	// ShardSize, when positive, cuts each training batch into shards of
+	// this many rows that train on all cores at once, batch
+	// normalization still taking the statistics of the whole batch (see
+	// shards.go). The shard size, never the number of threads, fixes the
+	// arithmetic: a batch of at most ShardSize rows trains exactly as in
+	// one pass, and a larger one differs from that in float rounding
+	// only. 0 trains each batch in one pass, sharing only the large
+	// products between cores. Whether shards are faster depends on the
+	// machine: see BENCHMARKS.md before choosing.
+	ShardSize int
 	// Resume continues the run that wrote this checkpoint, from the step
 	// after the last one it holds, so that the weights, optimizer and
 	// batch-norm state, and the History, end bit for bit as an
@@ -143,6 +153,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	}
 	if opt.BatchSize < 0 {
 		return h, fmt.Errorf("model: Fit: batch size %d must be positive", opt.BatchSize)
+	}
+	if opt.ShardSize < 0 {
+		return h, fmt.Errorf("model: Fit: ShardSize %d: want 0 (whole batches) or a positive number of rows", opt.ShardSize)
 	}
 	if opt.StepsPerEpoch < 0 || opt.ValidationFreq < 0 {
 		return h, fmt.Errorf("model: Fit: StepsPerEpoch %d and ValidationFreq %d must not be negative", opt.StepsPerEpoch, opt.ValidationFreq)
@@ -217,9 +230,12 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			BatchSize: opt.BatchSize, Samples: n, Shuffle: !opt.NoShuffle, DropIncomplete: opt.DropIncomplete,
 			ValidationSplit: opt.ValidationSplit, ValidationData: opt.ValidationX != nil,
 			StepsLimit: opt.StepsPerEpoch, ValidationFreq: opt.ValidationFreq,
+			ShardSize: opt.ShardSize,
 		},
 		history: h, callbacks: opt.Callbacks,
 	}
+	b.shards.size = run.settings.ShardSize
+	defer m.stopShards()
 	if vx != nil {
 		run.settings.ValidationSamples = vx.Dim(0)
 	}

@@ -52,6 +52,9 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	diff("steps per epoch", run.steps, st.StepsPerEpoch)
 	diff("StepsPerEpoch", got.StepsLimit, want.StepsLimit)
 	diff("ValidationFreq", got.ValidationFreq, want.ValidationFreq)
+	if got.ShardSize != want.ShardSize {
+		diffs = append(diffs, fmt.Sprintf("ShardSize %s (the checkpoint has %s)", shardWords(got.ShardSize), shardWords(want.ShardSize)))
+	}
 	if got.SampleWeights != want.SampleWeights {
 		switch {
 		case want.SampleWeights == "":
@@ -87,6 +90,9 @@ func resumeOptions(opt *FitOptions) error {
 	}
 	if opt.Epochs == 0 {
 		opt.Epochs = ck.st.Epochs
+	}
+	if opt.ShardSize == 0 {
+		opt.ShardSize = ck.st.Settings.ShardSize
 	}
 	if opt.Epochs < ck.st.Epoch || opt.Epochs == ck.st.Epoch && ck.st.Step > 0 {
 		pos := fmt.Sprintf("epoch %d, step %d", ck.st.Epoch+1, ck.st.Step)
@@ -184,4 +190,11 @@ func restoreMetrics(ms []metrics.Metric, saved []metricState) error {
 		}
 	}
 	return nil
+}
+
+func shardWords(n int) string {
+	if n == 0 {
+		return "0 (whole batches)"
+	}
+	return fmt.Sprint(n)
 }

@@ -51,6 +51,10 @@ type fitBuffers struct {
 	stepParams []*autodiff.Var
 	pass       layers.Pass
 	snap       epochSnapshot // the epoch's start, to undo an update that broke a weight (guard.go)
+	shards     shardSet
+	// A sharded batch's sources and rows, copied by the shards (batch).
+	gx, gy, gw *tensor.Tensor
+	gidx       []int
 }
 
 // trainStep runs forward, backward and the update on one batch and returns
@@ -59,7 +63,11 @@ type fitBuffers struct {
 // batch-norm statistics and the generator as before the step: Fit undoes
 // the update by rewinding the epoch (guard.go).
 func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64, error) {
+	if m.fit.shards.shardCount(xb.Dim(0)) > 1 {
+		return m.trainStepShards(xb, yb, epoch, step)
+	}
 	tp := m.tape
+	tp.SetShardGrads(false) // a sharded step turned it on
 	tp.Reset()
 	b := &m.fit
 	b.pcgBefore = *m.trainPCG
@@ -81,31 +89,8 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
 	}
 	tp.Backward(loss)
-	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
-		for _, p := range m.layerParams[i] {
-			if tp.HasGrad(p) && !p.Grad.AllFinite() {
-				m.discard()
-				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
-			}
-		}
-	}
-	params := m.stepParams()
-	if err := m.opt.Step(params); err != nil {
-		m.discard()
-		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
-	}
-	for i, ps := range m.layerParams { // from the input: the first layer the update broke
-		for _, p := range ps {
-			if !p.Value.AllFinite() {
-				m.discard() // Fit rewinds the update: see rewind
-				return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "weight"}
-			}
-		}
-	}
-	for _, l := range m.Layers {
-		if s, ok := l.(layers.Stateful); ok {
-			s.Commit()
-		}
+	if err := m.finishStep(epoch, step); err != nil {
+		return 0, err
 	}
 	pred := m.predictions(tp, v)
 	for _, mt := range m.metrics {
@@ -114,6 +99,58 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		}
 	}
 	return lv, nil
+}
+
+// finishStep checks the gradients that the backward pass left in the
+// parameters' Grad, applies the update, checks the weights, and commits
+// the layers' state.
+func (m *Sequential) finishStep(epoch, step int) error {
+	tp := m.tape
+	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
+		for _, p := range m.layerParams[i] {
+			if tp.HasGrad(p) && !p.Grad.AllFinite() {
+				m.discard()
+				return &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
+			}
+		}
+	}
+	params := m.stepParams()
+	if err := m.opt.Step(params); err != nil {
+		m.discard()
+		return fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+	}
+	for _, ps := range m.layerParams {
+		for _, p := range ps {
+			if !p.Value.AllFinite() {
+				return m.badWeight(epoch, step)
+			}
+		}
+	}
+	m.commit()
+	return nil
+}
+
+// badWeight drops a step whose update wrote a NaN or an infinity into a
+// weight, naming the first layer (from the input) it broke.
+func (m *Sequential) badWeight(epoch, step int) error {
+	m.discard() // Fit rewinds the update: see rewind
+	for i, ps := range m.layerParams {
+		for _, p := range ps {
+			if !p.Value.AllFinite() {
+				return &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "weight"}
+			}
+		}
+	}
+	return &NonFiniteError{Epoch: epoch, Step: step, What: "weight"}
+}
+
+// commit keeps the state the layers changed in a step that is kept.
+func (m *Sequential) commit() {
+	for _, l := range m.Layers {
+		if s, ok := l.(layers.Stateful); ok {
+			s.Commit()
+		}
+	}
 }
 
 func (m *Sequential) stepParams() []*autodiff.Var {

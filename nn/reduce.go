@@ -15,15 +15,15 @@ func (sumOp) Name() string { return "nn.Sum" }
 // Sum adds x's elements along axis (dropping it), or all of them when axis
 // is AllAxes, giving a scalar of shape ().
 func Sum(tp *autodiff.Tape, x *autodiff.Var, axis int) *autodiff.Var {
-	return reduce(tp, x, axis, false)
+	return sumAxis(tp, x, axis, false)
 }
 
 // Mean averages x's elements along axis, or all of them when axis is AllAxes.
 func Mean(tp *autodiff.Tape, x *autodiff.Var, axis int) *autodiff.Var {
-	return reduce(tp, x, axis, true)
+	return sumAxis(tp, x, axis, true)
 }
 
-func reduce(tp *autodiff.Tape, x *autodiff.Var, axis int, mean bool) *autodiff.Var {
+func sumAxis(tp *autodiff.Tape, x *autodiff.Var, axis int, mean bool) *autodiff.Var {
 	s := x.Shape()
 	outer, n, inner := s.Len(), 1, 1
 	var out *tensor.Tensor

@@ -45,6 +45,7 @@ type Adam struct {
 	Decay
 
 	core
+	ra, rr float64 // a Ranged step's a and r (see step)
 }
 
 // NewAdam returns Adam with Keras's defaults: LR 1e-3, Beta1 0.9, Beta2

@@ -210,7 +210,8 @@ const maxSlots = 3
 type core struct {
 	iterations int
 	state      map[*autodiff.Var]*[maxSlots]*tensor.Tensor
-	scale      []float64 // per parameter of this step: the factor clipping applies to its gradient
+	scale      []float64       // per parameter of this step: the factor clipping applies to its gradient
+	cur        []*autodiff.Var // the parameters of a Ranged step, from Prepare to Finish
 }
 
 // Iterations returns the number of steps taken.

@@ -29,6 +29,12 @@
 // Σdy·x̂ — and continues with the batch's totals (see nn.BatchNormSync).
 package reduce
 
+import (
+	"fmt"
+
+	"github.com/myelin-go/myelin/internal/kernel"
+)
+
 // Group is the participants that share one global batch: each calls
 // AllReduce the same number of times, in the same order, with buffers of
 // the same length, and each gets the same sum.
@@ -42,6 +48,8 @@ type Group interface {
 	// participant holds identical bits. It blocks until all have called
 	// it.
 	AllReduce(buf []float64)
+	// Barrier blocks until every participant has called it.
+	Barrier()
 }
 
 // Tree adds parts[1:] into parts[0] in pairwise tree order over the
@@ -57,10 +65,64 @@ func TreeRange[T float32 | float64](parts [][]T, lo, hi int) {
 	n := len(parts)
 	for s := 1; s < n; s *= 2 {
 		for i := 0; i+s < n; i += 2 * s {
-			dst, src := parts[i][lo:hi], parts[i+s][lo:hi]
-			for j, v := range src {
-				dst[j] += v
+			d := parts[i][lo:hi]
+			add(d, d, parts[i+s][lo:hi])
+		}
+	}
+}
+
+// TreeInto sets dst to Tree's sum of parts without writing the parts,
+// with scratch holding at least (len(parts)+1)/2 floats (more makes it
+// faster, up to 256 per pair). With the parts read-only, workers that each
+// sum a range into a buffer of their own move no cache line of another
+// worker's parts into their caches for writing.
+func TreeInto[T float32 | float64](dst []T, parts [][]T, scratch []T) {
+	n := len(parts)
+	switch n {
+	case 1:
+		copy(dst, parts[0][:len(dst)])
+		return
+	case 2:
+		add(dst, parts[0][:len(dst)], parts[1][:len(dst)])
+		return
+	}
+	h := (n + 1) / 2
+	chunk := min(len(scratch)/h, 256)
+	if chunk < 1 {
+		panic(fmt.Sprintf("reduce: TreeInto: %d parts need a scratch of %d, got %d", n, h, len(scratch)))
+	}
+	for lo := 0; lo < len(dst); lo += chunk {
+		hi := min(lo+chunk, len(dst))
+		w := hi - lo
+		// The tree's first level into the scratch, the rest there.
+		for i := range h {
+			t := scratch[i*w : (i+1)*w]
+			if 2*i+1 < n {
+				add(t, parts[2*i][lo:hi], parts[2*i+1][lo:hi])
+			} else {
+				copy(t, parts[2*i][lo:hi])
 			}
 		}
+		for s := 1; s < h; s *= 2 {
+			for i := 0; i+s < h; i += 2 * s {
+				t := scratch[i*w : (i+1)*w]
+				add(t, t, scratch[(i+s)*w:(i+s+1)*w])
+			}
+		}
+		copy(dst[lo:hi], scratch[:w])
+	}
+}
+
+// add sets dst = a + b element by element, one rounding each, so that the
+// vector kernel and the loop agree bit for bit.
+func add[T float32 | float64](dst, a, b []T) {
+	if d, ok := any(dst).([]float32); ok {
+		kernel.AddTo(d, any(a).([]float32), any(b).([]float32))
+		return
+	}
+	b = b[:len(a)]
+	dst = dst[:len(a)]
+	for j, v := range a {
+		dst[j] = v + b[j]
 	}
 }

@@ -306,7 +306,8 @@ func (t *Tensor) Zero() {
 func (t *Tensor) Clone() *Tensor {
 	c := &Tensor{shape: t.shape.Clone()}
 	if t.f64 != nil {
-		c.f64 = append([]float64(nil), t.f64...)
+		// make, not nil: an empty float64 tensor must stay float64.
+		c.f64 = append(make([]float64, 0, len(t.f64)), t.f64...)
 	} else {
 		c.f32 = append(make([]float32, 0, len(t.f32)), t.f32...)
 	}
@@ -386,18 +387,8 @@ func Lerp(dst, src *Tensor, w float64) {
 
 // AllFinite reports whether no element is NaN or ±Inf.
 func (t *Tensor) AllFinite() bool {
-	// Fast path: a NaN or Inf makes the vectorized sum non-finite. A
-	// non-finite sum of finite values (overflow) falls through to the
-	// exact loop.
 	if t.f32 != nil {
-		if s := kernel.Sum(t.f32); s-s == 0 {
-			return true
-		}
-	}
-	for _, v := range t.f32 {
-		if v-v != 0 {
-			return false
-		}
+		return kernel.AllFinite(t.f32)
 	}
 	for _, v := range t.f64 {
 		if v-v != 0 {

@@ -219,3 +219,14 @@ func TestString(t *testing.T) {
 		t.Error("DType.Size wrong")
 	}
 }
+
+// TestEmptyKeepsDType: an empty float64 tensor (no rows) stays float64
+// through Rows and Clone.
+func TestEmptyKeepsDType(t *testing.T) {
+	x := tensor.New(tensor.Float64, 3, 2)
+	for _, e := range []*tensor.Tensor{x.Rows(1, 1), x.Rows(1, 1).Clone(), tensor.New(tensor.Float64, 0, 2).Clone()} {
+		if e.DType() != tensor.Float64 || e.Len() != 0 {
+			t.Fatalf("empty tensor %v: dtype %v, len %d", e.Shape(), e.DType(), e.Len())
+		}
+	}
+}

@@ -8,6 +8,32 @@ func Sum(x []float32) float32 {
 	return impl.sum(x)
 }
 
+// AddTo sets dst[i] = a[i] + b[i]. It panics unless the three lengths
+// are equal. Each element is one rounding, so vector and plain Go agree
+// bit for bit.
+func AddTo(dst, a, b []float32) {
+	if len(dst) != len(a) || len(dst) != len(b) {
+		panic(fmt.Sprintf("kernel: AddTo: len(dst)=%d len(a)=%d len(b)=%d", len(dst), len(a), len(b)))
+	}
+	impl.add(dst, a, b)
+}
+
+// AllFinite reports whether x holds no NaN and no infinity.
+func AllFinite(x []float32) bool {
+	// Fast path: a NaN or an infinity makes the vector sum non-finite.
+	// A non-finite sum of finite values (an overflow) falls through to
+	// the exact loop.
+	if s := impl.sum(x); s-s == 0 {
+		return true
+	}
+	for _, v := range x {
+		if v-v != 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // AddRowTo sets dst[i,j] = a[i,j] + row[j] for row-major dst and a with
 // cols columns and no padding (a bias add). It panics unless len(row) ==
 // cols, len(dst) == len(a) and cols divides len(a).

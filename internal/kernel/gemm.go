@@ -56,6 +56,18 @@ var (
 	smallMMax = 4
 )
 
+// serialHolds counts the SerialBegin calls not yet ended.
+var serialHolds atomic.Int32
+
+// SerialBegin makes every product run on its caller's goroutine alone,
+// until the matching SerialEnd: for callers that already keep every core
+// busy with products of their own (a model's shards), where helpers would
+// only take cores from them. The bits are the same either way.
+func SerialBegin() { serialHolds.Add(1) }
+
+// SerialEnd ends one SerialBegin.
+func SerialEnd() { serialHolds.Add(-1) }
+
 // sgemmBlocked computes the product with kern, shared with pl's helpers
 // when it is large enough; the arguments are Sgemm's, checked, with m, n,
 // k > 0 and alpha != 0.
@@ -69,7 +81,7 @@ func sgemmBlocked(pl *pool, kern *gemmKernel, transA, transB bool, m, n, k int, 
 		packA:   min(n, kern.nc) >= packAMinN,
 	}
 	nw := 1
-	if m*n*k >= parMinWork && !pl.stalled() {
+	if m*n*k >= parMinWork && !pl.stalled() && serialHolds.Load() == 0 {
 		nw = min(runtime.GOMAXPROCS(0), maxWorkers)
 	}
 	tm := (m + kern.mr - 1) / kern.mr
