@@ -181,3 +181,47 @@ func BenchmarkPredictLatency(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCNNTrainStep times one training step of the CNN of
+// examples/cnn.json at batch 64, in one pass and in shards of 16.
+func BenchmarkCNNTrainStep(b *testing.B) {
+	x, y, _, _ := benchData(b)
+	for _, shard := range []int{0, 16} {
+		name := fmt.Sprintf("batch=64/shard=%d", shard)
+		if shard == 0 {
+			name = "batch=64/shard=none"
+		}
+		b.Run(name, func(b *testing.B) {
+			m := NewSequential(
+				layers.NewReshape(28, 28, 1),
+				layers.NewConv2D(32, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
+				layers.NewMaxPooling2D(layers.Size2{2, 2}),
+				layers.NewConv2D(64, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
+				layers.NewMaxPooling2D(layers.Size2{2, 2}),
+				layers.NewFlatten(),
+				layers.NewDense(10, nn.ActSoftmax))
+			if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := m.Fit(context.Background(), x.Rows(0, 256), y.Rows(0, 256), FitOptions{BatchSize: 64, ShardSize: shard}); err != nil {
+				b.Fatal(err)
+			}
+			defer m.stopShards()
+			perm := make([]int, x.Dim(0))
+			for i := range perm {
+				perm[i] = (i * 7919) % len(perm)
+			}
+			b.ReportAllocs()
+			step, n := 0, x.Dim(0)/64
+			for b.Loop() {
+				k := step % n
+				xb, yb := m.batch(x, y, perm[k*64:(k+1)*64])
+				step++
+				if _, err := m.trainStep(xb, yb, 1, step); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(64*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}

@@ -52,6 +52,26 @@ type Group interface {
 	Barrier()
 }
 
+// Ranks is a Group of processes (package distributed binds MPI's): what
+// data-parallel training needs besides Group's sums. Every method is
+// collective: all ranks call it, in the same order, with buffers of the
+// same length.
+type Ranks interface {
+	Group
+	// AllGather sets recv, of Size()·len(send) elements, to every rank's
+	// send laid end to end in rank order.
+	AllGather(send, recv []float32)
+	// AllGather64 is AllGather for float64.
+	AllGather64(send, recv []float64)
+	// Broadcast copies root's buf into every rank's buf.
+	Broadcast(buf []float32, root int)
+	// Broadcast64 is Broadcast for float64.
+	Broadcast64(buf []float64, root int)
+	// Abort ends every rank's process with code, from any one rank: the
+	// others are blocked in a collective call they would never leave.
+	Abort(code int)
+}
+
 // Tree adds parts[1:] into parts[0] in pairwise tree order over the
 // indices (see the package doc), overwriting the other parts on the way.
 // All parts must have the same length.
