@@ -100,7 +100,7 @@ func (l *BatchNormalization) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 	}
 	if p.Shards != nil {
 		y, mean, variance, n := nn.BatchNormSync(p.Tape, x, l.Gamma, l.Beta, l.Epsilon, p.Shards)
-		if p.Shards.Rank() == 0 { // every member has the same statistics
+		if p.Replica || p.Shards.Rank() == 0 { // every member has the same statistics
 			l.pendMean, l.pendVar, l.pendM = mean, variance, n
 		}
 		return y

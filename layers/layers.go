@@ -61,8 +61,12 @@ type Pass struct {
 	// statistics across samples (batch normalization) must take them over
 	// the whole batch through the group (package reduce). Layers whose
 	// training Forward changes their own state (Stateful) change it on
-	// member 0 only.
+	// member 0 only, unless Replica is set.
 	Shards reduce.Group
+	// Replica says that every member of Shards runs a model of its own
+	// (the ranks of a distributed job), so that Stateful layers change
+	// their state on every member: each holds the same statistics.
+	Replica bool
 }
 
 // Weight is one named array of a layer: a trainable parameter (Param is

@@ -118,6 +118,9 @@ type fitSettings struct {
 	// ShardSize is the rows per shard (FitOptions.ShardSize), 0 for
 	// whole batches, as every checkpoint before shards trained.
 	ShardSize int `json:"shard_size,omitempty"`
+	// Ranks is the number of processes of a distributed run
+	// (FitOptions.Ranks), 0 for one.
+	Ranks int `json:"ranks,omitempty"`
 }
 
 // fitRun is where the last Fit stands, kept up to date after each step so

@@ -123,7 +123,7 @@ func (st *ckState) check() error {
 		return fmt.Errorf("epoch %d step %d of %d steps, %d epochs: out of range", st.Epoch, st.Step, st.StepsPerEpoch, st.Epochs)
 	}
 	s := st.Settings
-	if s.BatchSize <= 0 || s.ShardSize < 0 || s.Samples < s.BatchSize || s.ValidationSamples < 0 || !(s.ValidationSplit >= 0 && s.ValidationSplit < 1) {
+	if s.BatchSize <= 0 || s.ShardSize < 0 || s.Ranks < 0 || s.Samples < s.BatchSize || s.ValidationSamples < 0 || !(s.ValidationSplit >= 0 && s.ValidationSplit < 1) {
 		return fmt.Errorf("settings %+v out of range", s)
 	}
 	if st.Seen < 0 || st.Seen > s.Samples {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/reduce"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -75,6 +76,14 @@ type FitOptions struct {
 	// The other epochs' logs and History have no val_ values, so a val_
 	// series in History is shorter than Epochs.
 	ValidationFreq int
+	// Ranks, when it has more than one member, trains data-parallel
+	// across processes (package distributed), each on its part of every
+	// batch: rows [r·B/N, (r+1)·B/N) of a batch of B rows on N ranks (see
+	// ranks.go). Every rank calls Fit with the same data and options;
+	// rank 0 alone prints progress. Batch normalization takes the
+	// statistics of the whole batch, and the weights stay identical on
+	// every rank.
+	Ranks reduce.Ranks
 	// ShardSize, when positive, cuts each training batch into shards of
 	// this many rows that train on all cores at once, batch
 	// normalization still taking the statistics of the whole batch (see
@@ -208,9 +217,21 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	if n%opt.BatchSize == 1 && !opt.DropIncomplete && m.hasBatchNorm() {
 		return h, fmt.Errorf("model: Fit: %d samples in batches of %d leave a last batch of one sample, on which batch normalization cannot train; set DropIncomplete or change the batch size", n, opt.BatchSize)
 	}
+	ranks := ranksOf(&opt)
+	if ranks != nil {
+		if opt.ShardSize > 0 {
+			return h, fmt.Errorf("model: Fit: ShardSize %d with %d Ranks: a rank's part of a batch is trained in one pass; set ShardSize 0", opt.ShardSize, ranks.Size())
+		}
+		if last := n % opt.BatchSize; opt.BatchSize < ranks.Size() || !opt.DropIncomplete && last != 0 && last < ranks.Size() {
+			return h, fmt.Errorf("model: Fit: %d samples in batches of %d on %d Ranks: every batch needs a row for each rank; change the batch size or set DropIncomplete", n, opt.BatchSize, ranks.Size())
+		}
+	}
 	out := opt.Output
 	if out == nil {
 		out = os.Stdout
+	}
+	if ranks != nil && ranks.Rank() != 0 {
+		opt.Verbose = 0 // rank 0 reports
 	}
 	defer catchShape(&err)
 
@@ -235,6 +256,10 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		history: h, callbacks: opt.Callbacks,
 	}
 	b.shards.size = run.settings.ShardSize
+	b.ranks.g = ranks
+	if ranks != nil {
+		run.settings.Ranks = ranks.Size()
+	}
 	defer m.stopShards()
 	if vx != nil {
 		run.settings.ValidationSamples = vx.Dim(0)
@@ -271,6 +296,9 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	}
 	if len(b.perm) != n {
 		b.perm = make([]int, n)
+	}
+	if ranks != nil {
+		m.broadcastWeights(ranks)
 	}
 	b.snap.collect(m, steps)
 	if b.logs == nil {
@@ -332,9 +360,16 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			}
 			lo := step * opt.BatchSize
 			hi := min(lo+opt.BatchSize, n)
-			xb, yb := m.batch(x, y, b.perm[lo:hi])
 			b.snap.lrs[step] = m.opt.LearningRate()
-			loss, err := m.trainStep(xb, yb, epoch+1, step+1)
+			var loss float64
+			if ranks != nil {
+				rlo, rhi := rankRows(lo, hi, ranks.Rank(), ranks.Size())
+				xb, yb := m.batch(x, y, b.perm[rlo:rhi])
+				loss, err = m.trainStepRanks(xb, yb, hi-lo, epoch+1, step+1)
+			} else {
+				xb, yb := m.batch(x, y, b.perm[lo:hi])
+				loss, err = m.trainStep(xb, yb, epoch+1, step+1)
+			}
 			if err != nil {
 				var nf *NonFiniteError
 				if errors.As(err, &nf) && nf.What == "weight" {

@@ -55,6 +55,9 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	if got.ShardSize != want.ShardSize {
 		diffs = append(diffs, fmt.Sprintf("ShardSize %s (the checkpoint has %s)", shardWords(got.ShardSize), shardWords(want.ShardSize)))
 	}
+	if got.Ranks != want.Ranks {
+		diffs = append(diffs, fmt.Sprintf("%d ranks (the checkpoint has %d)", max(got.Ranks, 1), max(want.Ranks, 1)))
+	}
 	if got.SampleWeights != want.SampleWeights {
 		switch {
 		case want.SampleWeights == "":

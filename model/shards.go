@@ -48,6 +48,7 @@ type shardSet struct {
 	updated bool              // the shards checked the gradients and updated
 	prepErr error             // Ranged.Prepare's error
 	workers int               // the team's worker goroutines
+	losses  []float64
 }
 
 type shard struct {
@@ -152,10 +153,11 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 	}
 	b.outs = s.shards[0].outs
 
-	lv := 0.0
+	s.losses = s.losses[:0]
 	for _, sh := range s.shards[:n] {
-		lv += sh.loss
+		s.losses = append(s.losses, sh.loss)
 	}
+	lv := reduce.TreeSum(s.losses) // as ranks add theirs
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
 		m.discard()
 		layer := ""

@@ -52,6 +52,7 @@ type fitBuffers struct {
 	pass       layers.Pass
 	snap       epochSnapshot // the epoch's start, to undo an update that broke a weight (guard.go)
 	shards     shardSet
+	ranks      rankSet
 	// A sharded batch's sources and rows, copied by the shards (batch).
 	gx, gy, gw *tensor.Tensor
 	gidx       []int

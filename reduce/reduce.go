@@ -91,6 +91,21 @@ func TreeRange[T float32 | float64](parts [][]T, lo, hi int) {
 	}
 }
 
+// TreeSum returns the sum of v in Tree order (v is overwritten): the sum
+// of one number per shard or rank, as AllReduce would add them.
+func TreeSum(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	n := len(v)
+	for s := 1; s < n; s *= 2 {
+		for i := 0; i+s < n; i += 2 * s {
+			v[i] += v[i+s]
+		}
+	}
+	return v[0]
+}
+
 // TreeInto sets dst to Tree's sum of parts without writing the parts,
 // with scratch holding at least (len(parts)+1)/2 floats (more makes it
 // faster, up to 256 per pair). With the parts read-only, workers that each

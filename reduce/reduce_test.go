@@ -1,6 +1,7 @@
 package reduce
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -265,4 +266,55 @@ func BenchmarkBarrier2(b *testing.B) {
 		bar.Wait()
 	}
 	<-done
+}
+
+// TestPeers: peers gather in rank order, broadcast from any root, and
+// AllReduce in Tree order with the same bits on every peer.
+func TestPeers(t *testing.T) {
+	const n = 3
+	ps := NewPeers(n)
+	var wg sync.WaitGroup
+	errs := make(chan string, 10*n)
+	for r := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := ps[r]
+			send := []float32{float32(r), float32(10 * r)}
+			recv := make([]float32, 2*n)
+			p.AllGather(send, recv)
+			for k := range n {
+				if recv[2*k] != float32(k) || recv[2*k+1] != float32(10*k) {
+					errs <- fmt.Sprintf("peer %d: AllGather = %v", r, recv)
+				}
+			}
+			b := []float64{float64(r + 1)}
+			p.Broadcast64(b, 2)
+			if b[0] != 3 {
+				errs <- fmt.Sprintf("peer %d: Broadcast64 from 2 = %v", r, b)
+			}
+			v := []float64{[]float64{1e16, 1, -1e16}[r]}
+			p.AllReduce(v)
+			if v[0] != 0 { // (1e16 + 1) + -1e16 in Tree order
+				errs <- fmt.Sprintf("peer %d: AllReduce = %v, want 0", r, v)
+			}
+			p.Barrier()
+		}()
+	}
+	if !waitTimeout(&wg, time.Minute) {
+		t.Fatal("the peers did not finish within a minute")
+	}
+	close(errs)
+	for e := range errs {
+		t.Error(e)
+	}
+}
+
+func TestTreeSum(t *testing.T) {
+	if got := TreeSum([]float64{1e16, 1, -1e16, 1}); got != 0 { // (1e16+1) + (-1e16+1) rounds each pair; left to right would give 1
+		t.Fatalf("TreeSum = %v, want 0", got)
+	}
+	if TreeSum(nil) != 0 || TreeSum([]float64{2}) != 2 {
+		t.Fatal("TreeSum of none or one")
+	}
 }
