@@ -24,6 +24,7 @@
 //	1  data/mnist           MNIST, embedded
 //	1  reduce               sums across shards and ranks in one fixed order (Group, Tree, Local)
 //	2  autodiff             Var, Tape, Backward: reverse-mode differentiation
+//	2  distributed          MPI ranks for data-parallel training (cgo with -tags mpi; a world of one without)
 //	3  nn                   differentiable functions: Dense, BatchNorm, SoftmaxCrossEntropy, ...
 //	3  metrics              Keras's accuracies and means
 //	3  internal/gradcheck   central differences in float64, for tests

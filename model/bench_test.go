@@ -86,6 +86,16 @@ func benchTrainStep(b *testing.B, name string, x, y *tensor.Tensor, bs, shard in
 		}
 		b.ReportAllocs()
 		step, n := 0, x.Dim(0)/bs
+		// Warm up first: for the first half second or so after loading
+		// MNIST, steps run up to 1.5× slower (on GOMAXPROCS 1 most).
+		for range 2000 {
+			k := step % n
+			xb, yb := m.batch(x, y, perm[k*bs:(k+1)*bs])
+			step++
+			if _, err := m.trainStep(xb, yb, 1, step); err != nil {
+				b.Fatal(err)
+			}
+		}
 		for b.Loop() {
 			k := step % n
 			xb, yb := m.batch(x, y, perm[k*bs:(k+1)*bs])
@@ -213,6 +223,14 @@ func BenchmarkCNNTrainStep(b *testing.B) {
 			}
 			b.ReportAllocs()
 			step, n := 0, x.Dim(0)/64
+			for range 20 { // warm up, as in BenchmarkTrainStep
+				k := step % n
+				xb, yb := m.batch(x, y, perm[k*64:(k+1)*64])
+				step++
+				if _, err := m.trainStep(xb, yb, 1, step); err != nil {
+					b.Fatal(err)
+				}
+			}
 			for b.Loop() {
 				k := step % n
 				xb, yb := m.batch(x, y, perm[k*64:(k+1)*64])

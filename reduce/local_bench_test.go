@@ -2,7 +2,10 @@ package reduce
 
 import (
 	"fmt"
+	"runtime"
 	"testing"
+
+	"github.com/myelin-go/myelin/internal/kernel"
 )
 
 func spinWork(n int) float64 {
@@ -34,6 +37,58 @@ func BenchmarkLocalStep(b *testing.B) {
 				l.Step()
 			}
 			sinkF = res[0]
+		})
+	}
+}
+
+// BenchmarkHandoff measures what data parallelism pays per step on a
+// machine: two workers each multiply a shard (32×784) by the same weights
+// (784×64, the founding model's first layer), then each updates its half
+// of the weights, as the ranged optimizer does. "private" gives each
+// worker weights of its own, so that nothing crosses between cores; the
+// difference is the cost of bringing the other core's half of the weights
+// over, each step.
+func BenchmarkHandoff(b *testing.B) {
+	const k, n, m = 784, 64, 32
+	fill := func(s []float32) []float32 {
+		for i := range s {
+			s[i] = float32(i%13) * 0.01
+		}
+		return s
+	}
+	for _, shared := range []bool{false, true} {
+		name := "private"
+		if shared {
+			name = "shared"
+		}
+		b.Run(name, func(b *testing.B) {
+			if runtime.GOMAXPROCS(0) < 2 {
+				b.Skip("needs GOMAXPROCS ≥ 2")
+			}
+			ws := fill(make([]float32, k*n))
+			var bar Barrier
+			bar.Init(2)
+			steps := b.N
+			done := make(chan struct{})
+			work := func(r int) {
+				x, c := fill(make([]float32, m*k)), make([]float32, m*n)
+				w := ws
+				if !shared {
+					w = fill(make([]float32, k*n))
+				}
+				half := w[r*len(w)/2 : (r+1)*len(w)/2]
+				for range steps {
+					kernel.Sgemm(false, false, m, n, k, 1, x, k, w, n, 0, c, n)
+					bar.Wait()
+					for i := range half {
+						half[i] += 1e-7
+					}
+					bar.Wait()
+				}
+			}
+			go func() { work(1); close(done) }()
+			work(0)
+			<-done
 		})
 	}
 }

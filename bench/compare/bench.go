@@ -196,6 +196,13 @@ func (b *bench) phaseTrain(ctx context.Context) error {
 					}); err != nil {
 						return err
 					}
+					if err := withProcs(t, func() error {
+						sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), b.cfg.trainWarm, b.steps(batch))
+						b.add(fmt.Sprintf("train/myelin-shards/t=%d/b=%d", t, batch), sps)
+						return err
+					}); err != nil {
+						return err
+					}
 				}
 			}
 			return nil

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
 	"testing"
@@ -119,5 +120,33 @@ func TestReportWithoutFigures(t *testing.T) {
 	}
 	if strings.Contains(r, "NaN") || strings.Contains(r, "+Inf") || strings.Contains(r, "| 0 |") {
 		t.Errorf("report shows NaN, Inf or a zero for a missing figure:\n%s", r)
+	}
+}
+
+// TestScalingTable: the thread-scaling rows divide each 2-thread figure
+// by its own 1-thread figure, with the FMA peak's ratio beside them.
+func TestScalingTable(t *testing.T) {
+	b := newBench(config{rounds: 1, epRounds: 1, epochs: 5, maxProcs: 2, steps32: 1, steps128: 1, inferRep: 1, latRuns: 1, gemmReps: 1, gemmMin: 0.01})
+	b.add("peak/train/t=1", 100)
+	b.add("peak/train/t=2", 180)
+	b.add("train/myelin/t=1/b=32", 1000)
+	b.add("train/myelin/t=2/b=32", 1100)
+	b.add("train/myelin-shards/t=1/b=32", 800)
+	b.add("train/myelin-shards/t=2/b=32", 1200)
+	b.add("train/torch/1×1/b=32", 400)
+	b.add("train/torch/2×1/b=32", 500)
+	b.add("train/torch/2×2/b=32", 450)
+	var sb strings.Builder
+	b.scaling(func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) })
+	row := ""
+	for _, l := range strings.Split(sb.String(), "\n") {
+		if strings.HasPrefix(l, "| 32 |") {
+			row = l
+		}
+	}
+	for _, want := range []string{"| 1.10× |", "| 1.50× |", "| 1.25× |", "| 1.80× |", "| 2.40× |"} {
+		if !strings.Contains(row, want) {
+			t.Errorf("batch 32 row %q lacks %q", row, want)
+		}
 	}
 }

@@ -165,6 +165,15 @@ func (s *stepTimer) OnBatchEnd(int, int, model.Logs) error {
 // state and the accuracy metric) after warm untimed ones, on a fresh model,
 // as bench/torch_model.py --steps does.
 func (b *bench) myelinTrainSteps(ctx context.Context, batch, warm, steps int) (float64, error) {
+	return b.myelinTrainShards(ctx, batch, 0, warm, steps)
+}
+
+// shardSize is the shard size bench/compare trains with besides whole
+// batches: half the batch, so that two cores have a shard each.
+func shardSize(batch int) int { return batch / 2 }
+
+// myelinTrainShards is myelinTrainSteps with FitOptions.ShardSize shard.
+func (b *bench) myelinTrainShards(ctx context.Context, batch, shard, warm, steps int) (float64, error) {
 	m, err := founding(1)
 	if err != nil {
 		return 0, err
@@ -173,7 +182,7 @@ func (b *bench) myelinTrainSteps(ctx context.Context, batch, warm, steps int) (f
 	cb := &stepTimer{warm: warm, steps: steps}
 	perEpoch := (b.x.Dim(0) + batch - 1) / batch
 	epochs := (warm+steps)/perEpoch + 1
-	if _, err := m.Fit(ctx, b.x, b.y, model.FitOptions{Epochs: epochs, BatchSize: batch, Callbacks: []model.Callback{cb}}); err != nil {
+	if _, err := m.Fit(ctx, b.x, b.y, model.FitOptions{Epochs: epochs, BatchSize: batch, ShardSize: shard, Callbacks: []model.Callback{cb}}); err != nil {
 		return 0, err
 	}
 	if cb.t1.IsZero() {

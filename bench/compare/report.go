@@ -129,6 +129,7 @@ func (b *bench) training(p printer) {
 		}
 	}
 	p("\n")
+	b.scaling(p)
 	ms, ts := b.get("epochs/myelin/seconds"), b.get("epochs/torch/seconds")
 	ma, ta := b.get("epochs/myelin/accuracy"), b.get("epochs/torch/accuracy")
 	p("### %s at batch 32, wall time (issue 2: myelin ≤ 2× PyTorch)\n\n", plural(b.cfg.epochs, "epoch"))
@@ -400,4 +401,28 @@ func micro(v float64) string {
 		return "—"
 	}
 	return fmt.Sprintf("%.1f", v)
+}
+
+// scaling prints thread scaling: samples/s on 2 threads ÷ on 1, for
+// myelin's whole batches and shards, PyTorch's 2×1 against 1×1, and the
+// FMA peak's own ratio beside them as the limit.
+func (b *bench) scaling(p printer) {
+	p("### Thread scaling (2 threads ÷ 1 thread)\n\n")
+	p("myelin trains each batch whole (products shared between cores) or in shards of half the batch (issue 16:\n")
+	p("`FitOptions.ShardSize`, each shard on its own core); the FMA peak's ratio is the limit.\n\n")
+	p("| batch | myelin whole batches | myelin shards of batch/2 | PyTorch 2×1 ÷ 1×1 | FMA peak | myelin shards, 2 threads, samples/s | myelin shards/PyTorch's best |\n|---|---|---|---|---|---|---|\n")
+	peak := b.get("peak/train/t=2") / b.get("peak/train/t=1")
+	for _, batch := range []int{32, 128} {
+		ratio := func(k2, k1 string) float64 { return b.get(k2) / b.get(k1) }
+		whole := ratio(fmt.Sprintf("train/myelin/t=2/b=%d", batch), fmt.Sprintf("train/myelin/t=1/b=%d", batch))
+		shards := ratio(fmt.Sprintf("train/myelin-shards/t=2/b=%d", batch), fmt.Sprintf("train/myelin-shards/t=1/b=%d", batch))
+		torch := ratio(fmt.Sprintf("train/torch/2×1/b=%d", batch), fmt.Sprintf("train/torch/1×1/b=%d", batch))
+		sps := b.get(fmt.Sprintf("train/myelin-shards/t=2/b=%d", batch))
+		_, best, ok := b.bestTorch("train/torch/%s/b="+fmt.Sprint(batch), torchSettings, true)
+		if !ok {
+			best = nan
+		}
+		p("| %d | %s | %s | %s | %s | %s | %s |\n", batch, times(whole), times(shards), times(torch), times(peak), count(sps), times(sps/best))
+	}
+	p("\n")
 }

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/myelin-go/myelin/distributed"
 	"github.com/myelin-go/myelin/internal/term"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/losses"
@@ -84,6 +85,8 @@ clipnorm, per weight, and clipvalue); give at most one.
 		verbose := fs.Int("verbose", 1, "progress: 0 none, 1 a bar per epoch, 2 a line per epoch")
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
 		reportDir := fs.String("report", "", "write plots, CSV files and a self-contained index.html of the run to `dir`")
+		shardSize := fs.Int("shard-size", 0, "cut each batch into shards of `rows` trained on all cores at once (0: whole batches; see BENCHMARKS.md)")
+		dist := fs.Bool("distributed", false, "train data-parallel on the processes of an MPI job (mpirun -np N myelin train --distributed; needs a binary built with -tags mpi)")
 		ckpt := checkpointFlags(fs)
 		extras := extraFlags(fs)
 		return func(ctx context.Context, e *env) error {
@@ -98,6 +101,28 @@ clipnorm, per weight, and clipvalue); give at most one.
 			}
 			if err := extras.check(); err != nil {
 				return err
+			}
+			if *shardSize < 0 {
+				return usagef("--shard-size %d: want 0 (whole batches) or a positive number of rows", *shardSize)
+			}
+			var world *distributed.World
+			if *dist {
+				if *shardSize > 0 {
+					return usagef("--shard-size with --distributed: each process trains its part of a batch in one pass")
+				}
+				w, err := startWorld()
+				if err != nil {
+					return err
+				}
+				defer w.Finalize()
+				world = w
+			}
+			// In a distributed run rank 0 alone writes files and prints;
+			// the others train the same steps and keep quiet.
+			lead := world == nil || world.Rank() == 0
+			if !lead {
+				*out, *tbDir, *reportDir, *asJSON = "", "", "", false
+				*extras.csvLog = ""
 			}
 			if *arch != "" && *noBN {
 				return usagef("--no-batchnorm applies to the founding model, not to --arch")
@@ -181,6 +206,9 @@ clipnorm, per weight, and clipvalue); give at most one.
 			if *asJSON {
 				progress = e.stderr
 			}
+			if !lead {
+				progress = io.Discard
+			}
 			if f, ok := progress.(*os.File); ok {
 				progress = term.Progress(f) // width, NO_COLOR, TERM=dumb
 			}
@@ -205,16 +233,21 @@ clipnorm, per weight, and clipvalue); give at most one.
 				return err
 			}
 			callbacks = append(callbacks, more...) // before the checkpoints, which save their state
-			if mc := ckpt.callback(fs); mc != nil {
+			if mc := ckpt.callback(fs); mc != nil && lead {
 				callbacks = append(callbacks, mc)
 			}
 			seen := &sampleCounter{batch: *batch, n: nTrain}
 			callbacks = append(callbacks, seen)
 			start := time.Now()
-			h, err := m.Fit(ctx, x, y, model.FitOptions{Resume: ckpt.resumed(),
+			fo := model.FitOptions{Resume: ckpt.resumed(),
 				Epochs: *epochs, BatchSize: *batch, ValidationSplit: *valSplit,
 				Verbose: *verbose, Output: progress, Callbacks: callbacks,
-			})
+				ShardSize: *shardSize,
+			}
+			if world != nil {
+				fo.Ranks = world
+			}
+			h, err := m.Fit(ctx, x, y, fo)
 			trainSecs := time.Since(start).Seconds()
 			if err != nil {
 				if errors.Is(err, context.Canceled) {
@@ -251,6 +284,9 @@ clipnorm, per weight, and clipvalue); give at most one.
 					"params": map[string]int{"trainable": tr, "non_trainable": nt, "total": tr + nt},
 				})
 			}
+			if !lead {
+				return nil
+			}
 			fmt.Fprintf(e.stdout, "Test: loss %.4f - accuracy %.4f (%d samples); trained in %.1fs\n", res["loss"], acc, tx.Dim(0), trainSecs)
 			if *out != "" {
 				fmt.Fprintf(e.stdout, "Saved the model to %s\n", *out)
@@ -258,6 +294,18 @@ clipnorm, per weight, and clipvalue); give at most one.
 			return nil
 		}
 	},
+}
+
+// startWorld joins the MPI job this process was started in, or says why
+// it cannot.
+func startWorld() (*distributed.World, error) {
+	if !distributed.Available() {
+		return nil, usagef("--distributed: this myelin was built without MPI; build it with `go build -tags mpi ./cmd/myelin` (Debian: apt-get install libopenmpi-dev) and start it with mpirun")
+	}
+	if !distributed.Launched() {
+		return nil, usagef("--distributed: this process was not started by mpirun; run `mpirun -np N myelin train --distributed ...`")
+	}
+	return distributed.Init()
 }
 
 // foundingModel is the founding text's Keras program, with or without its
