@@ -4,6 +4,7 @@ import (
 	"math"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -300,9 +301,13 @@ func unaryFwd[T Float](kind int, y, x []T, c0, c1 T) {
 func (unaryOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	x := r.In[0]
 	dx := tp.GradOf(x)
-	if is32(dx) {
+	switch {
+	case is32(dx) && r.I[0] == uReLU:
+		// The vector kernel: its bits are the loop's (unaryBwd).
+		kernel.ReluGradAddTo(dx.Float32s(), r.Out.Grad.Float32s(), x.Value.Float32s())
+	case is32(dx):
 		unaryBwd(r.I[0], dx.Float32s(), r.Out.Grad.Float32s(), x.Value.Float32s(), r.Out.Value.Float32s(), float32(r.F[0]), float32(r.F[1]))
-	} else {
+	default:
 		unaryBwd(r.I[0], dx.Float64s(), r.Out.Grad.Float64s(), x.Value.Float64s(), r.Out.Value.Float64s(), r.F[0], r.F[1])
 	}
 }

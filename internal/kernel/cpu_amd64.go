@@ -31,6 +31,7 @@ func archBackend() backend {
 		b.add = addAVX2
 		b.relu = reluAVX2
 		b.reluGrad = reluGradAVX2
+		b.reluGradAdd = reluGradAddAVX2
 		b.sumSq = sumSqAsm
 		b.updateSums = updateSumsAsm
 	}

@@ -64,6 +64,17 @@ func ReluGradTo(dst, dy, y []float32) {
 	impl.reluGrad(dst, dy, y)
 }
 
+// ReluGradAddTo adds dy[i] to dst[i] where x[i] > 0 (ReLU's backward
+// pass into a gradient that may already hold other terms), leaving the
+// other elements as they are. It panics unless the three lengths are
+// equal.
+func ReluGradAddTo(dst, dy, x []float32) {
+	if len(dst) != len(dy) || len(dst) != len(x) {
+		panic("kernel: ReluGradAddTo: lengths differ")
+	}
+	impl.reluGradAdd(dst, dy, x)
+}
+
 // sumGeneric is the reference Sum:
 //
 //	var s float32
@@ -129,6 +140,23 @@ func reluGradGeneric(dst, dy, y []float32) {
 			dst[i] = dy[i]
 		} else {
 			dst[i] = 0
+		}
+	}
+}
+
+// reluGradAddGeneric is the reference ReluGradAddTo:
+//
+//	for i, g := range dy {
+//		if x[i] > 0 {
+//			dst[i] += g
+//		}
+//	}
+func reluGradAddGeneric(dst, dy, x []float32) {
+	dy = dy[:len(dst)]
+	x = x[:len(dst)]
+	for i, g := range dy {
+		if x[i] > 0 {
+			dst[i] += g
 		}
 	}
 }

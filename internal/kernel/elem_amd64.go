@@ -25,3 +25,8 @@ func reluAVX2(dst, x []float32)
 //
 //go:noescape
 func reluGradAVX2(dst, dy, y []float32)
+
+// reluGradAddAVX2 is reluGradAddGeneric.
+//
+//go:noescape
+func reluGradAddAVX2(dst, dy, x []float32)

@@ -220,3 +220,45 @@ rgrad1loop:
 rgraddone:
 	VZEROUPPER
 	RET
+
+// func reluGradAddAVX2(dst, dy, x []float32)
+// dst[i] += dy[i] where x[i] > 0; elsewhere dst[i] is left as it is (a
+// blend, not an add of zero, which would turn -0 into +0).
+TEXT ·reluGradAddAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ dst_len+8(FP), CX
+	MOVQ dy_base+24(FP), SI
+	MOVQ x_base+48(FP), BX
+	VXORPS Y0, Y0, Y0
+	XORQ AX, AX
+	MOVQ CX, DX
+	ANDQ $-8, DX
+	JZ   rgadd1
+
+rgadd8:
+	VCMPPS   $0x11, (BX)(AX*4), Y0, Y1
+	VMOVUPS  (DI)(AX*4), Y2
+	VADDPS   (SI)(AX*4), Y2, Y3
+	VBLENDVPS Y1, Y3, Y2, Y2
+	VMOVUPS  Y2, (DI)(AX*4)
+	ADDQ $8, AX
+	CMPQ AX, DX
+	JB   rgadd8
+
+rgadd1:
+	CMPQ AX, CX
+	JAE  rgadddone
+
+rgadd1loop:
+	VCMPSS   $0x11, (BX)(AX*4), X0, X1
+	VMOVSS   (DI)(AX*4), X2
+	VADDSS   (SI)(AX*4), X2, X3
+	VBLENDVPS X1, X3, X2, X2
+	VMOVSS   X2, (DI)(AX*4)
+	INCQ AX
+	CMPQ AX, CX
+	JB   rgadd1loop
+
+rgadddone:
+	VZEROUPPER
+	RET

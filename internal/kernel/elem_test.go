@@ -75,6 +75,21 @@ func TestElementwise(t *testing.T) {
 				}
 			}
 			checkGuards(t, "ReluGradTo", n, off+3, db)
+			// ReluGradAddTo: into a gradient that holds values, -0
+			// among them, which stay where x ≤ 0.
+			acc, ab := guarded(n, off+2, rng, true)
+			for i := 0; i < n; i += 5 {
+				acc[i] = float32(math.Copysign(0, -1))
+			}
+			wantAcc := append([]float32(nil), acc...)
+			reluGradAddGeneric(wantAcc, dy, x)
+			ReluGradAddTo(acc, dy, x)
+			for i := range acc {
+				if !sameBits(acc[i], wantAcc[i]) {
+					t.Errorf("ReluGradAddTo n=%d off=%d: dy=%v x=%v got %v, want %v", n, off, dy[i], x[i], acc[i], wantAcc[i])
+				}
+			}
+			checkGuards(t, "ReluGradAddTo", n, off+2, ab)
 		}
 	}
 }
