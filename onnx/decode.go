@@ -43,6 +43,7 @@ type dAttr struct {
 	typ  int64
 	i    int64
 	f    float32
+	s    string
 	ints []int64
 }
 
@@ -191,6 +192,9 @@ func decodeNode(b []byte, strict bool) (dNode, error) {
 					return g.Want(protowire.Fixed32)
 				case attrI:
 					a.i = int64(g.V)
+				case attrS:
+					a.s = string(g.B)
+					return g.Want(protowire.Bytes)
 				case attrIntsNo:
 					vs, err := protowire.RepeatedInts(g)
 					a.ints = append(a.ints, vs...)
@@ -237,9 +241,9 @@ func decodeTensor(b []byte, strict bool) (dTensor, error) {
 	if err != nil {
 		return t, err
 	}
-	n, size := int64(1), int64(4)
-	if t.dtype == dataDouble || t.dtype == dataInt64 {
-		size = 8
+	n, size := int64(1), elemSize(t.dtype)
+	if size == 0 {
+		return t, fmt.Errorf("tensor %q: data type %d is not one ONNX defines with a fixed size", t.name, t.dtype)
 	}
 	for _, d := range t.dims {
 		if d < 0 || d > 0 && n > int64(len(t.raw))/d { // past the data: no overflow below
@@ -301,4 +305,22 @@ func unexpected(strict bool, msg string, f field) error {
 		return fmt.Errorf("%s: unexpected field %d", msg, f.Num)
 	}
 	return nil
+}
+
+// elemSize returns the bytes of one element of ONNX data type dt in
+// raw_data, 0 for a type without a fixed size (string) or unknown.
+func elemSize(dt int64) int64 {
+	switch dt {
+	case 2, 3, 9: // uint8, int8, bool
+		return 1
+	case 4, 5, 10, 16: // uint16, int16, float16, bfloat16
+		return 2
+	case dataFloat, 6, 12: // float, int32, uint32
+		return 4
+	case dataInt64, dataDouble, 13, 14: // int64, double, uint64, complex64
+		return 8
+	case 15: // complex128
+		return 16
+	}
+	return 0
 }

@@ -39,6 +39,7 @@ const (
 	attrName   = 1
 	attrF      = 2
 	attrI      = 3
+	attrS      = 4
 	attrIntsNo = 8
 	attrType   = 20
 
