@@ -123,6 +123,11 @@ func List() []Experiment {
 			DefaultSteps: regSteps, Run: Regularization,
 			Full: "--steps 10000 (500 epochs of the 1,000 images) to see the gap settle",
 		},
+		{
+			Name: "batchsize", Short: "batch sizes 2…128 with BatchNormalization, LayerNormalization, GroupNormalization and none",
+			DefaultSteps: batchSteps, Run: BatchSize,
+			Full: "--steps 5000 lets the small batches settle; 24 runs",
+		},
 	}
 }
 
@@ -147,8 +152,8 @@ type Result struct {
 	// Notes follow the table: comparisons with reference numbers, caveats.
 	Notes  []string       `json:"notes,omitempty"`
 	Charts []report.Chart `json:"-"`
-	// Data holds the raw measurements: *Fig1Data, *SweepData, *DepthData
-	// or *RegularizationData.
+	// Data holds the raw measurements: *Fig1Data, *SweepData, *DepthData,
+	// *RegularizationData or *BatchSizeData.
 	Data any `json:"data"`
 }
 

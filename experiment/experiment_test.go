@@ -247,7 +247,7 @@ func TestLookup(t *testing.T) {
 		}
 		names = append(names, e.Name)
 	}
-	if want := []string{"fig1", "lr", "init", "depth", "regularization"}; !slices.Equal(names, want) {
+	if want := []string{"fig1", "lr", "init", "depth", "regularization", "batchsize"}; !slices.Equal(names, want) {
 		t.Errorf("List: got %v, want %v", names, want)
 	}
 	if _, err := Lookup("fig2"); err == nil || !strings.Contains(err.Error(), `"fig2"`) || !strings.Contains(err.Error(), "fig1") {
@@ -355,5 +355,43 @@ func TestWriteReport(t *testing.T) {
 	}
 	if err := json.Unmarshal(b, &back); err != nil || back.Name != "depth" || len(back.Data.Nets) != 6 {
 		t.Errorf("result.json: name %q, %d nets, %v; want depth, 6 nets", back.Name, len(back.Data.Nets), err)
+	}
+}
+
+func TestBatchSizeTiny(t *testing.T) {
+	r := tiny(t, "batchsize", 12, 600, 200)
+	d := r.Data.(*BatchSizeData)
+	if len(d.Nets) != len(batchNorms) {
+		t.Fatalf("%d networks, want %d", len(d.Nets), len(batchNorms))
+	}
+	for _, n := range d.Nets {
+		if len(n.Runs) != len(batchSizes) {
+			t.Fatalf("%s: %d runs, want %d", n.Name, len(n.Runs), len(batchSizes))
+		}
+		for i, run := range n.Runs {
+			if run.Batch != batchSizes[i] || run.Outcome.Steps != 12 {
+				t.Errorf("%s run %d: batch %d after %d steps, want batch %d after 12", n.Name, i, run.Batch, run.Outcome.Steps, batchSizes[i])
+			}
+			for _, a := range []Float{run.TestAccuracy, run.TrainAccuracy, run.TrainModeAccuracy} {
+				if !(a >= 0 && a <= 1) {
+					t.Errorf("%s batch %d: accuracy %v outside [0, 1]", n.Name, run.Batch, a)
+				}
+			}
+		}
+	}
+	if len(r.Charts) != 2 || len(r.Charts[0].Series) != len(batchNorms) {
+		t.Fatalf("charts: %d, first with %d series", len(r.Charts), len(r.Charts[0].Series))
+	}
+	// Without batch statistics, training and inference mode compute the
+	// same thing: the gap is exactly zero.
+	for _, n := range d.Nets {
+		for _, run := range n.Runs {
+			if gap := run.TrainModeAccuracy - run.TrainAccuracy; n.Name != "batchnorm" && gap != 0 {
+				t.Errorf("%s batch %d: training-mode minus inference-mode accuracy %v, want 0", n.Name, run.Batch, gap)
+			}
+		}
+	}
+	if r.Table.Header[0] != "batch" {
+		t.Errorf("header %v", r.Table.Header)
 	}
 }
