@@ -121,6 +121,8 @@ type fitSettings struct {
 	// Ranks is the number of processes of a distributed run
 	// (FitOptions.Ranks), 0 for one.
 	Ranks int `json:"ranks,omitempty"`
+	// BatchNormPerRank is FitOptions.BatchNormPerRank.
+	BatchNormPerRank bool `json:"batchnorm_per_rank,omitempty"`
 }
 
 // fitRun is where the last Fit stands, kept up to date after each step so

@@ -84,6 +84,14 @@ type FitOptions struct {
 	// statistics of the whole batch, and the weights stay identical on
 	// every rank.
 	Ranks reduce.Ranks
+	// BatchNormPerRank makes batch normalization, on Ranks, normalize each
+	// rank's rows with their own statistics, as PyTorch's
+	// DistributedDataParallel does without SyncBatchNorm: the weights stay
+	// identical across ranks (the gradients are still summed), but each
+	// rank's moving statistics are its own, and rank 0's are the ones it
+	// saves. By default the statistics are the whole batch's (Keras's
+	// BatchNormalization(synchronized=True)).
+	BatchNormPerRank bool
 	// ShardSize, when positive, cuts each training batch into shards of
 	// this many rows that train on all cores at once, batch
 	// normalization still taking the statistics of the whole batch (see
@@ -256,9 +264,10 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		history: h, callbacks: opt.Callbacks,
 	}
 	b.shards.size = run.settings.ShardSize
-	b.ranks.g = ranks
+	b.ranks.g, b.ranks.perRank = ranks, opt.BatchNormPerRank
 	if ranks != nil {
 		run.settings.Ranks = ranks.Size()
+		run.settings.BatchNormPerRank = opt.BatchNormPerRank
 	}
 	defer m.stopShards()
 	if vx != nil {

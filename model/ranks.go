@@ -30,6 +30,7 @@ import (
 // rankSet is the state of a Fit over ranks.
 type rankSet struct {
 	g        reduce.Ranks
+	perRank  bool // FitOptions.BatchNormPerRank
 	pcg      rand.PCG
 	rng      *rand.Rand
 	send32   []float32
@@ -88,6 +89,9 @@ func (m *Sequential) trainStepRanks(xb, yb *tensor.Tensor, rows, epoch, step int
 		rs.rng = rand.New(&rs.pcg)
 	}
 	b.pass = layers.Pass{Tape: tp, Training: true, Rand: rs.rng, Shards: g, Replica: true}
+	if rs.perRank {
+		b.pass.Shards = nil // each rank's own statistics
+	}
 	b.outs = b.outs[:0]
 	out := m.Forward(&b.pass, tp.Const(xb), m.lossWalk(&b.outs))
 	l := m.loss

@@ -3,6 +3,7 @@ package model_test
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -154,5 +155,40 @@ func TestRanksErrors(t *testing.T) {
 		if _, err := m.Fit(context.Background(), x, y, tc.opt); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%+v: err = %v, want %q", tc.opt, err, tc.want)
 		}
+	}
+}
+
+// TestRanksBatchNormPerRank: with each rank's own batch statistics, the
+// trained weights are still identical on every rank (the gradients are
+// summed), the moving statistics are each rank's own, and the result
+// differs from synchronized batch norm.
+func TestRanksBatchNormPerRank(t *testing.T) {
+	x, y, _, _ := data(t, 256, 1)
+	mk := func() *model.Sequential { m := compiled(t, founding(true)); m.Seed = 6; return m }
+	run := func(perRank bool) []*model.Sequential {
+		ms, _ := fitRanks(t, 2, mk, func(m *model.Sequential, g reduce.Ranks) (*model.History, error) {
+			return m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 32, Ranks: g, BatchNormPerRank: perRank})
+		})
+		return ms
+	}
+	per, synced := run(true), run(false)
+	differs := false
+	for i, l := range per[0].Layers {
+		for j, w := range l.Weights() {
+			a, b := w.Value.Float32s(), per[1].Layers[i].Weights()[j].Value.Float32s()
+			same := slices.Equal(a, b)
+			if w.Param != nil && !same {
+				t.Errorf("%s/%s differs between the ranks", l.Name(), w.Name)
+			}
+			if w.Param == nil && !same {
+				differs = true // a moving statistic
+			}
+		}
+	}
+	if !differs {
+		t.Error("the ranks' moving statistics are identical: they should be each rank's own")
+	}
+	if stateHash(t, per[0]) == stateHash(t, synced[0]) {
+		t.Error("per-rank batch norm trained the same weights as synchronized batch norm")
 	}
 }

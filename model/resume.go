@@ -58,6 +58,9 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	if got.Ranks != want.Ranks {
 		diffs = append(diffs, fmt.Sprintf("%d ranks (the checkpoint has %d)", max(got.Ranks, 1), max(want.Ranks, 1)))
 	}
+	if got.BatchNormPerRank != want.BatchNormPerRank {
+		diffs = append(diffs, fmt.Sprintf("BatchNormPerRank %v (the checkpoint has %v)", got.BatchNormPerRank, want.BatchNormPerRank))
+	}
 	if got.SampleWeights != want.SampleWeights {
 		switch {
 		case want.SampleWeights == "":

@@ -21,6 +21,7 @@ import (
 
 	"github.com/myelin-go/myelin/data/idx"
 	"github.com/myelin-go/myelin/data/mnist"
+	"github.com/myelin-go/myelin/distributed"
 )
 
 // TestMain lets the test binary run as the myelin command: scripts call
@@ -57,9 +58,12 @@ func TestScript(t *testing.T) {
 
 // scriptCond answers the conditions testscript does not know:
 // [fashion] when Debian's dataset-fashion-mnist is installed, [root] when
-// the tests run as root (file permissions do not stop root from reading).
+// the tests run as root (file permissions do not stop root from reading),
+// [mpi] when the binary under test was built with -tags mpi.
 func scriptCond(cond string) (bool, error) {
 	switch cond {
+	case "mpi":
+		return distributed.Available(), nil
 	case "fashion":
 		_, err := mnist.FashionDir()
 		return err == nil, nil

@@ -86,6 +86,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
 		reportDir := fs.String("report", "", "write plots, CSV files and a self-contained index.html of the run to `dir`")
 		shardSize := fs.Int("shard-size", 0, "cut each batch into shards of `rows` trained on all cores at once (0: whole batches; see BENCHMARKS.md)")
+		noSyncBN := fs.Bool("no-sync-bn", false, "with --distributed: batch normalization takes each process's own rows' statistics (PyTorch DDP without SyncBatchNorm) instead of the whole batch's")
 		dist := fs.Bool("distributed", false, "train data-parallel on the processes of an MPI job (mpirun -np N myelin train --distributed; needs a binary built with -tags mpi)")
 		ckpt := checkpointFlags(fs)
 		extras := extraFlags(fs)
@@ -104,6 +105,9 @@ clipnorm, per weight, and clipvalue); give at most one.
 			}
 			if *shardSize < 0 {
 				return usagef("--shard-size %d: want 0 (whole batches) or a positive number of rows", *shardSize)
+			}
+			if *noSyncBN && !*dist {
+				return usagef("--no-sync-bn applies to --distributed runs")
 			}
 			var world *distributed.World
 			if *dist {
@@ -245,7 +249,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 				ShardSize: *shardSize,
 			}
 			if world != nil {
-				fo.Ranks = world
+				fo.Ranks, fo.BatchNormPerRank = world, *noSyncBN
 			}
 			h, err := m.Fit(ctx, x, y, fo)
 			trainSecs := time.Since(start).Seconds()
