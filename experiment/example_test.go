@@ -20,6 +20,7 @@ func ExampleList() {
 	// depth            2000 steps
 	// regularization   3000 steps
 	// batchsize        1500 steps
+	// syncbn           1500 steps
 }
 
 // A quick run of the depth experiment on a slice of MNIST: ten steps are

@@ -128,6 +128,11 @@ func List() []Experiment {
 			DefaultSteps: batchSteps, Run: BatchSize,
 			Full: "--steps 5000 lets the small batches settle; 24 runs",
 		},
+		{
+			Name: "syncbn", Short: "8 ranks of 4 rows: synchronized batch norm against each rank's own statistics",
+			DefaultSteps: syncSteps, Run: SyncBN,
+			Full: "--steps 5000 (about 3 epochs of the global batch of 32)",
+		},
 	}
 }
 
@@ -153,7 +158,7 @@ type Result struct {
 	Notes  []string       `json:"notes,omitempty"`
 	Charts []report.Chart `json:"-"`
 	// Data holds the raw measurements: *Fig1Data, *SweepData, *DepthData,
-	// *RegularizationData or *BatchSizeData.
+	// *RegularizationData, *BatchSizeData or *SyncBNData.
 	Data any `json:"data"`
 }
 
@@ -314,19 +319,29 @@ type Outcome struct {
 // infinite ends the run early (that step is not applied); the Outcome says so.
 func train(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, steps, batch int,
 	at func(int) bool, record func(int, model.Logs) error, more ...model.Callback) (Outcome, error) {
+	return trainWith(ctx, m, x, y, steps, batch, at, record, nil, more...)
+}
+
+// trainWith is train with set changing the FitOptions first.
+func trainWith(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, steps, batch int,
+	at func(int) bool, record func(int, model.Logs) error, set func(*model.FitOptions), more ...model.Callback) (Outcome, error) {
 	n := x.Dim(0)
 	if batch > n {
 		return Outcome{}, fmt.Errorf("experiment: batch of %d is larger than the %d training samples", batch, n)
 	}
 	perEpoch := n / batch
 	b := &budget{steps: steps, at: at, record: record}
-	h, err := m.Fit(ctx, x, y, model.FitOptions{
+	fo := model.FitOptions{
 		Epochs:          (steps + perEpoch - 1) / perEpoch,
 		BatchSize:       batch,
 		DropIncomplete:  true,
 		StopOnNonFinite: true,
 		Callbacks:       append(more, b), // b last: its stop skips the callbacks after it
-	})
+	}
+	if set != nil {
+		set(&fo)
+	}
+	h, err := m.Fit(ctx, x, y, fo)
 	if err != nil {
 		return Outcome{Steps: b.done}, err
 	}

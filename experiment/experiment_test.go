@@ -247,7 +247,7 @@ func TestLookup(t *testing.T) {
 		}
 		names = append(names, e.Name)
 	}
-	if want := []string{"fig1", "lr", "init", "depth", "regularization", "batchsize"}; !slices.Equal(names, want) {
+	if want := []string{"fig1", "lr", "init", "depth", "regularization", "batchsize", "syncbn"}; !slices.Equal(names, want) {
 		t.Errorf("List: got %v, want %v", names, want)
 	}
 	if _, err := Lookup("fig2"); err == nil || !strings.Contains(err.Error(), `"fig2"`) || !strings.Contains(err.Error(), "fig1") {
@@ -393,5 +393,24 @@ func TestBatchSizeTiny(t *testing.T) {
 	}
 	if r.Table.Header[0] != "batch" {
 		t.Errorf("header %v", r.Table.Header)
+	}
+}
+
+func TestSyncBNTiny(t *testing.T) {
+	r := tiny(t, "syncbn", 20, 640, 200)
+	d := r.Data.(*SyncBNData)
+	if len(d.Runs) != 3 || d.Runs[0].Name != "one process" || d.Runs[1].Name != "synchronized" || d.Runs[2].Name != "per rank" {
+		t.Fatalf("runs %+v", d.Runs)
+	}
+	for _, run := range d.Runs {
+		if run.Outcome.Steps != 20 || len(run.Curve) == 0 {
+			t.Errorf("%s: %d steps, %d curve points", run.Name, run.Outcome.Steps, len(run.Curve))
+		}
+	}
+	// Eight synchronized ranks of 4 rows compute what one process computes
+	// at batch 32 in shards of 4: the same accuracy at every point.
+	one, synced := d.Runs[0], d.Runs[1]
+	if one.TestAccuracy != synced.TestAccuracy || !slices.Equal(one.Curve, synced.Curve) {
+		t.Errorf("one process %v %v, synchronized ranks %v %v: want the same", one.TestAccuracy, one.Curve, synced.TestAccuracy, synced.Curve)
 	}
 }
