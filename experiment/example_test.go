@@ -21,6 +21,7 @@ func ExampleList() {
 	// regularization   3000 steps
 	// batchsize        1500 steps
 	// syncbn           1500 steps
+	// cnn               400 steps
 }
 
 // A quick run of the depth experiment on a slice of MNIST: ten steps are

@@ -133,6 +133,11 @@ func List() []Experiment {
 			DefaultSteps: syncSteps, Run: SyncBN,
 			Full: "--steps 5000 (about 3 epochs of the global batch of 32)",
 		},
+		{
+			Name: "cnn", Short: "learning-rate sweep (0.01…3) of a small CNN, with and without BN after each convolution",
+			DefaultSteps: cnnSteps, Run: CNN,
+			Full: "--steps 2000 (about an epoch at batch 32); 12 runs",
+		},
 	}
 }
 

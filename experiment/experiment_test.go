@@ -247,7 +247,7 @@ func TestLookup(t *testing.T) {
 		}
 		names = append(names, e.Name)
 	}
-	if want := []string{"fig1", "lr", "init", "depth", "regularization", "batchsize", "syncbn"}; !slices.Equal(names, want) {
+	if want := []string{"fig1", "lr", "init", "depth", "regularization", "batchsize", "syncbn", "cnn"}; !slices.Equal(names, want) {
 		t.Errorf("List: got %v, want %v", names, want)
 	}
 	if _, err := Lookup("fig2"); err == nil || !strings.Contains(err.Error(), `"fig2"`) || !strings.Contains(err.Error(), "fig1") {
@@ -412,5 +412,16 @@ func TestSyncBNTiny(t *testing.T) {
 	one, synced := d.Runs[0], d.Runs[1]
 	if one.TestAccuracy != synced.TestAccuracy || !slices.Equal(one.Curve, synced.Curve) {
 		t.Errorf("one process %v %v, synchronized ranks %v %v: want the same", one.TestAccuracy, one.Curve, synced.TestAccuracy, synced.Curve)
+	}
+}
+
+func TestCNNTiny(t *testing.T) {
+	r := tiny(t, "cnn", 6, 300, 100)
+	d := r.Data.(*SweepData)
+	if len(d.Nets) != 2 || len(d.Nets[1].Runs) != len(cnnRates) || d.Knob != "learning_rate" {
+		t.Fatalf("nets %d, runs %d, knob %q", len(d.Nets), len(d.Nets[1].Runs), d.Knob)
+	}
+	if !strings.HasPrefix(r.Settings[0].Value, "28×28×1 → Conv2D") {
+		t.Errorf("network setting %q", r.Settings[0].Value)
 	}
 }

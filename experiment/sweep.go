@@ -125,7 +125,13 @@ func Initialization(ctx context.Context, opt Options) (*Result, error) {
 // learning rate to use) without and with batch normalization.
 func sweep(ctx context.Context, opt Options, knob string, values []float64,
 	build func(bn bool, v float64, seed uint64) (*model.Sequential, float64)) (*SweepData, Options, error) {
-	opt, err := prepare(opt, sweepSteps)
+	return sweepFor(ctx, opt, sweepSteps, knobShort(knob), knob, values, build)
+}
+
+// sweepFor is sweep with its own default number of steps.
+func sweepFor(ctx context.Context, opt Options, defSteps int, logName, knob string, values []float64,
+	build func(bn bool, v float64, seed uint64) (*model.Sequential, float64)) (*SweepData, Options, error) {
+	opt, err := prepare(opt, defSteps)
 	if err != nil {
 		return nil, opt, err
 	}
@@ -158,7 +164,7 @@ func sweep(ctx context.Context, opt Options, knob string, values []float64,
 		}
 		run.TestAccuracy, run.TestLoss = Float(acc), Float(loss)
 		d.Nets[i%2].Runs[i/2] = run
-		logf(opt.Log, start, knobShort(knob), "%-9s %s %-6g test accuracy %.4f  %s", netName(bn), knob, v, acc, run.Status())
+		logf(opt.Log, start, logName, "%-9s %s %-6g test accuracy %.4f  %s", netName(bn), knob, v, acc, run.Status())
 		return nil
 	})
 	return d, opt, err
