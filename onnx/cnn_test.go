@@ -160,22 +160,3 @@ func TestCNNGraph(t *testing.T) {
 	}
 }
 
-// TestImportCNN: Import does not read convolutional graphs yet, and says
-// so naming the first convolution or pool.
-func TestImportCNN(t *testing.T) {
-	for _, e := range cnnModels(t) {
-		_, b := exportDecode(t, e.m, Options{})
-		_, err := Import(bytes.NewReader(b))
-		if err == nil {
-			t.Errorf("%s: Import succeeded, want an error", e.name)
-			continue
-		}
-		// Every model here has a convolution or a pool.
-		if !strings.HasPrefix(err.Error(), "onnx: node") || !strings.Contains(err.Error(), "convolutional models are not imported") {
-			t.Errorf("%s: got %v, want an error naming the first convolution or pool", e.name, err)
-		}
-		if want := `onnx: node "conv2d/Conv" (Conv)`; e.name == "examples/cnn.json" && !strings.HasPrefix(err.Error(), want) {
-			t.Errorf("%s: got %v, want it to start %s", e.name, err, want)
-		}
-	}
-}

@@ -186,8 +186,15 @@ func FuzzImport(f *testing.F) {
 			}
 		}
 	}
-	if b, err := os.ReadFile(filepath.Join("testdata", "pytorch_mlp.onnx")); err == nil {
-		f.Add(b)
+	for _, e := range cnnModels(f) {
+		if b, err := Marshal(e.m, Options{}); err == nil && len(b) <= 1<<16 {
+			f.Add(b)
+		}
+	}
+	for _, name := range []string{"pytorch_mlp.onnx", "pytorch_cnn.onnx", "pytorch_cnn_bn.onnx"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", name)); err == nil {
+			f.Add(b)
+		}
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		m, err := Import(bytes.NewReader(b))

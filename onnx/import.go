@@ -16,7 +16,7 @@ import (
 )
 
 // notInSubset is the error for an operator Import does not read.
-const notInSubset = "operator not in the subset myelin imports (Gemm, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Identity, Dropout)"
+const notInSubset = "operator not in the subset myelin imports (Gemm, Conv, MaxPool, AveragePool, GlobalAveragePool, BatchNormalization, Relu, Sigmoid, Tanh, Softmax, Reshape, Flatten, Transpose, Identity, Dropout)"
 
 // Import reads an ONNX model made of the operators Export writes and
 // returns it as a built Sequential model (not compiled):
@@ -29,12 +29,21 @@ const notInSubset = "operator not in the subset myelin imports (Gemm, BatchNorma
 //	BatchNormalization   BatchNormalization (inference form); a scale named
 //	                     "layer/unit_gamma" of ones means Scale off, a bias named
 //	                     "layer/zero_beta" of zeros Center off
-//	Transpose            only around a BatchNormalization, as Export writes it
+//	Transpose            around a BatchNormalization, as Export writes it; on
+//	                     images, NHWC↔NCHW only, which adds no layer
 //	Identity, Dropout    nothing
+//	Conv                 Conv2D (group 1; the kernel OIHW, PyTorch's, or HWIO
+//	                     behind Export's Transpose), with its activation
+//	MaxPool, AveragePool MaxPooling2D, AveragePooling2D (no ceil_mode, no
+//	                     count_include_pad, no dilation)
+//	GlobalAveragePool    GlobalAveragePooling2D
+//	Reshape              Export's (batch, h·w·c) to (batch, h, w, c) only
+//	Flatten              Flatten (axis 1); of an NCHW tensor, the next Gemm's
+//	                     rows are reordered to myelin's NHWC order
 //
-// Convolutional graphs (Conv, MaxPool, AveragePool, GlobalAveragePool),
-// which Export writes, are not read yet: Import fails naming the first
-// such node.
+// Convolutions and pools take no padding or TensorFlow's "same" (auto_pad
+// SAME_UPPER, or pads equal to it). A rank-4 graph input is NCHW unless
+// Export's transpose reads it; the imported model takes NHWC images.
 //
 // The graph must be a chain: each node reads the previous node's output
 // (and initializers). Any other operator or shape is an error naming the
@@ -67,6 +76,8 @@ type pending struct {
 	l       layers.Layer
 	weights map[string]dTensor // layer weight name ("kernel", "moving_mean") → initializer
 	transB  bool               // the kernel is stored (units, inputs)
+	oihw    bool               // a convolution kernel stored (filters, channels, kh, kw)
+	rows    []int              // a Dense kernel's input rows, in the ONNX weight's order (nchwRows)
 }
 
 func importGraph(d *dModel) (*model.Sequential, error) {
@@ -93,6 +104,7 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 		return nil, fmt.Errorf("onnx: input %q has element type %d, want float or double", ins[0].name, ins[0].elem)
 	}
 	var inShape []int
+	var img imageState // the graph's image, for rank-4 tensors
 	for i, s := range ins[0].dims {
 		if i == 0 {
 			continue // the batch axis, symbolic or not
@@ -110,6 +122,20 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 	// feat is the current feature width, checked against each weight
 	// before Build allocates anything from the file's numbers.
 	feat := int64(inShape[len(inShape)-1])
+	if rank == 4 {
+		// Export's image input is NHWC, and its first node transposes it;
+		// any other rank-4 input is ONNX's NCHW (PyTorch's), and the
+		// imported model takes the same images as NHWC, myelin's layout
+		// (for one channel, the same memory).
+		if first := firstReader(g.nodes, ins[0].name); first != nil && first.op == "Transpose" && slices.Equal(first.attrs["perm"].ints, []int64{0, 3, 1, 2}) {
+			img = imageState{h: int64(inShape[0]), w: int64(inShape[1])}
+		} else {
+			c, h, w := inShape[0], inShape[1], inShape[2]
+			inShape = []int{h, w, c}
+			feat = int64(c)
+			img = imageState{nchw: true, h: int64(h), w: int64(w)}
+		}
+	}
 
 	weight := func(n dNode, i int, dims int) (dTensor, error) {
 		if i >= len(n.inputs) {
@@ -132,16 +158,18 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 
 	var ps []*pending
 	cur := ins[0].name
-	nodes := g.nodes
-	// Export writes convolutional models, and Import does not read them
-	// yet: say so naming the convolution or pool rather than the Reshape
-	// or Transpose that comes before it.
-	for _, n := range nodes {
-		switch n.op {
-		case "Conv", "MaxPool", "AveragePool", "GlobalAveragePool":
-			return nil, nodeError(n, notInSubset+": convolutional models are not imported yet")
+	// Transposes of initializers (Export's kernel_oihw) are read by the
+	// Conv that uses them, and are not in the chain of layers.
+	derived := map[string]derivedKernel{}
+	var nodes []dNode
+	for _, n := range g.nodes {
+		if t, ok := inits[firstInput(n)]; ok && n.op == "Transpose" && len(n.outputs) == 1 {
+			derived[n.outputs[0]] = derivedKernel{init: t, perm: n.attrs["perm"].ints}
+			continue
 		}
+		nodes = append(nodes, n)
 	}
+	var flatCHW []int // a Flatten of an NCHW image (c, h, w): the next Gemm reorders its rows
 	for k := 0; k < len(nodes); k++ {
 		n := nodes[k]
 		if len(n.inputs) == 0 || n.inputs[0] != cur {
@@ -178,6 +206,9 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 			}
 			feat = units
 			p := &pending{weights: map[string]dTensor{"kernel": w}, transB: tb.i == 1}
+			if flatCHW != nil { // sized by the weight just checked, not by the file's dims
+				p.rows, flatCHW = nchwRows(flatCHW[0], flatCHW[1], flatCHW[2]), nil
+			}
 			dense := layers.NewDense(int(units), nn.Linear)
 			dense.UseBias = len(n.inputs) > 2
 			if dense.UseBias {
@@ -221,10 +252,34 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 					break
 				}
 			}
+			if rank == 4 && img.nchw && !img.flat && n.op == "Softmax" {
+				return nil, nodeError(n, "softmax over the width of an NCHW image: only over channels (NHWC) is imported")
+			}
+			// A convolution's own activation, as Export names it, maybe
+			// behind the transpose back to NHWC that a softmax needs.
+			if len(ps) > 0 && rank == 4 {
+				conv, ok := ps[len(ps)-1].l.(*layers.Conv2D)
+				if ok && conv.Activation == nn.Linear && conv.Name() != "" && n.name == conv.Name()+"/"+n.op {
+					conv.Activation = act
+					break
+				}
+			}
 			a := layers.NewActivation(act)
 			a.SetName(layerName(n.name, "/"+n.op))
 			ps = append(ps, &pending{l: a})
 		case "Transpose":
+			if rank == 4 {
+				perm := n.attrs["perm"].ints
+				switch {
+				case slices.Equal(perm, []int64{0, 3, 1, 2}) && !img.nchw:
+					img.nchw = true
+				case slices.Equal(perm, []int64{0, 2, 3, 1}) && img.nchw:
+					img.nchw = false
+				default:
+					return nil, nodeError(n, "perm %v on an %s image: only NHWC↔NCHW is imported", perm, map[bool]string{true: "NCHW", false: "NHWC"}[img.nchw])
+				}
+				break
+			}
 			// Only Export's frame around a BatchNormalization on more than
 			// one feature axis.
 			if rank <= 2 || k+2 >= len(nodes) || nodes[k+1].op != "BatchNormalization" || nodes[k+2].op != "Transpose" ||
@@ -241,6 +296,14 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 			k += 2
 			n = nodes[k]
 		case "BatchNormalization":
+			if rank == 4 && img.nchw && !img.flat {
+				p, err := importBN(n, feat, weight) // ONNX's axis 1 is myelin's last
+				if err != nil {
+					return nil, err
+				}
+				ps = append(ps, p)
+				break
+			}
 			if rank != 2 {
 				return nil, nodeError(n, "input of rank %d: ONNX normalizes axis 1, myelin the last", rank)
 			}
@@ -249,6 +312,69 @@ func importGraph(d *dModel) (*model.Sequential, error) {
 				return nil, err
 			}
 			ps = append(ps, p)
+		case "Reshape":
+			// Export's first node of an image model: (batch, h·w·c) to
+			// (batch, h, w, c), NHWC.
+			shape, ok := inits[secondInput(n)]
+			if !ok || shape.dtype != dataInt64 || len(shape.dims) != 1 || shape.dims[0] != 4 || rank != 2 {
+				return nil, nodeError(n, "only a Reshape of a rank-2 input to (batch, height, width, channels) by an int64 initializer is imported")
+			}
+			v := shape.floats()
+			h, w, c := int64(v[1]), int64(v[2]), int64(v[3])
+			if h <= 0 || w <= 0 || c <= 0 || h*w*c != feat {
+				return nil, nodeError(n, "shape %v for %d features", v, feat)
+			}
+			l := layers.NewReshape(int(h), int(w), int(c))
+			l.SetName(layerName(n.name, "/Reshape"))
+			ps = append(ps, &pending{l: l})
+			rank, feat, img = 4, c, imageState{h: h, w: w}
+		case "Conv":
+			if rank != 4 || !img.nchw || img.flat {
+				return nil, nodeError(n, "input is not an NCHW image")
+			}
+			p, filters, err := importConv(n, &img, feat, inits, derived, weight)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+			feat = filters
+		case "MaxPool", "AveragePool":
+			if rank != 4 || !img.nchw || img.flat {
+				return nil, nodeError(n, "input is not an NCHW image")
+			}
+			p, err := importPool(n, &img)
+			if err != nil {
+				return nil, err
+			}
+			ps = append(ps, p)
+		case "GlobalAveragePool":
+			if rank != 4 || !img.nchw || img.flat {
+				return nil, nodeError(n, "input is not an NCHW image")
+			}
+			l := layers.NewGlobalAveragePooling2D()
+			l.SetName(layerName(n.name, "/GlobalAveragePool"))
+			ps = append(ps, &pending{l: l})
+			img = imageState{nchw: true, h: 1, w: 1, flat: true}
+		case "Flatten":
+			if a, ok := n.attrs["axis"]; ok && a.i != 1 {
+				return nil, nodeError(n, "axis %d: only axis 1 is imported", a.i)
+			}
+			if rank != 4 {
+				return nil, nodeError(n, "input of rank %d: only images are flattened", rank)
+			}
+			if !img.flat {
+				l := layers.NewFlatten()
+				l.SetName(layerName(n.name, "/Flatten"))
+				ps = append(ps, &pending{l: l})
+				if img.h > 1<<20 || img.w > 1<<20 || feat > 1<<20 {
+					return nil, nodeError(n, "an image of %d×%d×%d: too large to flatten", img.h, img.w, feat)
+				}
+				if img.nchw && img.h*img.w > 1 {
+					flatCHW = []int{int(feat), int(img.h), int(img.w)}
+				}
+				feat *= img.h * img.w
+			}
+			rank, img = 2, imageState{}
 		default:
 			return nil, nodeError(n, notInSubset)
 		}
@@ -386,15 +512,9 @@ func fill(p *pending) error {
 		if n != w.Value.Len() {
 			return fmt.Errorf("onnx: layer %q: initializer %q has %d values, %s needs %d", p.l.Name(), t.name, n, w.Name, w.Value.Len())
 		}
-		rows, cols := 1, n
-		if w.Name == "kernel" && p.transB {
-			rows, cols = int(t.dims[0]), int(t.dims[1]) // (units, inputs): element (u, i) goes to (i, u)
-		}
-		for k := range n {
-			dst := k
-			if rows > 1 {
-				dst = k%cols*rows + k/cols
-			}
+		src := sourceIndex(p, w.Name, t, n)
+		for dst := range n {
+			k := src(dst)
 			var v float64
 			if d := w.Value.Float32s(); d != nil {
 				d[dst] = math.Float32frombits(binary.LittleEndian.Uint32(t.raw[4*k:]))
@@ -408,6 +528,68 @@ func fill(p *pending) error {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
 				return fmt.Errorf("onnx: layer %q: initializer %q holds %v at element %d", p.l.Name(), t.name, v, k)
 			}
+		}
+	}
+	return nil
+}
+
+// sourceIndex returns, for each element of a layer weight, the element of
+// its initializer: the same one, or through a transposed Dense kernel,
+// an OIHW convolution kernel, or a Dense's rows reordered after an NCHW
+// Flatten.
+func sourceIndex(p *pending, name string, t dTensor, n int) func(int) int {
+	if name != "kernel" {
+		return func(i int) int { return i }
+	}
+	if p.oihw { // (filters, channels, kh, kw) → (kh, kw, channels, filters)
+		f, c, kh, kw := int(t.dims[0]), int(t.dims[1]), int(t.dims[2]), int(t.dims[3])
+		return func(i int) int {
+			m := i % f
+			ch := i / f % c
+			x := i / (f * c) % kw
+			y := i / (f * c * kw)
+			_ = kh
+			return ((m*c+ch)*kh+y)*kw + x
+		}
+	}
+	if len(t.dims) != 2 {
+		return func(i int) int { return i }
+	}
+	in, units := int(t.dims[0]), int(t.dims[1])
+	if p.transB {
+		units, in = in, units
+	}
+	return func(i int) int { // myelin's kernel is (inputs, units)
+		r, u := i/units, i%units
+		if p.rows != nil {
+			r = p.rows[r]
+		}
+		if p.transB {
+			return u*in + r
+		}
+		return r*units + u
+	}
+}
+
+func firstInput(n dNode) string {
+	if len(n.inputs) == 0 {
+		return ""
+	}
+	return n.inputs[0]
+}
+
+func secondInput(n dNode) string {
+	if len(n.inputs) < 2 {
+		return ""
+	}
+	return n.inputs[1]
+}
+
+// firstReader returns the first node that reads name, or nil.
+func firstReader(nodes []dNode, name string) *dNode {
+	for i := range nodes {
+		if slices.Contains(nodes[i].inputs, name) {
+			return &nodes[i]
 		}
 	}
 	return nil

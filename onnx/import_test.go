@@ -123,10 +123,14 @@ func TestImportErrors(t *testing.T) {
 		want string
 	}{
 		{"garbage", []byte("not a protobuf\xff"), "onnx: not an ONNX model"},
-		{"conv", chain(func(g *Graph) string {
+		{"conv on rows", chain(func(g *Graph) string {
 			o, _ := g.Node("Conv", "conv1", []string{"input"})
 			return o
-		}), `onnx: node "conv1" (Conv): operator not in the subset`},
+		}), `onnx: node "conv1" (Conv): input is not an NCHW image`},
+		{"unknown op", chain(func(g *Graph) string {
+			o, _ := g.Node("LpPool", "lp", []string{"input"})
+			return o
+		}), `onnx: node "lp" (LpPool): operator not in the subset`},
 		{"branch", chain(func(g *Graph) string {
 			a, _ := g.Node("Relu", "a", []string{"input"})
 			o, _ := g.Node("Tanh", "b", []string{"input"})
@@ -189,6 +193,7 @@ func inferenceArch(t *testing.T, m *model.Sequential) string {
 		ls = append(ls, l)
 	}
 	a.Config.Layers = ls
+	a.Config.Compile = nil // what Compile was given is no part of the graph
 	out, err := json.MarshalIndent(a, "", "  ")
 	if err != nil {
 		t.Fatal(err)

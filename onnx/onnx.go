@@ -53,9 +53,12 @@
 // the opset as ONNX's versioning table pairs them (13 and 14 with IR 7,
 // 15 to 17 with IR 8).
 //
-// Import reads the dense operators back, as a chain, and PyTorch's form
-// of them (Gemm with transB); see Import for the mapping. It does not read
-// convolutional graphs yet.
+// Import reads the operators back, as a chain: the dense ones and
+// PyTorch's form of them (Gemm with transB), and convolutional graphs in
+// Export's form (NHWC input, transposes around the NCHW part) and in
+// PyTorch's (NCHW input, OIHW kernels, a Flatten of an NCHW tensor), whose
+// imported model takes the same images as NHWC (import_cnn.go). See Import
+// for the mapping.
 package onnx
 
 import (
