@@ -159,4 +159,3 @@ func TestCNNGraph(t *testing.T) {
 		}
 	}
 }
-
