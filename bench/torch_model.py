@@ -28,6 +28,12 @@ Modes (each prints one JSON object on stdout):
   --mode train --steps N [--warmup W]    N timed training steps after W untimed ones
   --mode infer [--batch 1000]            eval-mode inference on the test set, no_grad
   --mode latency [--runs R]              single-sample predict latency, median in us
+  --mode ddp --steps N [--batch 64] [--ranks 2]
+                                         DistributedDataParallel on --ranks processes (gloo, one
+                                         thread each), each on its part of a global batch of
+                                         --batch; rank 0 times N steps after --warmup ones.
+                                         BatchNorm1d stays per rank: PyTorch's SyncBatchNorm
+                                         needs CUDA.
 Examples:
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_model.py --mode train --epochs 5 --threads 1
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_model.py --mode train --steps 2000 --batch 128
@@ -46,7 +52,8 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerenv  # noqa: E402  (must precede numpy/torch)
 
 ap = argparse.ArgumentParser(description="PyTorch founding-model benchmark")
-ap.add_argument("--mode", choices=["train", "infer", "latency"], default="train")
+ap.add_argument("--mode", choices=["train", "infer", "latency", "ddp"], default="train")
+ap.add_argument("--ranks", type=int, default=2, help="ddp: processes (DistributedDataParallel, gloo, one thread each)")
 ap.add_argument("--batch", type=int, default=None, help="batch size (train 32, infer 1000)")
 ap.add_argument("--epochs", type=int, default=None, help="train: number of full epochs")
 ap.add_argument("--steps", type=int, default=None, help="train: number of timed steps (instead of --epochs)")
@@ -125,12 +132,75 @@ def evaluate(model, x, y, batch=1000):
     return correct / x.shape[0], total_loss / x.shape[0]
 
 
+def ddp_rank(rank, world, init_file, out_file):
+    """One process of --mode ddp: trains its rows of each global batch."""
+    import torch.distributed as dist
+    torch.set_num_threads(1)
+    dist.init_process_group("gloo", init_method="file://" + init_file, rank=rank, world_size=world)
+    torch.manual_seed(args.seed)
+    gen = torch.Generator().manual_seed(args.seed)  # the same permutation on every rank
+    xtr, ytr, _, _ = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"))
+    model = torch.nn.parallel.DistributedDataParallel(build_model(args.init))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    loss_fn = torch.nn.CrossEntropyLoss()
+    batch, n = args.batch or 64, xtr.shape[0]
+    lo, hi = rank * batch // world, (rank + 1) * batch // world
+
+    def batches():
+        while True:
+            perm = torch.randperm(n, generator=gen)
+            for i in range(0, n - batch + 1, batch):
+                idx = perm[i:i + batch][lo:hi]
+                yield xtr[idx], ytr[idx]
+
+    def step(xb, yb):
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()  # DDP all-reduces the gradients (their mean) here
+        opt.step()
+        return loss
+
+    model.train()
+    it = batches()
+    for _ in range(args.warmup):
+        step(*next(it))
+    dist.barrier()
+    t0 = time.perf_counter()
+    for _ in range(args.steps):
+        loss = step(*next(it))
+    dist.barrier()
+    dt = time.perf_counter() - t0
+    if rank == 0:
+        with open(out_file, "w") as f:
+            json.dump({"train_seconds": dt, "samples_per_sec": args.steps * batch / dt,
+                       "ms_per_step": 1e3 * dt / args.steps, "last_loss": float(loss)}, f)
+    dist.destroy_process_group()
+
+
+def main_ddp(res):
+    import tempfile
+    import torch.multiprocessing as mp
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "result.json")
+        mp.spawn(ddp_rank, args=(args.ranks, os.path.join(d, "init"), out), nprocs=args.ranks, join=True)
+        with open(out) as f:
+            res.update(json.load(f))
+    res.update(ranks=args.ranks, batch=args.batch or 64, steps=args.steps, warmup_steps=args.warmup,
+               threads_per_rank=1, backend="gloo", batchnorm="per rank (SyncBatchNorm needs CUDA)")
+    print(json.dumps(res))
+
+
 def main():
     torch.set_num_threads(args.threads)
     if args.flush_denormal:
         torch.set_flush_denormal(True)
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)
+    if args.mode == "ddp":
+        if args.steps is None:
+            ap.error("--mode ddp needs --steps")
+        return main_ddp({"peer": "pytorch-ddp", "mode": "ddp", "torch_version": torch.__version__,
+                         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "init": args.init, "seed": args.seed})
     xtr, ytr, xte, yte = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"),
                                     train=args.mode == "train")  # infer/latency need the test set only
     model = build_model(args.init)

@@ -150,3 +150,27 @@ func TestScalingTable(t *testing.T) {
 		}
 	}
 }
+
+// TestDistributedTable: the distributed rows divide myelin's figure by
+// PyTorch DDP's at each global batch; without MPI the report says why.
+func TestDistributedTable(t *testing.T) {
+	b := newBench(config{rounds: 1, epRounds: 1, epochs: 5, maxProcs: 2, steps32: 1, steps128: 1, inferRep: 1, latRuns: 1, gemmReps: 1, gemmMin: 0.01})
+	var sb strings.Builder
+	pr := func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) }
+	b.info["distributed"] = "not measured: no mpirun (Debian: openmpi-bin)"
+	b.distributed(pr)
+	if !strings.Contains(sb.String(), "not measured: no mpirun") {
+		t.Errorf("without figures: %q", sb.String())
+	}
+	sb.Reset()
+	b.add("dist/myelin/b=64", 200000)
+	b.add("dist/torch/b=64", 20000)
+	b.add("dist/myelin/b=128", 300000)
+	b.add("dist/torch/b=128", 40000)
+	b.distributed(pr)
+	for _, want := range []string{"| 64 | 200,000 | 20,000 | 10.00× |", "| 128 | 300,000 | 40,000 | 7.50× |"} {
+		if !strings.Contains(sb.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, sb.String())
+		}
+	}
+}

@@ -68,7 +68,7 @@ type config struct {
 	settle    time.Duration // pause after the FMA peak loop
 }
 
-var phases = []string{"gemm", "train", "infer", "latency", "epochs"}
+var phases = []string{"gemm", "train", "infer", "latency", "epochs", "distributed"}
 
 func main() {
 	if err := run(os.Args[1:]); err != nil {
@@ -186,6 +186,8 @@ func run(args []string) error {
 			err = b.phaseLatency()
 		case "epochs":
 			err = b.phaseEpochs(ctx)
+		case "distributed":
+			err = b.phaseDistributed()
 		}
 		if err != nil {
 			return fmt.Errorf("phase %s: %w", ph, err)

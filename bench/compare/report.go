@@ -38,6 +38,7 @@ func (b *bench) report(command string) string {
 	b.gorgonia(p)
 	b.inference(p)
 	b.gemm(p)
+	b.distributed(p)
 	b.notes(p)
 	p("\n%s\n", endMarker)
 	return w.String()
