@@ -2,7 +2,10 @@ package model_test
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
+	"hash/fnv"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -70,11 +73,19 @@ func TestRanksMatchShards(t *testing.T) {
 				t.Fatal(err)
 			}
 			want := stateHash(t, one)
+			steps := make([]*stepHashes, n)
 			ms, hs := fitRanks(t, n, mk, func(m *model.Sequential, g reduce.Ranks) (*model.History, error) {
 				o := opts
 				o.Ranks = g
+				steps[g.Rank()] = &stepHashes{m: m}
+				o.Callbacks = []model.Callback{steps[g.Rank()]}
 				return m.Fit(context.Background(), x, y, o)
 			})
+			for r := 1; r < n; r++ {
+				if !slices.Equal(steps[r].sums, steps[0].sums) || len(steps[0].sums) != 16 {
+					t.Fatalf("rank %d: per-step weight hashes differ from rank 0's (%d and %d steps)", r, len(steps[r].sums), len(steps[0].sums))
+				}
+			}
 			for r, m := range ms {
 				if got := stateHash(t, m); got != want {
 					t.Errorf("rank %d: state %s, one process with ShardSize %d: %s", r, got, 32/n, want)
@@ -191,4 +202,25 @@ func TestRanksBatchNormPerRank(t *testing.T) {
 	if stateHash(t, per[0]) == stateHash(t, synced[0]) {
 		t.Error("per-rank batch norm trained the same weights as synchronized batch norm")
 	}
+}
+
+// stepHashes records a hash of the model's weights and state after every
+// step: the ranks' must agree at each one, not only at the end.
+type stepHashes struct {
+	model.BaseCallback
+	m    *model.Sequential
+	sums []uint64
+}
+
+func (c *stepHashes) OnBatchEnd(_, _ int, _ model.Logs) error {
+	h := fnv.New64a()
+	for _, l := range c.m.Layers {
+		for _, w := range l.Weights() {
+			for _, v := range w.Value.Float32s() {
+				binary.Write(h, binary.LittleEndian, math.Float32bits(v))
+			}
+		}
+	}
+	c.sums = append(c.sums, h.Sum64())
+	return nil
 }
