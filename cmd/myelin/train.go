@@ -149,17 +149,17 @@ clipnorm, per weight, and clipvalue); give at most one.
 			if err != nil {
 				return err
 			}
+			set := map[string]bool{}
+			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 			var m *model.Sequential
 			if *arch != "" {
-				if m, err = model.ReadArchitecture(*arch); err != nil {
+				if m, err = readArchSeed(*arch, *seed, set["seed"]); err != nil {
 					return err
 				}
 			} else {
 				m = foundingModel(ds.train.Classes, !*noBN)
+				m.Seed = *seed
 			}
-			m.Seed = *seed
-			set := map[string]bool{}
-			fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
 			// An --arch file's compile section chooses the optimizer and its
 			// learning rate unless --optimizer or --lr say otherwise.
 			opt := m.Optimizer()
@@ -298,6 +298,34 @@ clipnorm, per weight, and clipvalue); give at most one.
 			return nil
 		}
 	},
+}
+
+// readArchSeed reads an --arch file. Its model uses the file's seed unless
+// --seed was given; a file with an input shape comes back built (weights
+// drawn from its seed), so another seed means building it again from the
+// architecture with that seed.
+func readArchSeed(path string, seed uint64, given bool) (*model.Sequential, error) {
+	m, err := model.ReadArchitecture(path)
+	if err != nil || !given || m.Seed == seed {
+		return m, err
+	}
+	if !m.Built() {
+		m.Seed = seed
+		return m, nil
+	}
+	b, err := m.Architecture()
+	if err != nil {
+		return nil, err
+	}
+	var a model.Arch
+	if err := json.Unmarshal(b, &a); err != nil {
+		return nil, err
+	}
+	a.Config.Seed = seed
+	if b, err = json.Marshal(a); err != nil {
+		return nil, err
+	}
+	return model.FromArchitecture(b)
 }
 
 // startWorld joins the MPI job this process was started in, or says why
