@@ -67,3 +67,20 @@ if wait "$job"; then
 	exit 1
 fi
 echo "the job ended $((SECONDS - start)) s after a rank was killed, with an error"
+
+# An error on one rank only (rank 0 cannot write --out; the others do not
+# write) ends the job with that error, instead of leaving the others
+# waiting in a collective call.
+echo "== an error on rank 0 ends the job"
+: > "$tmp/afile"
+if timeout 60 "${mpi[@]}" -np 2 "$tmp/myelin" train --distributed --epochs 1 --verbose 0 --out "$tmp/afile/m.safetensors" > "$tmp/out" 2>&1; then
+	cat "$tmp/out"
+	echo "mpitest: the job exited 0 though rank 0 could not write its --out"
+	exit 1
+elif [ $? = 124 ]; then
+	cat "$tmp/out"
+	echo "mpitest: the job still ran 60 s after rank 0's error"
+	exit 1
+fi
+grep -q "^myelin: error: rank 0: --out $tmp/afile/m.safetensors" "$tmp/out" || { cat "$tmp/out"; echo "mpitest: rank 0's error was not printed"; exit 1; }
+echo "the job ended with rank 0's error"

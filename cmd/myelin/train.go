@@ -90,7 +90,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 		dist := fs.Bool("distributed", false, "train data-parallel on the processes of an MPI job (mpirun -np N myelin train --distributed; needs a binary built with -tags mpi)")
 		ckpt := checkpointFlags(fs)
 		extras := extraFlags(fs)
-		return func(ctx context.Context, e *env) error {
+		return func(ctx context.Context, e *env) (err error) {
 			if len(e.args) > 0 {
 				return usagef("unexpected arguments %q", e.args)
 			}
@@ -114,11 +114,21 @@ clipnorm, per weight, and clipvalue); give at most one.
 				if *shardSize > 0 {
 					return usagef("--shard-size with --distributed: each process trains its part of a batch in one pass")
 				}
-				w, err := startWorld()
-				if err != nil {
-					return err
+				w, werr := startWorld()
+				if werr != nil {
+					return werr
 				}
-				defer w.Finalize()
+				defer func() { // err: the command's result
+					if err == nil {
+						w.Finalize()
+						return
+					}
+					// The other ranks wait in a collective call that
+					// this one will never make, and MPI_Finalize would
+					// wait for them: end the job with the error.
+					fmt.Fprintf(e.stderr, "myelin: error: rank %d: %v\n", w.Rank(), err)
+					w.Abort(1)
+				}()
 				world = w
 			}
 			// In a distributed run rank 0 alone writes files and prints;
