@@ -57,19 +57,22 @@ type BatchSizeRun struct {
 	TrainModeAccuracy Float   `json:"train_mode_accuracy"`
 }
 
-// batchNet is the founding network with norm ("none", "batchnorm",
-// "layernorm", "groupnorm") after each hidden Dense layer.
-func batchNet(norm string, seed uint64) *model.Sequential {
+// hiddenNet is two hidden ReLU layers of width units, each followed by
+// what names ("batchnorm", "layernorm", "groupnorm", "dropout", or
+// nothing for "none" and "plain"), then a 10-way softmax.
+func hiddenNet(width int, what string, seed uint64) *model.Sequential {
 	var ls []layers.Layer
 	for range 2 {
-		ls = append(ls, layers.NewDense(64, nn.ActReLU))
-		switch norm {
+		ls = append(ls, layers.NewDense(width, nn.ActReLU))
+		switch what {
 		case "batchnorm":
 			ls = append(ls, layers.NewBatchNormalization())
 		case "layernorm":
 			ls = append(ls, layers.NewLayerNormalization())
 		case "groupnorm":
-			ls = append(ls, layers.NewGroupNormalization()) // Keras's 32 groups of 2 units
+			ls = append(ls, layers.NewGroupNormalization()) // Keras's 32 groups
+		case "dropout":
+			ls = append(ls, layers.NewDropout(regDropout))
 		}
 	}
 	m := model.NewSequential(append(ls, layers.NewDense(10, nn.ActSoftmax))...)
@@ -101,7 +104,7 @@ func BatchSize(ctx context.Context, opt Options) (*Result, error) {
 		if batch > x.Dim(0) {
 			return fmt.Errorf("experiment: batch of %d is larger than the %d training samples", batch, x.Dim(0))
 		}
-		m := batchNet(norm, opt.Seed)
+		m := hiddenNet(64, norm, opt.Seed) // the founding network, with norm
 		if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 			return err
 		}

@@ -5,11 +5,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/losses"
 	"github.com/myelin-go/myelin/metrics"
 	"github.com/myelin-go/myelin/model"
-	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/optimizers"
 	"github.com/myelin-go/myelin/report"
 )
@@ -50,25 +48,6 @@ type RegularFit struct {
 	TestLoss      float64 `json:"test_loss"`
 }
 
-// regNet returns two hidden ReLU layers of 128 units and a 10-way softmax,
-// with BatchNormalization after each hidden layer (as in the founding
-// network), Dropout(0.5) there instead, or neither.
-func regNet(variant string, seed uint64) *model.Sequential {
-	var ls []layers.Layer
-	for range 2 {
-		ls = append(ls, layers.NewDense(regWidth, nn.ActReLU))
-		switch variant {
-		case "batchnorm":
-			ls = append(ls, layers.NewBatchNormalization())
-		case "dropout":
-			ls = append(ls, layers.NewDropout(regDropout))
-		}
-	}
-	m := model.NewSequential(append(ls, layers.NewDense(10, nn.ActSoftmax))...)
-	m.Seed = seed
-	return m
-}
-
 // Regularization trains on only the first 1,000 MNIST training images, long
 // enough to memorize them, a network without regularization, with batch
 // normalization and with dropout, and reports each one's gap between
@@ -86,7 +65,7 @@ func Regularization(ctx context.Context, opt Options) (*Result, error) {
 	d := &RegularizationData{Steps: opt.Steps, TrainSamples: sub.N, Nets: make([]RegularNet, len(regVariants))}
 	err = parallel(len(regVariants), func(i int) error {
 		net := RegularNet{Name: regVariants[i]}
-		m := regNet(net.Name, opt.Seed)
+		m := hiddenNet(regWidth, net.Name, opt.Seed)
 		if err := m.Compile(&optimizers.SGD{LR: regLR}, losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 			return err
 		}

@@ -202,17 +202,7 @@ func BenchmarkCNNTrainStep(b *testing.B) {
 			name = "batch=64/shard=none"
 		}
 		b.Run(name, func(b *testing.B) {
-			m := NewSequential(
-				layers.NewReshape(28, 28, 1),
-				layers.NewConv2D(32, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
-				layers.NewMaxPooling2D(layers.Size2{2, 2}),
-				layers.NewConv2D(64, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
-				layers.NewMaxPooling2D(layers.Size2{2, 2}),
-				layers.NewFlatten(),
-				layers.NewDense(10, nn.ActSoftmax))
-			if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
-				b.Fatal(err)
-			}
+			m := exampleCNN(b)
 			if _, err := m.Fit(context.Background(), x.Rows(0, 256), y.Rows(0, 256), FitOptions{BatchSize: 64, ShardSize: shard}); err != nil {
 				b.Fatal(err)
 			}

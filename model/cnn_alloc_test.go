@@ -27,32 +27,11 @@ func TestCNNTrainStepAllocatesNothing(t *testing.T) {
 	train = train.Slice(0, 128)
 	x := tensor.FromFloat32(train.Images, train.N, train.Features())
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
-	m := NewSequential(
-		layers.NewReshape(28, 28, 1),
-		layers.NewConv2D(32, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
-		layers.NewMaxPooling2D(layers.Size2{2, 2}),
-		layers.NewConv2D(64, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
-		layers.NewMaxPooling2D(layers.Size2{2, 2}),
-		layers.NewFlatten(),
-		layers.NewDense(10, nn.ActSoftmax))
-	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
-		t.Fatal(err)
-	}
+	m := exampleCNN(t)
 	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, BatchSize: 32}); err != nil {
 		t.Fatal(err)
 	}
-	idx := make([]int, 32)
-	for i := range idx {
-		idx[i] = i * 3
-	}
-	step := 0
-	allocs := testing.AllocsPerRun(10, func() {
-		xb, yb := m.batch(x, y, idx)
-		step++
-		if _, err := m.trainStep(xb, yb, 1, step); err != nil {
-			t.Fatal(err)
-		}
-	})
+	allocs := stepAllocs(t, m, x, y, 10)
 	if allocs != 0 {
 		t.Fatalf("a CNN training step allocates %v times, want 0", allocs)
 	}
@@ -83,4 +62,21 @@ func TestCNNPredictIntoAllocatesNothing(t *testing.T) {
 			t.Errorf("PredictInto of %d samples: %v allocations per call, want 0", n, a)
 		}
 	}
+}
+
+// exampleCNN is the model of examples/cnn.json, compiled as it says, built
+// in Go for the package's own tests and benchmarks.
+func exampleCNN(t testing.TB) *Sequential {
+	m := NewSequential(
+		layers.NewReshape(28, 28, 1),
+		layers.NewConv2D(32, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
+		layers.NewMaxPooling2D(layers.Size2{2, 2}),
+		layers.NewConv2D(64, layers.Size2{3, 3}, nn.Linear), layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU),
+		layers.NewMaxPooling2D(layers.Size2{2, 2}),
+		layers.NewFlatten(),
+		layers.NewDense(10, nn.ActSoftmax))
+	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+		t.Fatal(err)
+	}
+	return m
 }

@@ -33,12 +33,8 @@ type rankSet struct {
 	perRank  bool // FitOptions.BatchNormPerRank
 	pcg      rand.PCG
 	rng      *rand.Rand
-	send32   []float32
-	recv32   []float32
-	send64   []float64
-	recv64   []float64
-	parts32  [][]float32
-	parts64  [][]float64
+	g32      gathered[float32]
+	g64      gathered[float64]
 	loss     [1]float64
 	predSend []float32
 	predRecv []float32
@@ -139,39 +135,50 @@ func (m *Sequential) trainStepRanks(xb, yb *tensor.Tensor, rows, epoch, step int
 // buffer, and sets each parameter's Grad to their sum in Tree order.
 func (m *Sequential) sumRankGrads() {
 	rs := &m.fit.ranks
-	n := rs.g.Size()
 	params := m.stepParams()
+	if m.DType == tensor.Float64 {
+		rs.g64.sum(params, rs.g.Size(), rs.g.AllGather64)
+	} else {
+		rs.g32.sum(params, rs.g.Size(), rs.g.AllGather)
+	}
+}
+
+// gathered holds the buffers of sumRankGrads for one float type.
+type gathered[T float32 | float64] struct {
+	send, recv []T
+	parts      [][]T
+}
+
+// sum packs params' gradients, gathers every rank's with gather, and sets
+// each Grad to their sum in Tree order.
+func (b *gathered[T]) sum(params []*autodiff.Var, n int, gather func(send, recv []T)) {
 	total := 0
 	for _, p := range params {
 		total += p.Value.Len()
 	}
-	if m.DType == tensor.Float64 {
-		rs.send64, rs.recv64 = grow(rs.send64, total), grow(rs.recv64, n*total)
-		off := 0
-		for _, p := range params {
-			off += copy(rs.send64[off:], p.Grad.Float64s())
-		}
-		rs.g.AllGather64(rs.send64, rs.recv64)
-		rs.parts64 = splitParts(rs.parts64, rs.recv64, n, total)
-		reduce.Tree(rs.parts64)
-		off = 0
-		for _, p := range params {
-			off += copy(p.Grad.Float64s(), rs.parts64[0][off:])
-		}
-		return
-	}
-	rs.send32, rs.recv32 = grow(rs.send32, total), grow(rs.recv32, n*total)
+	b.send, b.recv = grow(b.send, total), grow(b.recv, n*total)
 	off := 0
 	for _, p := range params {
-		off += copy(rs.send32[off:], p.Grad.Float32s())
+		off += copy(b.send[off:], values[T](p.Grad))
 	}
-	rs.g.AllGather(rs.send32, rs.recv32)
-	rs.parts32 = splitParts(rs.parts32, rs.recv32, n, total)
-	reduce.Tree(rs.parts32)
+	gather(b.send, b.recv)
+	b.parts = b.parts[:0]
+	for k := range n {
+		b.parts = append(b.parts, b.recv[k*total:(k+1)*total])
+	}
+	reduce.Tree(b.parts)
 	off = 0
 	for _, p := range params {
-		off += copy(p.Grad.Float32s(), rs.parts32[0][off:])
+		off += copy(values[T](p.Grad), b.parts[0][off:])
 	}
+}
+
+// values returns t's elements as []T, which must be t's type.
+func values[T float32 | float64](t *tensor.Tensor) []T {
+	if v, ok := any(t.Float32s()).([]T); ok {
+		return v
+	}
+	return any(t.Float64s()).([]T)
 }
 
 // rankMetrics updates the metrics with the predictions and labels of the
@@ -230,12 +237,4 @@ func grow[T any](s []T, n int) []T {
 		return make([]T, n)
 	}
 	return s[:n]
-}
-
-func splitParts[T float32 | float64](parts [][]T, all []T, n, size int) [][]T {
-	parts = parts[:0]
-	for k := range n {
-		parts = append(parts, all[k*size:(k+1)*size])
-	}
-	return parts
 }

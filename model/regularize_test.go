@@ -134,18 +134,7 @@ func TestRegularizedTrainStepAllocatesNothing(t *testing.T) {
 	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1}); err != nil {
 		t.Fatal(err)
 	}
-	idx := make([]int, 32)
-	for i := range idx {
-		idx[i] = i * 3
-	}
-	step := 0
-	allocs := testing.AllocsPerRun(50, func() {
-		xb, yb := m.batch(x, y, idx)
-		step++
-		if _, err := m.trainStep(xb, yb, 1, step); err != nil {
-			t.Fatal(err)
-		}
-	})
+	allocs := stepAllocs(t, m, x, y, 50)
 	if allocs != 0 {
 		t.Fatalf("a regularized training step allocates %v times, want 0", allocs)
 	}

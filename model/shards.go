@@ -61,13 +61,10 @@ type shard struct {
 	outs      []*autodiff.Var
 	out       *autodiff.Var // the model's output (logits when the loss is fused)
 	loss      float64
-	parts32   [][]float32
-	parts64   [][]float64
-	scratch32 []float32
-	scratch64 []float64
-	gradBad   bool    // a gradient element of this shard's ranges is not finite
-	weightBad bool    // a weight of this shard's ranges became non-finite
-	touch     float32 // where reading the weights in order sums to
+	t32       treeBufs[float32] // for the gradient sums of its ranges
+	t64       treeBufs[float64]
+	gradBad   bool // a gradient element of this shard's ranges is not finite
+	weightBad bool // a weight of this shard's ranges became non-finite
 }
 
 // stopShards ends the workers of the last Fit.
@@ -219,17 +216,6 @@ func (m *Sequential) runShard(sh *shard) {
 			copyRows(sh.w, b.gw, idx)
 		}
 	}
-	if k < s.workers {
-		// The first shard of each worker reads the weights once,
-		// in order: the other workers updated their ranges last
-		// step, and a sequential read brings those lines over
-		// several times faster than the products' strided reads.
-		for _, p := range m.params {
-			if p.Value.DType() == tensor.Float32 {
-				sh.touch += kernel.Sum(p.Value.Float32s())
-			}
-		}
-	}
 	sh.pcg.Seed(s.seed, uint64(k))
 	sh.outs = sh.outs[:0]
 	sh.out = m.Forward(&sh.pass, tp.Const(sh.x), m.lossWalk(&sh.outs))
@@ -271,27 +257,9 @@ func (m *Sequential) runShard(sh *shard) {
 	s.ranges(lo, hi, func(i, a, c int) {
 		p := s.params[i]
 		if p.Grad.DType() == tensor.Float32 {
-			sh.parts32 = sh.parts32[:0]
-			for _, o := range s.shards[:s.n] {
-				sh.parts32 = append(sh.parts32, o.tape.ShardGrad(p).Float32s()[a:c])
-			}
-			if want := (s.n + 1) / 2 * 256; len(sh.scratch32) < want {
-				sh.scratch32 = make([]float32, want)
-			}
-			dst := p.Grad.Float32s()[a:c]
-			reduce.TreeInto(dst, sh.parts32, sh.scratch32)
-			sh.gradBad = sh.gradBad || !allFinite(dst)
+			sh.gradBad = !sh.t32.sumRange(s.shards[:s.n], p, a, c) || sh.gradBad
 		} else {
-			sh.parts64 = sh.parts64[:0]
-			for _, o := range s.shards[:s.n] {
-				sh.parts64 = append(sh.parts64, o.tape.ShardGrad(p).Float64s()[a:c])
-			}
-			if want := (s.n + 1) / 2 * 256; len(sh.scratch64) < want {
-				sh.scratch64 = make([]float64, want)
-			}
-			dst := p.Grad.Float64s()[a:c]
-			reduce.TreeInto(dst, sh.parts64, sh.scratch64)
-			sh.gradBad = sh.gradBad || !allFinite(dst)
+			sh.gradBad = !sh.t64.sumRange(s.shards[:s.n], p, a, c) || sh.gradBad
 		}
 	})
 	if s.ranged == nil {
@@ -321,6 +289,27 @@ func (m *Sequential) runShard(sh *shard) {
 			sh.weightBad = sh.weightBad || !allFinite(v.Float64s()[a:c])
 		}
 	})
+}
+
+// treeBufs holds a shard's buffers for adding gradient ranges.
+type treeBufs[T float32 | float64] struct {
+	parts   [][]T
+	scratch []T
+}
+
+// sumRange sets elements [a, c) of p's Grad to the sum, in Tree order, of
+// the shards' gradients of p, and reports whether the sum is finite.
+func (b *treeBufs[T]) sumRange(shards []*shard, p *autodiff.Var, a, c int) bool {
+	b.parts = b.parts[:0]
+	for _, o := range shards {
+		b.parts = append(b.parts, values[T](o.tape.ShardGrad(p))[a:c])
+	}
+	if want := (len(shards) + 1) / 2 * 256; len(b.scratch) < want {
+		b.scratch = make([]T, want)
+	}
+	dst := values[T](p.Grad)[a:c]
+	reduce.TreeInto(dst, b.parts, b.scratch)
+	return allFinite(dst)
 }
 
 // ranges calls f(i, a, c) for each parameter i whose elements [a, c)

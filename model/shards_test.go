@@ -6,6 +6,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
@@ -26,7 +27,7 @@ func TestShardsMatchWholeBatch(t *testing.T) {
 		m := compiled(t, founding(true))
 		m.DType = tensor.Float64
 		m.Seed = 3
-		if _, err := m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 32, ShardSize: shard, Epochs: 2, NoShuffle: true}); err != nil {
+		if _, err := fitWithin(t, m, x, y, model.FitOptions{BatchSize: 32, ShardSize: shard, Epochs: 2, NoShuffle: true}); err != nil {
 			t.Fatal(err)
 		}
 		return m
@@ -59,7 +60,7 @@ func TestShardsSameBitsAcrossGOMAXPROCS(t *testing.T) {
 		m.Layers = append(m.Layers[:1], append([]layers.Layer{layers.NewDropout(0.2)}, m.Layers[1:]...)...)
 		m = compiled(t, m)
 		m.Seed = 5
-		if _, err := m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 48, ShardSize: 8}); err != nil {
+		if _, err := fitWithin(t, m, x, y, model.FitOptions{BatchSize: 48, ShardSize: 8}); err != nil {
 			t.Fatal(err)
 		}
 		if h := stateHash(t, m); want == "" {
@@ -85,7 +86,7 @@ func TestShardsResumeBitwise(t *testing.T) {
 	for _, tc := range ckResumeCases() {
 		t.Run(tc.name, func(t *testing.T) {
 			ref := tc.mk()
-			hRef, err := ref.Fit(context.Background(), x, y, opts())
+			hRef, err := fitWithin(t, ref, x, y, opts())
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -93,7 +94,7 @@ func TestShardsResumeBitwise(t *testing.T) {
 			m := tc.mk()
 			o := opts()
 			o.Callbacks = []model.Callback{&ckStopAt{at: 20}}
-			if _, err := m.Fit(context.Background(), x, y, o); err != nil {
+			if _, err := fitWithin(t, m, x, y, o); err != nil {
 				t.Fatal(err)
 			}
 			path := t.TempDir() + "/ck.safetensors"
@@ -106,14 +107,14 @@ func TestShardsResumeBitwise(t *testing.T) {
 			}
 			bad := opts()
 			bad.Resume, bad.ShardSize = ck, 8
-			if _, err := m2.Fit(context.Background(), x, y, bad); err == nil || !strings.Contains(err.Error(), "ShardSize 8 (the checkpoint has 16)") {
+			if _, err := fitWithin(t, m2, x, y, bad); err == nil || !strings.Contains(err.Error(), "ShardSize 8 (the checkpoint has 16)") {
 				t.Fatalf("resuming with another shard size: err = %v", err)
 			}
 			m2, ck, err = model.LoadCheckpoint(path)
 			if err != nil {
 				t.Fatal(err)
 			}
-			h2, err := m2.Fit(context.Background(), x, y, model.FitOptions{Epochs: 2, BatchSize: 40, Resume: ck})
+			h2, err := fitWithin(t, m2, x, y, model.FitOptions{Epochs: 2, BatchSize: 40, Resume: ck})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -154,7 +155,7 @@ func TestCNNShards(t *testing.T) {
 		m.DType = dt
 		m.Seed = 2
 		xx, yy := x.As(dt), y.As(dt)
-		if _, err := m.Fit(context.Background(), xx, yy, model.FitOptions{BatchSize: 32, ShardSize: shard, NoShuffle: true}); err != nil {
+		if _, err := fitWithin(t, m, xx, yy, model.FitOptions{BatchSize: 32, ShardSize: shard, NoShuffle: true}); err != nil {
 			t.Fatal(err)
 		}
 		return m
@@ -180,5 +181,27 @@ func TestCNNShards(t *testing.T) {
 		} else if h != want {
 			t.Fatalf("GOMAXPROCS %d: state %s, GOMAXPROCS 1: %s", procs, h, want)
 		}
+	}
+}
+
+// fitWithin runs Fit, failing the test if it has not returned within five
+// minutes: a shard that never reaches its batch norm's sums would hang it.
+func fitWithin(t *testing.T, m *model.Sequential, x, y *tensor.Tensor, o model.FitOptions) (*model.History, error) {
+	t.Helper()
+	type result struct {
+		h   *model.History
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		h, err := m.Fit(context.Background(), x, y, o)
+		done <- result{h, err}
+	}()
+	select {
+	case r := <-done:
+		return r.h, r.err
+	case <-time.After(5 * time.Minute):
+		t.Fatal("Fit in shards did not return within five minutes")
+		return nil, nil
 	}
 }

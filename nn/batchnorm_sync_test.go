@@ -3,6 +3,7 @@ package nn_test
 import (
 	"math"
 	"testing"
+	"time"
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/internal/gradcheck"
@@ -57,7 +58,7 @@ func TestBatchNormSyncIsWholeBatch(t *testing.T) {
 				dxs[k] = xk.Grad.Clone()
 				dgs[k], dbs[k] = gk.Grad.Clone(), bk.Grad.Clone()
 			})
-			l.Step()
+			stepWithin(t, l)
 			l.Close()
 			dg, db := make([]float64, c), make([]float64, c)
 			for k := range n {
@@ -104,12 +105,32 @@ func TestBatchNormSyncGradient(t *testing.T) {
 			x, g, b := gradcheck.Randn(shape...), gradcheck.Randn(c), gradcheck.Randn(c)
 			var grp reduce.Group
 			l := reduce.NewLocal(1, 1, func(g reduce.Group) { grp = g })
-			l.Step()
+			stepWithin(t, l)
 			defer l.Close()
 			gradcheck.Central(t, func(tp *autodiff.Tape, v []*autodiff.Var) *autodiff.Var {
 				y, _, _, _ := nn.BatchNormSync(tp, v[0], v[1], v[2], 1e-3, grp)
 				return project(tp, y)
 			}, 1e-6, x, g, b)
 		})
+	}
+}
+
+// stepWithin runs l.Step, failing the test if it has not returned within a
+// minute (a member that never reaches a sync would hang it), and passes on
+// its panic.
+func stepWithin(t *testing.T, l *reduce.Local) {
+	t.Helper()
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		l.Step()
+	}()
+	select {
+	case p := <-done:
+		if p != nil {
+			panic(p)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Local.Step did not return within a minute")
 	}
 }

@@ -26,29 +26,37 @@ func TestImportRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatalf("fold %v: %v", fold, err)
 				}
-				x := randomInput(e.m, 9, 4)
-				if i, diff := maxDiff(values(predict(t, m, x)), values(predict(t, e.m, x))); diff > 1e-5 {
-					t.Errorf("fold %v: output %d differs by %g after the round trip", fold, i, diff)
-				}
-				if fold {
-					continue
-				}
-				if got, want := inferenceArch(t, m), inferenceArch(t, e.m); got != want {
-					t.Errorf("architecture after the round trip:\n%s\nwant\n%s", got, want)
-				}
-				f1, err1 := e.m.File()
-				f2, err2 := m.File()
-				if err1 != nil || err2 != nil || len(f1.Tensors) != len(f2.Tensors) {
-					t.Fatalf("files: %v, %v; %d and %d tensors", err1, err2, len(f1.Tensors), len(f2.Tensors))
-				}
-				for i := range f1.Tensors {
-					a, b := f1.Tensors[i], f2.Tensors[i]
-					if a.Name != b.Name || !bytes.Equal(a.Data, b.Data) {
-						t.Errorf("tensor %d: got %q (%d bytes), want %q bit for bit", i, b.Name, len(b.Data), a.Name)
-					}
-				}
+				sameModel(t, m, e.m, fold)
 			}
 		})
+	}
+}
+
+// sameModel checks that m, imported from orig's export, computes what
+// orig computes and, unless the export folded BN, has its architecture
+// (less what computes nothing at inference) and its weights bit for bit.
+func sameModel(t *testing.T, m, orig *model.Sequential, folded bool) {
+	t.Helper()
+	x := randomInput(orig, 9, 4)
+	if i, diff := maxDiff(values(predict(t, m, x)), values(predict(t, orig, x))); diff > 1e-5 {
+		t.Errorf("folded %v: output %d differs by %g after the round trip", folded, i, diff)
+	}
+	if folded {
+		return
+	}
+	if got, want := inferenceArch(t, m), inferenceArch(t, orig); got != want {
+		t.Errorf("architecture after the round trip:\n%s\nwant\n%s", got, want)
+	}
+	f1, err1 := orig.File()
+	f2, err2 := m.File()
+	if err1 != nil || err2 != nil || len(f1.Tensors) != len(f2.Tensors) {
+		t.Fatalf("files: %v, %v; %d and %d tensors", err1, err2, len(f1.Tensors), len(f2.Tensors))
+	}
+	for i := range f1.Tensors {
+		a, b := f1.Tensors[i], f2.Tensors[i]
+		if a.Name != b.Name || !bytes.Equal(a.Data, b.Data) {
+			t.Errorf("tensor %d: got %q (%d bytes), want %q bit for bit", i, b.Name, len(b.Data), a.Name)
+		}
 	}
 }
 

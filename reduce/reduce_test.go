@@ -140,7 +140,7 @@ func TestLocalAllReduce(t *testing.T) {
 				t.Errorf("n=%d workers=%d: Workers() = %d", n, workers, l.Workers())
 			}
 			for step = 0; step < rounds; step++ {
-				l.Step()
+				stepWithin(t, l)
 			}
 			l.Close()
 			for k := range rounds {
@@ -174,7 +174,7 @@ func TestLocalMismatch(t *testing.T) {
 			t.Fatal("Step did not panic")
 		}
 	}()
-	l.Step()
+	stepWithin(t, l)
 }
 
 func TestTreeInto(t *testing.T) {
@@ -316,5 +316,25 @@ func TestTreeSum(t *testing.T) {
 	}
 	if TreeSum(nil) != 0 || TreeSum([]float64{2}) != 2 {
 		t.Fatal("TreeSum of none or one")
+	}
+}
+
+// stepWithin runs l.Step, failing the test if it has not returned within a
+// minute (a member that never reaches a sync would hang it), and passes on
+// its panic.
+func stepWithin(t *testing.T, l *Local) {
+	t.Helper()
+	done := make(chan any, 1)
+	go func() {
+		defer func() { done <- recover() }()
+		l.Step()
+	}()
+	select {
+	case p := <-done:
+		if p != nil {
+			panic(p)
+		}
+	case <-time.After(time.Minute):
+		t.Fatal("Local.Step did not return within a minute")
 	}
 }
