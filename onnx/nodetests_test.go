@@ -219,31 +219,14 @@ func nodeNCHW(x *tensor.Tensor) nchw {
 	return out
 }
 
-// padding maps ONNX's auto_pad and pads for a window of k taps (after
-// dilation) and stride s over n pixels, per axis, to Keras's.
-func padding(a map[string]dAttr, in []int, k, s [2]int) (nn.Padding, error) {
-	switch a["auto_pad"].s {
-	case "VALID":
-		return nn.Valid, nil
-	case "SAME_UPPER":
-		return nn.Same, nil
-	case "SAME_LOWER":
-		return 0, notExpressible("SAME_LOWER")
+// padding maps the node's padding to Keras's with Import's rule
+// (importPadding); what it refuses is not expressible.
+func padding(n dNode, hw []int, k, s, d [2]int) (nn.Padding, error) {
+	p, err := importPadding(n, int64(hw[0]), int64(hw[1]), k, s, d)
+	if err != nil {
+		return 0, notExpressible(err.Error())
 	}
-	pads := a["pads"].ints
-	if len(pads) == 0 || !slices.ContainsFunc(pads, func(p int64) bool { return p != 0 }) {
-		return nn.Valid, nil
-	}
-	// Explicit pads that are exactly TensorFlow's same are Same.
-	for ax := range 2 {
-		_, before := nn.OutSize(in[ax], k[ax], s[ax], 1, nn.Same)
-		out, _ := nn.OutSize(in[ax], k[ax], s[ax], 1, nn.Same)
-		total := max((out-1)*s[ax]+k[ax]-in[ax], 0)
-		if pads[ax] != int64(before) || pads[ax+2] != int64(total-before) {
-			return 0, notExpressible(fmt.Sprintf("pads %v", pads))
-		}
-	}
-	return nn.Same, nil
+	return p, nil
 }
 
 func nodeInts2(a dAttr, def int) [2]int {
@@ -295,8 +278,7 @@ func evalNode(n dNode, in []dTensor) (nchw, error) {
 			b = tp.Const(bt)
 		}
 		strides, dil := nodeInts2(n.attrs["strides"], 1), nodeInts2(n.attrs["dilations"], 1)
-		k := [2]int{(KH-1)*dil[0] + 1, (KW-1)*dil[1] + 1}
-		p, err := padding(n.attrs, hw, k, strides)
+		p, err := padding(n, hw, [2]int{KH, KW}, strides, dil)
 		if err != nil {
 			return nchw{}, err
 		}
@@ -310,7 +292,7 @@ func evalNode(n dNode, in []dTensor) (nchw, error) {
 		}
 		k := nodeInts2(n.attrs["kernel_shape"], 1)
 		strides := nodeInts2(n.attrs["strides"], 1)
-		p, err := padding(n.attrs, hw, k, strides)
+		p, err := padding(n, hw, k, strides, [2]int{1, 1})
 		if err != nil {
 			return nchw{}, err
 		}
