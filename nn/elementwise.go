@@ -182,7 +182,8 @@ type unaryOp struct{}
 
 func (unaryOp) Name() string { return "nn.unary" }
 
-// ReLU returns max(x, 0).
+// ReLU returns max(x, 0): 0 where x < 0, x elsewhere (NaN and −0 pass
+// through, as in Dense's fused ReLU, so both give the same bits).
 func ReLU(tp *autodiff.Tape, x *autodiff.Var) *autodiff.Var { return unary(tp, uReLU, x, 0, 0) }
 
 // Sigmoid returns 1 / (1 + e^−x).
@@ -224,7 +225,9 @@ func Clip(tp *autodiff.Tape, x *autodiff.Var, lo, hi float64) *autodiff.Var {
 
 func unary(tp *autodiff.Tape, kind int, x *autodiff.Var, c0, c1 float64) *autodiff.Var {
 	out := tp.Alloc(x.DType(), x.Shape()...)
-	if is32(out) {
+	if is32(out) && kind == uReLU {
+		kernel.ReluTo(out.Float32s(), x.Value.Float32s())
+	} else if is32(out) {
 		unaryFwd(kind, out.Float32s(), x.Value.Float32s(), float32(c0), float32(c1))
 	} else {
 		unaryFwd(kind, out.Float64s(), x.Value.Float64s(), c0, c1)
@@ -249,7 +252,10 @@ func unaryFwd[T Float](kind int, y, x []T, c0, c1 T) {
 	switch kind {
 	case uReLU:
 		for i, v := range x {
-			y[i] = max(v, 0)
+			if v < 0 {
+				v = 0
+			}
+			y[i] = v
 		}
 	case uSigmoid:
 		for i, v := range x {

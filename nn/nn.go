@@ -18,6 +18,7 @@ package nn
 
 import (
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -69,8 +70,17 @@ func lastDim(s tensor.Shape) (rows, cols int) {
 	return s.Len() / cols, cols
 }
 
-// addColSums adds the column sums of the rows×cols matrix x to dst.
+// addColSums adds the column sums of the rows×cols matrix x to dst, row
+// by row (float32 rows of 16 or more by the vector add, which keeps that
+// order, so the bits are the loop's).
 func addColSums[T Float](dst, x []T, cols int) {
+	if d, ok := any(dst).([]float32); ok && cols >= 16 {
+		x32 := any(x).([]float32)
+		for i := 0; i < len(x32); i += cols {
+			kernel.AddTo(d, d, x32[i:i+cols])
+		}
+		return
+	}
 	for i := 0; i < len(x); i += cols {
 		row := x[i : i+cols]
 		for j, v := range row {

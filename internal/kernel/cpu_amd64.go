@@ -22,6 +22,8 @@ func archBackend() backend {
 		b.normRows = normRowsAsm
 		b.bnBwdSums = bnBwdSumsAsm
 		b.bnBwdInput = bnBwdInputAsm
+		b.maxPool2 = maxPool2Asm
+		b.maxPool2Back = maxPool2BackAsm
 	}
 	if hasAVX2FMA {
 		asmGemmKernels = append(asmGemmKernels, &avx2SmallKernel, &avx2Kernel)

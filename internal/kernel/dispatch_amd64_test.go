@@ -25,20 +25,22 @@ func TestFastPathInUse(t *testing.T) {
 		fn   any
 		need bool
 	}{
-		"sgemm":       {sgemmAsm, fma},
-		"sum":         {sumAVX2, fma},
-		"add":         {addAVX2, fma},
-		"relu":        {reluAVX2, fma},
-		"reluGrad":    {reluGradAVX2, fma},
-		"reluGradAdd": {reluGradAddAVX2, fma},
-		"adam":        {adamAsm, avx2},
-		"sumSq":       {sumSqAsm, fma},
-		"updateSums":  {updateSumsAsm, fma},
-		"colSums":     {colSumsAsm, avx2},
-		"colSqDev":    {colSqDevAsm, avx2},
-		"normRows":    {normRowsAsm, avx2},
-		"bnBwdSums":   {bnBwdSumsAsm, avx2},
-		"bnBwdInput":  {bnBwdInputAsm, avx2},
+		"sgemm":        {sgemmAsm, fma},
+		"sum":          {sumAVX2, fma},
+		"add":          {addAVX2, fma},
+		"relu":         {reluAVX2, fma},
+		"reluGrad":     {reluGradAVX2, fma},
+		"reluGradAdd":  {reluGradAddAVX2, fma},
+		"adam":         {adamAsm, avx2},
+		"sumSq":        {sumSqAsm, fma},
+		"updateSums":   {updateSumsAsm, fma},
+		"colSums":      {colSumsAsm, avx2},
+		"colSqDev":     {colSqDevAsm, avx2},
+		"normRows":     {normRowsAsm, avx2},
+		"bnBwdSums":    {bnBwdSumsAsm, avx2},
+		"bnBwdInput":   {bnBwdInputAsm, avx2},
+		"maxPool2":     {maxPool2Asm, avx2},
+		"maxPool2Back": {maxPool2BackAsm, avx2},
 	}
 	gen := funcFields(&generic)
 	for field, f := range funcFields(&impl) {

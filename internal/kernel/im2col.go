@@ -35,10 +35,13 @@ func (g *Window) Cols() int { return g.KH * g.KW * g.C }
 //
 //	cols[(n·OH + oh)·OW + ow][(i·KW + j)·C + c] = x[n][oh·SH−PadTop+i·DH][ow·SW−PadLeft+j·DW][c]
 //
-// Each tap copies C contiguous channels at once.
+// A window row inside the image with DW = 1 is KW·C contiguous values and
+// is copied at once; a short one (the first layer's single channel) by a
+// loop, since a call to copy costs more than a few moves.
 func Im2col[T float32 | float64](cols, x []T, g *Window) {
 	c, k := g.C, g.Cols()
 	_ = cols[g.Rows()*k-1]
+	kwc := g.KW * c
 	row := 0
 	for n := 0; n < g.N; n++ {
 		img := x[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
@@ -46,15 +49,29 @@ func Im2col[T float32 | float64](cols, x []T, g *Window) {
 			for ow := 0; ow < g.OW; ow++ {
 				dst := cols[row*k : (row+1)*k]
 				row++
+				iw0 := ow*g.SW - g.PadLeft
+				inside := g.DW == 1 && iw0 >= 0 && iw0+g.KW <= g.W
 				for i := 0; i < g.KH; i++ {
 					ih := oh*g.SH - g.PadTop + i*g.DH
-					seg := dst[i*g.KW*c : (i+1)*g.KW*c]
+					seg := dst[i*kwc : (i+1)*kwc]
 					if ih < 0 || ih >= g.H {
 						clear(seg)
 						continue
 					}
+					if inside {
+						src := img[(ih*g.W+iw0)*c:][:kwc]
+						if kwc <= 16 {
+							//lint:ignore S1001 a call to copy costs more than moving a few values
+							for t, v := range src {
+								seg[t] = v
+							}
+						} else {
+							copy(seg, src)
+						}
+						continue
+					}
 					for j := 0; j < g.KW; j++ {
-						iw := ow*g.SW - g.PadLeft + j*g.DW
+						iw := iw0 + j*g.DW
 						tap := seg[j*c : (j+1)*c]
 						if iw < 0 || iw >= g.W {
 							clear(tap)
@@ -72,10 +89,12 @@ func Im2col[T float32 | float64](cols, x []T, g *Window) {
 // input pixel it was read from, dropping those read from padding. With
 // cols the gradient of Im2col's output, it accumulates the gradient of x.
 // The order of the additions is fixed, so the result does not depend on
-// the number of threads.
+// the number of threads; a contiguous window row is added with the
+// vector add, which keeps each element's order of additions.
 func Col2imAdd[T float32 | float64](dx, cols []T, g *Window) {
 	c, k := g.C, g.Cols()
 	_ = cols[g.Rows()*k-1]
+	kwc := g.KW * c
 	row := 0
 	for n := 0; n < g.N; n++ {
 		img := dx[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
@@ -83,23 +102,38 @@ func Col2imAdd[T float32 | float64](dx, cols []T, g *Window) {
 			for ow := 0; ow < g.OW; ow++ {
 				src := cols[row*k : (row+1)*k]
 				row++
+				iw0 := ow*g.SW - g.PadLeft
+				inside := g.DW == 1 && iw0 >= 0 && iw0+g.KW <= g.W
 				for i := 0; i < g.KH; i++ {
 					ih := oh*g.SH - g.PadTop + i*g.DH
 					if ih < 0 || ih >= g.H {
 						continue
 					}
+					if inside {
+						addInto(img[(ih*g.W+iw0)*c:][:kwc], src[i*kwc:(i+1)*kwc])
+						continue
+					}
 					for j := 0; j < g.KW; j++ {
-						iw := ow*g.SW - g.PadLeft + j*g.DW
+						iw := iw0 + j*g.DW
 						if iw < 0 || iw >= g.W {
 							continue
 						}
-						d := img[(ih*g.W+iw)*c : (ih*g.W+iw+1)*c]
-						for ch, v := range src[(i*g.KW+j)*c : (i*g.KW+j+1)*c] {
-							d[ch] += v
-						}
+						addInto(img[(ih*g.W+iw)*c:(ih*g.W+iw+1)*c], src[(i*g.KW+j)*c:(i*g.KW+j+1)*c])
 					}
 				}
 			}
 		}
+	}
+}
+
+// addInto adds src to dst element by element: with the vector add for
+// float32 rows long enough to pay for the call.
+func addInto[T float32 | float64](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok && len(d) >= 16 {
+		impl.add(d, d, any(src).([]float32))
+		return
+	}
+	for i, v := range src {
+		dst[i] += v
 	}
 }

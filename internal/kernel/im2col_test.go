@@ -86,3 +86,59 @@ func TestIm2colCol2im(t *testing.T) {
 		})
 	}
 }
+
+// TestCol2imFloat32Order checks the float32 paths (short rows by a loop,
+// long ones by the vector add) bit for bit against the formula applied
+// row by row and tap by tap, the order Col2imAdd promises.
+func TestCol2imFloat32Order(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ws := append([]Window{
+		{N: 2, H: 6, W: 6, C: 17, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 6, OW: 6},
+		{N: 1, H: 9, W: 9, C: 8, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, OH: 7, OW: 7},
+		{N: 1, H: 9, W: 9, C: 20, KH: 3, KW: 3, SH: 2, SW: 2, DH: 2, DW: 2, PadTop: 1, PadLeft: 2, OH: 5, OW: 5},
+	}, windows...)
+	for _, g := range ws {
+		x := make([]float32, g.N*g.H*g.W*g.C)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64())
+		}
+		cols := make([]float32, g.Rows()*g.Cols())
+		Im2col(cols, x, &g)
+		x64 := make([]float64, len(x))
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		for i, v := range im2colNaive(x64, &g) {
+			if cols[i] != float32(v) {
+				t.Fatalf("%+v: cols[%d] = %g, want %g", g, i, cols[i], v)
+			}
+		}
+		for i := range cols {
+			cols[i] = float32(rng.NormFloat64())
+		}
+		got, want := make([]float32, len(x)), make([]float32, len(x))
+		Col2imAdd(got, cols, &g)
+		for n := range g.N {
+			for oh := range g.OH {
+				for ow := range g.OW {
+					for i := range g.KH {
+						for j := range g.KW {
+							ih, iw := oh*g.SH-g.PadTop+i*g.DH, ow*g.SW-g.PadLeft+j*g.DW
+							if ih < 0 || ih >= g.H || iw < 0 || iw >= g.W {
+								continue
+							}
+							for c := range g.C {
+								want[((n*g.H+ih)*g.W+iw)*g.C+c] += cols[((n*g.OH+oh)*g.OW+ow)*g.Cols()+(i*g.KW+j)*g.C+c]
+							}
+						}
+					}
+				}
+			}
+		}
+		for i := range got {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+				t.Fatalf("%+v: dx[%d] = %g, want %g", g, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -10,6 +10,17 @@ package kernel
 // MaxPool writes the maximum of each window into y, shaped (N, OH, OW, C).
 func MaxPool[T float32 | float64](y, x []T, g *Window) {
 	c := g.C
+	if y32, ok := any(y).([]float32); ok && pool2Rows(g) {
+		x32 := any(x).([]float32)
+		for n := 0; n < g.N; n++ {
+			for oh := 0; oh < g.OH; oh++ {
+				r := (n*g.H + 2*oh) * g.W * c
+				o := (n*g.OH + oh) * g.OW * c
+				impl.maxPool2(y32[o:o+g.OW*c], x32[r:r+2*g.OW*c], x32[r+g.W*c:r+g.W*c+2*g.OW*c], g.OW, c)
+			}
+		}
+		return
+	}
 	for n := 0; n < g.N; n++ {
 		img := x[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
 		for oh := 0; oh < g.OH; oh++ {
@@ -45,44 +56,78 @@ func MaxPool[T float32 | float64](y, x []T, g *Window) {
 // MaxPoolBackwardAdd adds each output gradient dy to the gradient dx of
 // the first pixel, in row-major window order, whose value equals the
 // window's maximum y (PyTorch's choice on ties; with no ties every rule
-// agrees).
+// agrees). A NaN maximum equals no pixel and passes no gradient.
+//
+// Each output pixel's valid taps are listed once as offsets into the
+// image, so the channel loop inside compares values and does no geometry.
 func MaxPoolBackwardAdd[T float32 | float64](dx, dy, x, y []T, g *Window) {
 	c := g.C
+	if dx32, ok := any(dx).([]float32); ok && pool2Rows(g) {
+		x32, y32, dy32 := any(x).([]float32), any(y).([]float32), any(dy).([]float32)
+		for n := 0; n < g.N; n++ {
+			for oh := 0; oh < g.OH; oh++ {
+				r0 := (n*g.H + 2*oh) * g.W * c
+				r1, w := r0+g.W*c, 2*g.OW*c
+				o := (n*g.OH + oh) * g.OW * c
+				impl.maxPool2Back(dx32[r0:r0+w], dx32[r1:r1+w], x32[r0:r0+w], x32[r1:r1+w], y32[o:o+g.OW*c], dy32[o:o+g.OW*c], g.OW, c)
+			}
+		}
+		return
+	}
+	var buf [64]int
+	offs := buf[:0]
+	if g.KH*g.KW > len(buf) {
+		offs = make([]int, 0, g.KH*g.KW)
+	}
 	for n := 0; n < g.N; n++ {
 		img := x[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
 		dimg := dx[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
 		for oh := 0; oh < g.OH; oh++ {
+			h0, h1 := span(oh, g.KH, g.SH, g.PadTop, g.H)
 			for ow := 0; ow < g.OW; ow++ {
-				o := ((n*g.OH+oh)*g.OW + ow) * c
-				for ch := 0; ch < c; ch++ {
-					if at := maxAt(img, y[o+ch], g, oh, ow, ch); at >= 0 {
-						dimg[at] += dy[o+ch]
+				w0, w1 := span(ow, g.KW, g.SW, g.PadLeft, g.W)
+				offs = offs[:0]
+				for ih := h0; ih < h1; ih++ {
+					for iw := w0; iw < w1; iw++ {
+						offs = append(offs, (ih*g.W+iw)*c)
 					}
 				}
+				o := ((n*g.OH+oh)*g.OW + ow) * c
+				maxBackward(dimg, img, y[o:o+c], dy[o:o+c], offs)
 			}
 		}
 	}
 }
 
-// maxAt returns the index in img of the first pixel of output (oh, ow)'s
-// window whose channel ch equals m, or −1 (m is NaN).
-func maxAt[T float32 | float64](img []T, m T, g *Window, oh, ow, ch int) int {
-	for i := 0; i < g.KH; i++ {
-		ih := oh*g.SH - g.PadTop + i
-		if ih < 0 || ih >= g.H {
-			continue
-		}
-		for j := 0; j < g.KW; j++ {
-			iw := ow*g.SW - g.PadLeft + j
-			if iw < 0 || iw >= g.W {
-				continue
+// maxBackward adds dy[ch] to dimg[off+ch] at the first offset whose
+// img[off+ch] equals m[ch], for each channel ch.
+func maxBackward[T float32 | float64](dimg, img, m, dy []T, offs []int) {
+	if len(offs) == 4 { // the 2×2 pool of most networks
+		o0, o1, o2, o3 := offs[0], offs[1], offs[2], offs[3]
+		a, b, cc, d := img[o0:o0+len(m)], img[o1:o1+len(m)], img[o2:o2+len(m)], img[o3:o3+len(m)]
+		da, db, dc, dd := dimg[o0:o0+len(m)], dimg[o1:o1+len(m)], dimg[o2:o2+len(m)], dimg[o3:o3+len(m)]
+		for ch, v := range m {
+			switch v {
+			case a[ch]:
+				da[ch] += dy[ch]
+			case b[ch]:
+				db[ch] += dy[ch]
+			case cc[ch]:
+				dc[ch] += dy[ch]
+			case d[ch]:
+				dd[ch] += dy[ch]
 			}
-			if at := (ih*g.W+iw)*g.C + ch; img[at] == m {
-				return at
+		}
+		return
+	}
+	for ch, v := range m {
+		for _, off := range offs {
+			if img[off+ch] == v {
+				dimg[off+ch] += dy[ch]
+				break
 			}
 		}
 	}
-	return -1
 }
 
 // span returns the valid input rows [lo, hi) of output row o's window of
