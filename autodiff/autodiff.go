@@ -220,8 +220,21 @@ func (tp *Tape) ShardGrad(v *Var) *tensor.Tensor {
 // GradOf returns v's gradient buffer for accumulation in the current
 // Backward pass, zeroed on first touch, or nil when v needs no gradient.
 func (tp *Tape) GradOf(v *Var) *tensor.Tensor {
+	g, dirty := tp.GradLazy(v)
+	if dirty {
+		g.Zero()
+	}
+	return g
+}
+
+// GradLazy is GradOf for an op that zeroes the buffer itself: on first
+// touch of a value that is not a parameter it returns the buffer as it was
+// (dirty true), and the op must clear each part before adding into it. An
+// op that clears a cache-sized piece just before adding into it saves a
+// pass over memory, which for large activations costs as much as the add.
+func (tp *Tape) GradLazy(v *Var) (g *tensor.Tensor, dirty bool) {
 	if v == nil || !v.needsGrad {
-		return nil
+		return nil, false
 	}
 	if v.param && tp.shard {
 		g := tp.pgrads[v]
@@ -237,10 +250,10 @@ func (tp *Tape) GradOf(v *Var) *tensor.Tensor {
 			}
 			g.gen = tp.gen
 		}
-		return g.t
+		return g.t, false
 	}
 	if v.gen == tp.gen && v.tape == tp && v.Grad != nil {
-		return v.Grad
+		return v.Grad, false
 	}
 	if v.param {
 		if v.Grad == nil || !v.Grad.Shape().Equal(v.Value.Shape()) || v.Grad.DType() != v.Value.DType() {
@@ -250,10 +263,10 @@ func (tp *Tape) GradOf(v *Var) *tensor.Tensor {
 		}
 	} else {
 		v.Grad = tp.grads.get(v.Value.DType(), v.Value.Shape())
-		v.Grad.Zero()
+		dirty = true
 	}
 	v.gen, v.tape = tp.gen, tp
-	return v.Grad
+	return v.Grad, dirty
 }
 
 // HasGrad reports whether the last Backward on tp wrote v.Grad.

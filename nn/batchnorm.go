@@ -104,19 +104,22 @@ func bnFwd[T Float](acc []float64, y, xhat, mean, variance, invstd, x, gamma, be
 
 func (batchNormOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	x, gamma, beta := r.In[0], r.In[1], r.In[2]
-	dx, dg, db := tp.GradOf(x), tp.GradOf(gamma), tp.GradOf(beta)
+	dx, dirty := tp.GradLazy(x)
+	dg, db := tp.GradOf(gamma), tp.GradOf(beta)
 	c := r.I[1]
 	dt := x.DType()
 	// Σdy and Σdy·x̂ are needed for dx even when gamma and beta are frozen.
 	sdy, sdyx, k := tp.Alloc(dt, c), tp.Alloc(dt, c), tp.Alloc(dt, c)
 	if is32(sdy) {
-		bnBwd(f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c)
+		bnBwd(f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c, dirty)
 	} else {
-		bnBwd(f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c)
+		bnBwd(f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c, dirty)
 	}
 }
 
-func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int) {
+// bnBwd accumulates the gradients; dirty says dx is GradLazy's uncleared
+// buffer.
+func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int, dirty bool) {
 	m := T(len(dy) / c)
 	clear(sdy)
 	clear(sdyx)
@@ -142,7 +145,22 @@ func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int
 		sdy[j] /= m
 		sdyx[j] /= m
 	}
-	kernel.BNBackwardInput(dx, dy, xhat, k, sdy, sdyx, c)
+	bnBackwardInput(dx, dy, xhat, k, sdy, sdyx, c, dirty)
+}
+
+// bnBackwardInput is kernel.BNBackwardInput into dx, which when dirty is
+// cleared a piece at a time just before.
+func bnBackwardInput[T Float](dx, dy, xhat, k, sdy, sdyx []T, c int, dirty bool) {
+	if !dirty {
+		kernel.BNBackwardInput(dx, dy, xhat, k, sdy, sdyx, c)
+		return
+	}
+	step := max(1, lazyChunk/c) * c
+	for lo := 0; lo < len(dx); lo += step {
+		hi := min(lo+step, len(dx))
+		clear(dx[lo:hi])
+		kernel.BNBackwardInput(dx[lo:hi], dy[lo:hi], xhat[lo:hi], k, sdy, sdyx, c)
+	}
 }
 
 type normalizeOp struct{}

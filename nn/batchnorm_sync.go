@@ -78,20 +78,21 @@ func bnSyncFwd[T Float](g reduce.Group, acc []float64, y, xhat, mean, variance, 
 
 func (batchNormSyncOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	x, gamma, beta := r.In[0], r.In[1], r.In[2]
-	dx, dg, db := tp.GradOf(x), tp.GradOf(gamma), tp.GradOf(beta)
+	dx, dirty := tp.GradLazy(x)
+	dg, db := tp.GradOf(gamma), tp.GradOf(beta)
 	n, c := r.I[0], r.I[1]
 	dt := x.DType()
 	sdy, sdyx, k := tp.Alloc(dt, c), tp.Alloc(dt, c), tp.Alloc(dt, c)
 	acc := tp.Alloc(tensor.Float64, 2*c).Float64s()
 	g := r.Ctx.(reduce.Group)
 	if is32(sdy) {
-		bnSyncBwd(g, acc, f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), n, c)
+		bnSyncBwd(g, acc, f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), n, c, dirty)
 	} else {
-		bnSyncBwd(g, acc, f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), n, c)
+		bnSyncBwd(g, acc, f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), n, c, dirty)
 	}
 }
 
-func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, n, c int) {
+func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, n, c int, dirty bool) {
 	clear(sdy)
 	clear(sdyx)
 	if len(dy) > 0 {
@@ -112,6 +113,9 @@ func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k,
 	}
 	g.AllReduce(acc)
 	if dx == nil || len(dy) == 0 {
+		if dirty {
+			clear(dx)
+		}
 		return
 	}
 	fn := float64(n)
@@ -123,5 +127,5 @@ func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k,
 		sdy[j] = T(acc[j] / fn)
 		sdyx[j] = T(acc[c+j] / fn)
 	}
-	kernel.BNBackwardInput(dx, dy, xhat, k, sdy, sdyx, c)
+	bnBackwardInput(dx, dy, xhat, k, sdy, sdyx, c, dirty)
 }

@@ -133,19 +133,38 @@ func (conv2DOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 			addColSums(db.Float64s(), dz.Float64s(), f)
 		}
 	}
-	dx := tp.GradOf(x)
+	dx, dirty := tp.GradLazy(x)
 	if dx == nil {
 		return
 	}
 	if direct(&g) {
+		if dirty {
+			dx.Zero()
+		}
 		gemm(false, true, m, k, f, 1, dz, w.Value, 1, dx)
 		return
 	}
 	dcols := tp.Alloc(x.DType(), m, k)
 	gemm(false, true, m, k, f, 1, dz, w.Value, 0, dcols) // dz·wᵀ
 	if is32(dx) {
-		kernel.Col2imAdd(dx.Float32s(), dcols.Float32s(), &g)
+		col2imAdd(dx.Float32s(), dcols.Float32s(), &g, dirty)
 	} else {
-		kernel.Col2imAdd(dx.Float64s(), dcols.Float64s(), &g)
+		col2imAdd(dx.Float64s(), dcols.Float64s(), &g, dirty)
+	}
+}
+
+// col2imAdd is kernel.Col2imAdd into dx, which when dirty (GradLazy's
+// uncleared buffer) is cleared one image at a time, just before.
+func col2imAdd[T float32 | float64](dx, cols []T, g *kernel.Window, dirty bool) {
+	if !dirty {
+		kernel.Col2imAdd(dx, cols, g)
+		return
+	}
+	one := *g
+	one.N = 1
+	in, rows := g.H*g.W*g.C, g.OH*g.OW*g.Cols()
+	for n := 0; n < g.N; n++ {
+		clear(dx[n*in : (n+1)*in])
+		kernel.Col2imAdd(dx[n*in:(n+1)*in], cols[n*rows:(n+1)*rows], &one)
 	}
 }

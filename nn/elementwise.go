@@ -306,11 +306,27 @@ func unaryFwd[T Float](kind int, y, x []T, c0, c1 T) {
 
 func (unaryOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	x := r.In[0]
-	dx := tp.GradOf(x)
+	dx, dirty := tp.GradLazy(x)
+	if dx == nil {
+		return
+	}
+	if is32(dx) && r.I[0] == uReLU {
+		// The vector kernel (its bits are the loop's, unaryBwd's), into
+		// pieces cleared just before.
+		d, dy, xv := dx.Float32s(), r.Out.Grad.Float32s(), x.Value.Float32s()
+		for lo := 0; lo < len(d); lo += lazyChunk {
+			hi := min(lo+lazyChunk, len(d))
+			if dirty {
+				clear(d[lo:hi])
+			}
+			kernel.ReluGradAddTo(d[lo:hi], dy[lo:hi], xv[lo:hi])
+		}
+		return
+	}
+	if dirty {
+		dx.Zero()
+	}
 	switch {
-	case is32(dx) && r.I[0] == uReLU:
-		// The vector kernel: its bits are the loop's (unaryBwd).
-		kernel.ReluGradAddTo(dx.Float32s(), r.Out.Grad.Float32s(), x.Value.Float32s())
 	case is32(dx):
 		unaryBwd(r.I[0], dx.Float32s(), r.Out.Grad.Float32s(), x.Value.Float32s(), r.Out.Value.Float32s(), float32(r.F[0]), float32(r.F[1]))
 	default:

@@ -70,6 +70,11 @@ func lastDim(s tensor.Shape) (rows, cols int) {
 	return s.Len() / cols, cols
 }
 
+// lazyChunk is how many gradient elements an op given a dirty buffer by
+// Tape.GradLazy clears and then adds into at a time: 16 KB of float32, so
+// the cleared piece is still in L1 when the add reads it.
+const lazyChunk = 4096
+
 // addColSums adds the column sums of the rows×cols matrix x to dst, row
 // by row (float32 rows of 16 or more by the vector add, which keeps that
 // order, so the bits are the loop's).

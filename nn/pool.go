@@ -62,24 +62,46 @@ func poolFwd(out, x *tensor.Tensor, g *kernel.Window, avg bool) {
 
 func (o poolOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	x := r.In[0]
-	dx := tp.GradOf(x)
+	dx, dirty := tp.GradLazy(x)
 	if dx == nil {
 		return
 	}
 	g := window(o.Name(), x.Shape(), r.I[0], r.I[1], r.I[2], r.I[3], 1, 1, Padding(r.F[0]))
-	poolBwd(dx, r.Out.Grad, x.Value, r.Out.Value, &g, o.avg)
+	if is32(dx) {
+		poolBwdT(dx.Float32s(), r.Out.Grad.Float32s(), x.Value.Float32s(), r.Out.Value.Float32s(), &g, o.avg, dirty)
+	} else {
+		poolBwdT(dx.Float64s(), r.Out.Grad.Float64s(), x.Value.Float64s(), r.Out.Value.Float64s(), &g, o.avg, dirty)
+	}
 }
 
 func poolBwd(dx, dy, x, y *tensor.Tensor, g *kernel.Window, avg bool) {
-	switch {
-	case avg && is32(x):
-		kernel.AvgPoolBackwardAdd(dx.Float32s(), dy.Float32s(), g)
-	case avg:
-		kernel.AvgPoolBackwardAdd(dx.Float64s(), dy.Float64s(), g)
-	case is32(x):
-		kernel.MaxPoolBackwardAdd(dx.Float32s(), dy.Float32s(), x.Float32s(), y.Float32s(), g)
-	default:
-		kernel.MaxPoolBackwardAdd(dx.Float64s(), dy.Float64s(), x.Float64s(), y.Float64s(), g)
+	if is32(x) {
+		poolBwdT(dx.Float32s(), dy.Float32s(), x.Float32s(), y.Float32s(), g, avg, false)
+	} else {
+		poolBwdT(dx.Float64s(), dy.Float64s(), x.Float64s(), y.Float64s(), g, avg, false)
+	}
+}
+
+// poolBwdT adds the pooling's input gradient into dx; when dirty (GradLazy's
+// uncleared buffer) one image at a time, each cleared just before.
+func poolBwdT[T float32 | float64](dx, dy, x, y []T, g *kernel.Window, avg, dirty bool) {
+	add := func(dx, dy, x, y []T, g *kernel.Window) {
+		if avg {
+			kernel.AvgPoolBackwardAdd(dx, dy, g)
+		} else {
+			kernel.MaxPoolBackwardAdd(dx, dy, x, y, g)
+		}
+	}
+	if !dirty {
+		add(dx, dy, x, y, g)
+		return
+	}
+	one := *g
+	one.N = 1
+	in, out := g.H*g.W*g.C, g.OH*g.OW*g.C
+	for n := 0; n < g.N; n++ {
+		clear(dx[n*in : (n+1)*in])
+		add(dx[n*in:(n+1)*in], dy[n*out:(n+1)*out], x[n*in:(n+1)*in], y[n*out:(n+1)*out], &one)
 	}
 }
 

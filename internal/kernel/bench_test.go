@@ -37,6 +37,13 @@ var benchShapes = []benchShape{
 	{"dW_AtB_64x128x10", true, false, 64, 10, 128},
 	{"dX_ABt_128x10x64", false, true, 128, 64, 10},
 	{"dX_ABt_32x64x784", false, true, 32, 784, 64},
+	// The CNN of examples/cnn.json at batch 64: its convolutions as im2col
+	// products (rows are output pixels, N·OH·OW).
+	{"conv1_fwd_43264x9x32", false, false, 43264, 32, 9},
+	{"conv1_dW_AtB_9x43264x32", true, false, 9, 32, 43264},
+	{"conv2_fwd_7744x288x64", false, false, 7744, 64, 288},
+	{"conv2_dW_AtB_288x7744x64", true, false, 288, 64, 7744},
+	{"conv2_dX_ABt_7744x64x288", false, true, 7744, 288, 64},
 	{"NN_512", false, false, 512, 512, 512},
 	{"TN_512", true, false, 512, 512, 512},
 	{"NT_512", false, true, 512, 512, 512},
