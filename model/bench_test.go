@@ -233,3 +233,29 @@ func BenchmarkCNNTrainStep(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkCNNPredict times the CNN's inference over MNIST's 10,000 test
+// images in batches of 100 and 1000, as bench/compare's CNN phase does.
+func BenchmarkCNNPredict(b *testing.B) {
+	x, y, tx, _ := benchData(b)
+	m := exampleCNN(b)
+	ctx := context.Background()
+	if _, err := m.Fit(ctx, x.Rows(0, 256), y.Rows(0, 256), FitOptions{BatchSize: 64}); err != nil {
+		b.Fatal(err) // moving statistics that are not the initial ones
+	}
+	for _, batch := range []int{100, 1000} {
+		b.Run(fmt.Sprintf("batch=%d", batch), func(b *testing.B) {
+			opt := EvalOptions{BatchSize: batch}
+			if _, err := m.Predict(ctx, tx, opt); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := m.Predict(ctx, tx, opt); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.ReportMetric(float64(tx.Dim(0))*float64(b.N)/b.Elapsed().Seconds(), "samples/s")
+		})
+	}
+}

@@ -179,7 +179,10 @@ func Normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor
 	}
 	dt := x.DType()
 	out := tp.Alloc(dt, x.Shape()...)
-	xhat := tp.Alloc(dt, x.Shape()...)
+	xhat := out // without a backward pass x̂ is not kept: the kernels write it, then y over it
+	if !tp.NoGrad {
+		xhat = tp.Alloc(dt, x.Shape()...)
+	}
 	invstd := tp.Alloc(dt, c)
 	if is32(out) {
 		is := invstd.Float32s()

@@ -57,3 +57,29 @@ func TestLazyGradsOnReusedTape(t *testing.T) {
 		}
 	}
 }
+
+// TestNormalizeWithoutTape checks that inference's Normalize, which writes
+// y over x̂ on a no-grad tape, gives the bits of the recording one.
+func TestNormalizeWithoutTape(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	x, mean, variance := tensor.New(tensor.Float32, 5, 3, 3, 16), tensor.New(tensor.Float32, 16), tensor.New(tensor.Float32, 16)
+	gamma, beta := autodiff.NewParam(tensor.New(tensor.Float32, 16), "gamma"), autodiff.NewParam(tensor.New(tensor.Float32, 16), "beta")
+	for _, s := range [][]float32{x.Float32s(), mean.Float32s(), gamma.Value.Float32s(), beta.Value.Float32s()} {
+		for i := range s {
+			s[i] = float32(rng.NormFloat64())
+		}
+	}
+	for i := range variance.Float32s() {
+		variance.Float32s()[i] = float32(rng.Float64() + 0.1)
+	}
+	rec := autodiff.NewTape()
+	want := nn.Normalize(rec, rec.Const(x), mean, variance, gamma, beta, 1e-3).Value.Float32s()
+	inf := autodiff.NewTape()
+	inf.NoGrad = true
+	got := nn.Normalize(inf, inf.Const(x), mean, variance, gamma, beta, 1e-3).Value.Float32s()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("y[%d] = %v without a tape, %v with one", i, got[i], want[i])
+		}
+	}
+}

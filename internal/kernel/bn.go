@@ -31,7 +31,8 @@ func ColSqDev[T Float](s []float64, x, mean []T, c int) {
 
 // NormalizeRows sets xhat[i,j] = (x[i,j] − mean[j])·invstd[j] and y[i,j]
 // = xhat[i,j]·gamma[j] + beta[j]; a nil gamma scales by 1, a nil beta
-// shifts by 0.
+// shifts by 0. xhat may be y itself (inference keeps no x̂): each element
+// is written as x̂, then as y.
 func NormalizeRows[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c int) {
 	checkCols("NormalizeRows", c, len(x), []int{len(x), len(y), len(xhat)}, len(mean), len(invstd), lenOr(gamma, c), lenOr(beta, c))
 	if x32, ok := any(x).([]float32); ok {
