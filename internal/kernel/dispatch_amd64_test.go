@@ -39,6 +39,7 @@ func TestFastPathInUse(t *testing.T) {
 		"normRows":    {normRowsAsm, avx2},
 		"bnBwdSums":   {bnBwdSumsAsm, avx2},
 		"bnBwdInput":  {bnBwdInputAsm, avx2},
+		"u8ToF32":     {uint8ToFloat32Asm, avx2},
 	}
 	gen := funcFields(&generic)
 	for field, f := range funcFields(&impl) {

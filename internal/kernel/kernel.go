@@ -1,6 +1,7 @@
 // Package kernel holds the hot loops of myelin: matrix multiply (Sgemm),
 // the elementwise helpers of the training step, the batch-norm column
-// loops, the Adam update and the sums of squares the monitors read.
+// loops, the Adam update, the sums of squares the monitors read and the
+// conversion of uint8 input data to float32.
 //
 // # The dispatch contract
 //
@@ -76,6 +77,7 @@ type backend struct {
 	normRows    func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsGeneric
 	bnBwdSums   func(sdy, sdyx, dy, xhat []float32, c int)                                                                                            // bnBwdSumsGeneric
 	bnBwdInput  func(dx, dy, xhat, k, sdy, sdyx []float32, c int)                                                                                     // bnBwdInputGeneric
+	u8ToF32     func(dst []float32, src []uint8, div float32)                                                                                         // uint8ToFloat32Generic
 }
 
 // generic is the backend of plain Go references.
@@ -94,6 +96,7 @@ var generic = backend{
 	normRows:    normRowsGeneric[float32],
 	bnBwdSums:   bnBwdSumsGeneric[float32],
 	bnBwdInput:  bnBwdInputGeneric[float32],
+	u8ToF32:     uint8ToFloat32Generic,
 }
 
 // impl is the backend in use, set once by init in cpu.go.
