@@ -19,12 +19,12 @@
 //	0  data/csv, data/npy   CSV and NumPy .npy readers
 //	0  data/imagefile       PNG, JPEG and GIF pictures to model input (BT.601 luma, area average)
 //	0  optimizers/schedules learning-rate schedules: Keras's decays
-//	1  tensor               dense row-major float32/float64 arrays, ShapeError
+//	1  tensor               dense row-major float32/float64 arrays (and read-only uint8 input data), ShapeError
 //	1  safetensors          the safetensors file format
-//	1  data/mnist           MNIST, embedded
 //	1  reduce               sums across shards and ranks in one fixed order (Group, Tree, Local)
 //	2  autodiff             Var, Tape, Backward: reverse-mode differentiation
 //	2  distributed          MPI ranks for data-parallel training (cgo with -tags mpi; a world of one without)
+//	2  data/mnist           MNIST, embedded; its pixels as uint8 tensors
 //	3  nn                   differentiable functions: Dense, BatchNorm, SoftmaxCrossEntropy, ...
 //	3  metrics              Keras's accuracies and means
 //	3  internal/gradcheck   central differences in float64, for tests

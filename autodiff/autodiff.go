@@ -36,8 +36,10 @@ type Var struct {
 	tape      *Tape  // tape of the pass that last touched Grad
 }
 
-// NewParam returns a trainable parameter holding t.
+// NewParam returns a trainable parameter holding t, which must be float32
+// or float64.
 func NewParam(t *tensor.Tensor, name string) *Var {
+	floatOnly("autodiff.NewParam", t)
 	return &Var{Value: t, Name: name, param: true, needsGrad: true}
 }
 
@@ -167,12 +169,29 @@ func (tp *Tape) newVar(t *tensor.Tensor, needsGrad bool) *Var {
 	return v
 }
 
-// Const wraps t as a value that needs no gradient, valid until Reset.
-func (tp *Tape) Const(t *tensor.Tensor) *Var { return tp.newVar(t, false) }
+// Const wraps t as a value that needs no gradient, valid until Reset. t
+// must be float32 or float64.
+func (tp *Tape) Const(t *tensor.Tensor) *Var {
+	floatOnly("autodiff.Const", t)
+	return tp.newVar(t, false)
+}
 
 // Variable wraps t as a value whose gradient Backward computes (an input
-// whose gradient you want), valid until Reset.
-func (tp *Tape) Variable(t *tensor.Tensor) *Var { return tp.newVar(t, !tp.NoGrad) }
+// whose gradient you want), valid until Reset. t must be float32 or
+// float64.
+func (tp *Tape) Variable(t *tensor.Tensor) *Var {
+	floatOnly("autodiff.Variable", t)
+	return tp.newVar(t, !tp.NoGrad)
+}
+
+// floatOnly panics with a *tensor.ShapeError for op when t is uint8: ops
+// read Float32s or Float64s, both nil for a uint8 tensor, and would
+// compute on nothing rather than fail.
+func floatOnly(op string, t *tensor.Tensor) {
+	if t != nil && t.DType() == tensor.Uint8 {
+		tensor.Panicf(op, []tensor.Shape{t.Shape()}, "uint8 tensors are input data; ops compute in float32 or float64 (convert with As)")
+	}
+}
 
 // Output returns a Var for an op's result out computed from r's inputs, and
 // records r with Out set to it when any input needs a gradient.

@@ -188,3 +188,25 @@ func TestResetReusesBuffers(t *testing.T) {
 		t.Errorf("AllocZero gave %v", z)
 	}
 }
+
+// TestUint8Refused: a uint8 tensor (input data) cannot enter a tape or
+// become a parameter, since ops would read its empty float slices.
+func TestUint8Refused(t *testing.T) {
+	x := tensor.FromUint8([]uint8{1, 2}, 255, 2)
+	tp := autodiff.NewTape()
+	for op, f := range map[string]func(){
+		"autodiff.Const":    func() { tp.Const(x) },
+		"autodiff.Variable": func() { tp.Variable(x) },
+		"autodiff.NewParam": func() { autodiff.NewParam(x, "w") },
+	} {
+		func() {
+			defer func() {
+				var se *tensor.ShapeError
+				if err, _ := recover().(error); !errors.As(err, &se) || se.Op != op {
+					t.Errorf("%s of a uint8 tensor: recovered %v, want a ShapeError from %s", op, err, op)
+				}
+			}()
+			f()
+		}()
+	}
+}

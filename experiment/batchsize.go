@@ -188,7 +188,7 @@ func trainModeAccuracy(m *model.Sequential, x, y *tensor.Tensor, batch int) floa
 	for lo := 0; lo < n; lo += batch {
 		tp := autodiff.NewTape()
 		tp.NoGrad = true
-		out := m.Forward(&layers.Pass{Tape: tp, Training: true}, tp.Const(x.Rows(lo, lo+batch)), model.Walk{})
+		out := m.Forward(&layers.Pass{Tape: tp, Training: true}, tp.Const(x.Rows(lo, lo+batch).As(m.DType)), model.Walk{})
 		for _, l := range m.Layers {
 			if s, ok := l.(layers.Stateful); ok {
 				s.Discard()

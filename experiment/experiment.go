@@ -278,9 +278,15 @@ func parallel(n int, f func(i int) error) error {
 	return errors.Join(errs...)
 }
 
-// xy returns s as (n, features) images and (n, 10) one-hot labels.
+// xy returns s as (n, features) images, uint8 pixels over 255 (which
+// Fit and Evaluate convert a batch at a time), and (n, classes) one-hot
+// labels.
 func xy(s *mnist.Set) (x, y *tensor.Tensor) {
-	return tensor.FromFloat32(s.Images, s.N, s.Features()), tensor.FromFloat32(s.OneHot(), s.N, s.Classes)
+	x, err := s.X()
+	if err != nil {
+		panic(err) // cannot happen: X() takes the images' own size
+	}
+	return x, tensor.FromFloat32(s.OneHot(), s.N, s.Classes)
 }
 
 // budget counts steps across epochs, calls record at the steps at wants

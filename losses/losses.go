@@ -159,6 +159,10 @@ func convert(dst, src *tensor.Tensor) {
 	switch {
 	case dst.DType() == src.DType():
 		dst.CopyFrom(src)
+	case src.DType() == tensor.Uint8: // its values, not its empty float slices
+		for i := range dst.Len() {
+			dst.SetIndex(i, src.Index(i))
+		}
 	case dst.DType() == tensor.Float32:
 		d := dst.Float32s()
 		for i, v := range src.Float64s() {

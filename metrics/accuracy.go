@@ -157,8 +157,15 @@ func updateBinary(t *tally, name string, pred, target *tensor.Tensor, th float64
 	return nil
 }
 
-// count dispatches on the dtypes of pred and target.
+// count dispatches on the dtypes of pred and target; a uint8 tensor
+// (input data, whose float slices are nil) counts by its float32 values.
 func count(kind int, pred, target *tensor.Tensor, c int, th float64) int64 {
+	if pred.DType() == tensor.Uint8 {
+		pred = pred.As(tensor.Float32)
+	}
+	if target.DType() == tensor.Uint8 {
+		target = target.As(tensor.Float32)
+	}
 	p32 := pred.DType() == tensor.Float32
 	t32 := target.DType() == tensor.Float32
 	switch {

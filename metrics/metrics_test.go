@@ -205,3 +205,30 @@ func TestByName(t *testing.T) {
 		t.Error("binary_accuracy threshold is not 0.5")
 	}
 }
+
+// TestUint8Targets: uint8 targets count by their values (bytes over the
+// divisor), the same as the float32 tensor they stand for.
+func TestUint8Targets(t *testing.T) {
+	pred := tensor.FromFloat32([]float32{0.1, 0.2, 0.7, 0.5, 0.25, 0.25, 0.3, 0.6, 0.1}, 3, 3)
+	for _, c := range []struct {
+		name   string
+		target *tensor.Tensor
+	}{
+		{"accuracy", tensor.FromUint8([]uint8{0, 0, 255, 255, 0, 0, 255, 0, 0}, 255, 3, 3)},
+		{"categorical_accuracy", tensor.FromUint8([]uint8{0, 0, 1, 1, 0, 0, 1, 0, 0}, 1, 3, 3)},
+		{"sparse_categorical_accuracy", tensor.FromUint8([]uint8{2, 0, 0}, 1, 3)},
+		{"binary_accuracy", tensor.FromUint8([]uint8{0, 0, 1, 1, 0, 0, 1, 1, 0}, 1, 3, 3)},
+	} {
+		a, _ := metrics.ByName(c.name)
+		b, _ := metrics.ByName(c.name)
+		if err := a.Update(pred, c.target); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if err := b.Update(pred, c.target.As(tensor.Float32)); err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		if a.Result() != b.Result() || a.Result() == 0 {
+			t.Errorf("%s: uint8 targets give %v, their float32 values %v", c.name, a.Result(), b.Result())
+		}
+	}
+}

@@ -25,7 +25,7 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	train = train.Slice(0, 256)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x := floatX(t, train)
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
 		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
@@ -42,7 +42,8 @@ func TestTrainStepAllocatesNothing(t *testing.T) {
 }
 
 // TestPredictIntoAllocatesNothing checks the serving path: a warm
-// PredictInto, single sample or batch, allocates nothing.
+// PredictInto, single sample or batch, float32 or uint8, allocates
+// nothing.
 func TestPredictIntoAllocatesNothing(t *testing.T) {
 	if raceEnabled {
 		t.Skip("allocation counts are not meaningful under the race detector")
@@ -53,12 +54,55 @@ func TestPredictIntoAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, n := range []int{1, 100} {
-		x, dst := tensor.New(tensor.Float32, n, 784), tensor.New(tensor.Float32, n, 10)
-		if err := m.PredictInto(dst, x); err != nil {
-			t.Fatal(err)
+		for _, x := range []*tensor.Tensor{tensor.New(tensor.Float32, n, 784), tensor.FromUint8(make([]uint8, n*784), 255, n, 784)} {
+			dst := tensor.New(tensor.Float32, n, 10)
+			if err := m.PredictInto(dst, x); err != nil {
+				t.Fatal(err)
+			}
+			if a := testing.AllocsPerRun(100, func() { m.PredictInto(dst, x) }); a != 0 {
+				t.Errorf("PredictInto of %d %s samples: %v allocations per call, want 0", n, x.DType(), a)
+			}
 		}
-		if a := testing.AllocsPerRun(100, func() { m.PredictInto(dst, x) }); a != 0 {
-			t.Errorf("PredictInto of %d samples: %v allocations per call, want 0", n, a)
+	}
+}
+
+// TestUint8TrainStepAllocatesNothing: with uint8 x the batch gather
+// converts the rows into the reused batch buffer, in whole batches and
+// in shards (each converting its own rows), for float32 and float64
+// models, allocating nothing once warm.
+func TestUint8TrainStepAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	train, _, err := mnist.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train = train.Slice(0, 256)
+	x, err := train.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, dt := range []tensor.DType{tensor.Float32, tensor.Float64} {
+		y := tensor.FromFloat32(train.OneHot(), train.N, 10).As(dt)
+		for _, shard := range []int{0, 8} {
+			m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDropout(0.1),
+				layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
+			m.DType = dt
+			if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, ShardSize: shard}); err != nil {
+				t.Fatal(err)
+			}
+			if xb, _ := m.batch(x, y, []int{0, 1}); xb.DType() != dt {
+				t.Fatalf("%s: the batch buffer is %s", dt, xb.DType())
+			}
+			allocs := stepAllocs(t, m, x, y, 50)
+			m.stopShards()
+			if allocs != 0 {
+				t.Errorf("%s, ShardSize %d: a training step on uint8 x allocates %v times, want 0", dt, shard, allocs)
+			}
 		}
 	}
 }
@@ -74,7 +118,7 @@ func TestShardedTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	train = train.Slice(0, 256)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x := floatX(t, train)
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDropout(0.1),
 		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
@@ -107,4 +151,15 @@ func stepAllocs(t *testing.T, m *Sequential, x, y *tensor.Tensor, runs int) floa
 			t.Fatal(err)
 		}
 	})
+}
+
+// floatX returns s's images as a float32 (samples, features) tensor, the
+// pixels over 255.
+func floatX(t testing.TB, s *mnist.Set) *tensor.Tensor {
+	t.Helper()
+	x, err := s.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.As(tensor.Float32)
 }

@@ -25,7 +25,7 @@ func TestCNNTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	train = train.Slice(0, 128)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x := floatX(t, train)
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 	m := exampleCNN(t)
 	if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, BatchSize: 32}); err != nil {

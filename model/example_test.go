@@ -22,7 +22,10 @@ func ExampleSequential() {
 		log.Fatal(err)
 	}
 	train, test = train.Slice(0, 6000), test.Slice(0, 1000)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x, err := train.X() // the pixels as bytes, each batch converted to pixel/255
+	if err != nil {
+		log.Fatal(err)
+	}
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 
 	m := model.NewSequential(
@@ -41,7 +44,10 @@ func ExampleSequential() {
 	}
 	m.Summary(os.Stdout)
 
-	tx := tensor.FromFloat32(test.Images, test.N, test.Features())
+	tx, err := test.X()
+	if err != nil {
+		log.Fatal(err)
+	}
 	ty := tensor.FromFloat32(test.OneHot(), test.N, 10)
 	res, err := m.Evaluate(ctx, tx, ty, model.EvalOptions{})
 	if err != nil {

@@ -25,7 +25,8 @@ type FitOptions struct {
 	// ValidationSplit holds out this fraction of the samples, taken from
 	// the end before shuffling, as Keras does.
 	ValidationSplit float64
-	// ValidationX, ValidationY are validation data; they override ValidationSplit.
+	// ValidationX, ValidationY are validation data; they override
+	// ValidationSplit. ValidationX may be uint8, as x may.
 	ValidationX, ValidationY *tensor.Tensor
 	// DropIncomplete skips each epoch's last batch when it is smaller than
 	// BatchSize (needed when it would hold one sample and the model has
@@ -119,9 +120,12 @@ type FitOptions struct {
 // Fit trains the model on samples x (samples, features...) with targets y:
 // one-hot or probability rows (samples, classes) for categorical losses,
 // class indices (samples,) for sparse ones, values shaped like the output
-// otherwise. It builds the model on first use. It returns the history of
-// the epochs completed; cancelling ctx stops it between steps with ctx's
-// error, the model left as after its last complete step.
+// otherwise. x may be uint8 (tensor.FromUint8: pixels as bytes, say),
+// which stays in memory as it is: each batch converts its rows to the
+// model's dtype, the same values As would give. It builds the model on
+// first use. It returns the history of the epochs completed; cancelling
+// ctx stops it between steps with ctx's error, the model left as after its
+// last complete step.
 //
 // A step whose update writes a NaN or an infinity into a weight is undone
 // without a copy of the weights per step: Fit copies the training state

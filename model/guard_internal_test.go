@@ -25,7 +25,7 @@ func TestEpochSnapshotAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	train = train.Slice(0, 64)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x := floatX(t, train)
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
 	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {

@@ -572,13 +572,16 @@ func TestNoPanicOnBadInput(t *testing.T) {
 		{"(*mnist.Set)(nil) methods", func() error {
 			var s *mnist.Set
 			_, _, _, _ = s.Features(), s.OneHot(), s.SparseLabels(), s.Slice(-1, 5)
+			_, _ = s.X()
 			return nil
 		}, true},
 		{"mnist.Set inconsistent", func() error {
-			s := &mnist.Set{Images: make([]float32, 3), Labels: []uint8{200, 1}, N: 9, Rows: -2, Cols: 3, Classes: 4}
+			s := &mnist.Set{Pixels: make([]uint8, 3), Labels: []uint8{200, 1}, N: 9, Rows: -2, Cols: 3, Classes: 4}
 			_, _, _, _ = s.Features(), s.OneHot(), s.SparseLabels(), s.Slice(1, 8)
+			_, _ = s.X()
 			s.Rows = 2
 			_, _, _ = s.OneHot(), s.SparseLabels(), s.Slice(-5, 50)
+			_, _ = s.X(3, 2)
 			return nil
 		}, true},
 		{"model.FromFile(nil)", func() error { _, err := model.FromFile(nil, "x"); return err }, false},

@@ -57,7 +57,7 @@ func data(t testing.TB, n, k int) (x, y, tx, ty *tensor.Tensor) {
 		t.Fatal(mnistErr)
 	}
 	conv := func(s *mnist.Set) (*tensor.Tensor, *tensor.Tensor) {
-		return tensor.FromFloat32(s.Images, s.N, s.Features()), tensor.FromFloat32(s.OneHot(), s.N, 10)
+		return floatX(t, s), tensor.FromFloat32(s.OneHot(), s.N, 10)
 	}
 	x, y = conv(mnistTrain.Slice(0, n))
 	tx, ty = conv(mnistTest.Slice(0, k))
@@ -452,4 +452,15 @@ func TestFoundingArchExample(t *testing.T) {
 	if tr != 55306 || nt != 256 {
 		t.Fatalf("examples/founding.json: %d trainable, %d non-trainable", tr, nt)
 	}
+}
+
+// floatX returns s's images as a float32 (samples, features) tensor, the
+// pixels over 255: the float data the uint8 tests compare with.
+func floatX(t testing.TB, s *mnist.Set) *tensor.Tensor {
+	t.Helper()
+	x, err := s.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x.As(tensor.Float32)
 }

@@ -120,7 +120,7 @@ func TestRegularizedTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	train = train.Slice(0, 256)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x := floatX(t, train)
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 	d1, d2 := layers.NewDense(64, nn.ActReLU), layers.NewDense(10, nn.ActSoftmax)
 	d1.KernelRegularizer, d1.BiasRegularizer = layers.L2(1e-4), layers.L1(1e-4)

@@ -7,10 +7,12 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"strings"
 
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/metrics"
 	"github.com/myelin-go/myelin/tensor"
 )
@@ -135,11 +137,17 @@ func pcgHex(p *rand.PCG) string {
 	return hex.EncodeToString(b)
 }
 
-// dataSHA256 hashes the shapes and elements of x and y.
+// dataSHA256 hashes the shapes and elements of x and y. A uint8 x is
+// hashed as the values the model sees, in y's dtype (the model's), so that
+// a run on bytes resumes one on the same data as floats, and back.
 func dataSHA256(x, y *tensor.Tensor) string {
 	h := sha256.New()
 	buf := make([]byte, 0, 64<<10)
 	for _, t := range []*tensor.Tensor{x, y} {
+		if t.DType() == tensor.Uint8 {
+			hashUint8(h, t, y.DType(), buf)
+			continue
+		}
 		fmt.Fprintf(h, "%s %s;", t.DType(), t.Shape())
 		if d := t.Float32s(); d != nil {
 			for _, v := range d {
@@ -162,6 +170,37 @@ func dataSHA256(x, y *tensor.Tensor) string {
 		buf = buf[:0]
 	}
 	return hex.EncodeToString(h.Sum(nil))
+}
+
+// hashUint8 writes to h what dataSHA256 writes for t converted to dt,
+// converting a block at a time through buf's memory.
+func hashUint8(h io.Writer, t *tensor.Tensor, dt tensor.DType, buf []byte) {
+	fmt.Fprintf(h, "%s %s;", dt, t.Shape())
+	q, div := t.Uint8s(), t.Divisor()
+	const block = 4096
+	var f32 []float32
+	var f64 []float64
+	if dt == tensor.Float64 {
+		f64 = make([]float64, block)
+	} else {
+		f32 = make([]float32, block)
+	}
+	for lo := 0; lo < len(q); lo += block {
+		part := q[lo:min(lo+block, len(q))]
+		buf = buf[:0]
+		if f64 != nil {
+			kernel.Uint8ToFloat64(f64[:len(part)], part, div)
+			for _, v := range f64[:len(part)] {
+				buf = binary.LittleEndian.AppendUint64(buf, math.Float64bits(v))
+			}
+		} else {
+			kernel.Uint8ToFloat32(f32[:len(part)], part, div)
+			for _, v := range f32[:len(part)] {
+				buf = binary.LittleEndian.AppendUint32(buf, math.Float32bits(v))
+			}
+		}
+		h.Write(buf)
+	}
 }
 
 // Metric state: a metric saves its running counts through

@@ -197,7 +197,7 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 }
 
 // runShard runs one shard's part of a step: it copies its rows of the
-// batch, runs its forward and backward pass, adds its range of the
+// batch (converting a uint8 x's), runs its forward and backward pass, adds its range of the
 // shards' gradients and checks it, and (when the optimizer is Ranged and
 // every check passed) updates its range of the weights. Every shard runs
 // to the end, even on a non-finite loss, since the others meet it in

@@ -38,6 +38,9 @@ func (m *Sequential) sampleWeights(y *tensor.Tensor, opt *FitOptions) (*tensor.T
 	}
 	n := y.Dim(0)
 	if sw != nil {
+		if sw.DType() == tensor.Uint8 {
+			return nil, errors.New("model: Fit: SampleWeight is uint8; weights must be float32 or float64 (uint8 is for inputs x)")
+		}
 		if !(sw.Rank() == 1 || sw.Rank() == 2 && sw.Dim(1) == 1) || sw.Dim(0) != n {
 			return nil, fmt.Errorf("model: Fit: SampleWeight has shape %s; want (%d,), one weight per sample", sw.Shape(), n)
 		}

@@ -26,7 +26,7 @@ func TestWeightedTrainStepAllocatesNothing(t *testing.T) {
 		t.Fatal(err)
 	}
 	train = train.Slice(0, 256)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x := floatX(t, train)
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
 	sw := tensor.New(tensor.Float64, train.N) // float64: converted once, by Fit
 	for i := range train.N {

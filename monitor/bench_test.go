@@ -64,9 +64,15 @@ func BenchmarkFitOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	train, test = train.Slice(0, 4096), test.Slice(0, 256)
-	x := tensor.FromFloat32(train.Images, train.N, train.Features())
+	x, err := train.X()
+	if err != nil {
+		b.Fatal(err)
+	}
 	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
-	held := tensor.FromFloat32(test.Images, test.N, test.Features())
+	held, err := test.X()
+	if err != nil {
+		b.Fatal(err)
+	}
 	const batch = 32
 	steps := train.N / batch
 	for _, c := range []struct {

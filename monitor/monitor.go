@@ -149,21 +149,30 @@ func discard(m *model.Sequential) {
 }
 
 // checkBatch validates a held-out batch given to callback what of model m
-// and returns it in m's dtype.
+// and returns it in m's dtype (a uint8 X converted).
 func checkBatch(what string, m *model.Sequential, x *tensor.Tensor, minRows int) (*tensor.Tensor, error) {
-	if x == nil {
-		return nil, fmt.Errorf("monitor: %s: X is nil", what)
-	}
-	if x.Rank() < 2 || !x.Shape()[1:].Equal(m.InputShape()) {
-		return nil, fmt.Errorf("monitor: %s: X has shape %s; the model takes (samples, %s)", what, x.Shape(), strings.Trim(m.InputShape().String(), "(,)"))
-	}
-	if x.Dim(0) < minRows {
-		return nil, fmt.Errorf("monitor: %s: X has %d samples; want at least %d", what, x.Dim(0), minRows)
-	}
-	if !x.AllFinite() {
-		return nil, fmt.Errorf("monitor: %s: X holds NaN or infinite values", what)
+	if err := checkX(what, m, x, minRows); err != nil {
+		return nil, err
 	}
 	return x.As(m.DType), nil
+}
+
+// checkX is checkBatch without the conversion, for data converted a batch
+// at a time.
+func checkX(what string, m *model.Sequential, x *tensor.Tensor, minRows int) error {
+	if x == nil {
+		return fmt.Errorf("monitor: %s: X is nil", what)
+	}
+	if x.Rank() < 2 || !x.Shape()[1:].Equal(m.InputShape()) {
+		return fmt.Errorf("monitor: %s: X has shape %s; the model takes (samples, %s)", what, x.Shape(), strings.Trim(m.InputShape().String(), "(,)"))
+	}
+	if x.Dim(0) < minRows {
+		return fmt.Errorf("monitor: %s: X has %d samples; want at least %d", what, x.Dim(0), minRows)
+	}
+	if !x.AllFinite() {
+		return fmt.Errorf("monitor: %s: X holds NaN or infinite values", what)
+	}
+	return nil
 }
 
 // newTape returns a tape that records nothing, for inference passes.

@@ -19,9 +19,10 @@ import (
 // mean and biased variance (unbiased for a layer with
 // UnbiasedMovingVariance), accumulated in float64. Layers are done in
 // order, each with the earlier ones already recalibrated, so that every
-// layer's statistics are those of the input it will see at inference. x is
-// run in inference mode in batches of batchSize (0 means 256), which
-// bounds memory; the result does not depend on it beyond rounding.
+// layer's statistics are those of the input it will see at inference. x
+// (uint8 too, as for Fit) is run in inference mode in batches of
+// batchSize (0 means 256), which bounds memory; the result does not
+// depend on it beyond rounding.
 //
 // This is the fix for moving averages that lag behind the weights or were
 // estimated on few batches: after it, inference on x normalizes exactly as
@@ -40,8 +41,7 @@ func Recalibrate(ctx context.Context, m *model.Sequential, x *tensor.Tensor, bat
 	if batchSize == 0 {
 		batchSize = 256
 	}
-	x, err = checkBatch("Recalibrate", m, x, 1)
-	if err != nil {
+	if err := checkX("Recalibrate", m, x, 1); err != nil {
 		return err
 	}
 	defer catchShape("Recalibrate", &err)
@@ -58,7 +58,7 @@ func Recalibrate(ctx context.Context, m *model.Sequential, x *tensor.Tensor, bat
 			if err := ctx.Err(); err != nil {
 				return fmt.Errorf("monitor: Recalibrate: %w (layers before %s are recalibrated, the rest are not)", err, bn.Name())
 			}
-			xb := x.Rows(lo, min(lo+batchSize, n))
+			xb := x.Rows(lo, min(lo+batchSize, n)).As(m.DType) // a batch at a time: x may be large uint8 data
 			in := xb
 			if i > 0 {
 				outs = forward(outs, m, tp, xb, i, false, false)
@@ -198,7 +198,7 @@ type Recalibrator struct {
 
 // OnTrainBegin checks the data against m.
 func (r *Recalibrator) OnTrainBegin(m *model.Sequential) error {
-	if _, err := checkBatch("Recalibrator", m, r.X, 1); err != nil {
+	if err := checkX("Recalibrator", m, r.X, 1); err != nil {
 		return err
 	}
 	if (r.ValX == nil) != (r.ValY == nil) {

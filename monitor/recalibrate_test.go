@@ -219,3 +219,41 @@ func TestRecalibrator(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestRecalibrateUint8: uint8 data (pixels over 255, say), converted a
+// batch at a time, recalibrates to the bits its float32 values give, and
+// the BatchNorm and Percentiles monitors take it as held-out data.
+func TestRecalibrateUint8(t *testing.T) {
+	q := make([]uint8, 60*4)
+	for i := range q {
+		q[i] = uint8(i * 37)
+	}
+	xu := tensor.FromUint8(q, 255, 60, 4)
+	xf := xu.As(tensor.Float32)
+	y := tensor.New(tensor.Float32, 60, 3)
+	for i := range 60 {
+		y.Set(1, i, i%3)
+	}
+	var stats [2][]float64
+	for k, x := range []*tensor.Tensor{xu, xf} {
+		m := model.NewSequential(layers.NewDense(6, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(3, nn.ActSoftmax))
+		if err := m.CompileNames("sgd", "categorical_crossentropy"); err != nil {
+			t.Fatal(err)
+		}
+		bnm := &BatchNorm{X: x, Every: 2}
+		pc := &Percentiles{X: x, Layer: 0, Units: []int{0, 1}, Every: 2}
+		if _, err := m.Fit(context.Background(), x, y, model.FitOptions{BatchSize: 8, Callbacks: []model.Callback{bnm, pc}}); err != nil {
+			t.Fatal(err)
+		}
+		if err := Recalibrate(context.Background(), m, x, 16); err != nil {
+			t.Fatal(err)
+		}
+		bn := m.Layers[1].(*layers.BatchNormalization)
+		stats[k] = append(flat(bn.MovingMean), flat(bn.MovingVariance)...)
+	}
+	for i := range stats[1] {
+		if stats[0][i] != stats[1][i] {
+			t.Errorf("statistic %d: %.9g on uint8 x, %.9g on its float32 values", i, stats[0][i], stats[1][i])
+		}
+	}
+}

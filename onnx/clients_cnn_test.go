@@ -16,13 +16,13 @@ import (
 	"github.com/myelin-go/myelin/tensor"
 )
 
-// ortRun runs the ONNX model b in ONNX Runtime on x (float32) and returns
-// its output.
+// ortRun runs the ONNX model b in ONNX Runtime on x (fed as float32) and
+// returns its output.
 func ortRun(t *testing.T, modules string, b []byte, x *tensor.Tensor) []float32 {
 	t.Helper()
 	dir := t.TempDir()
 	mPath, xPath, yPath := filepath.Join(dir, "model.onnx"), filepath.Join(dir, "x.f32"), filepath.Join(dir, "y.f32")
-	xs := x.Float32s()
+	xs := x.As(tensor.Float32).Float32s() // a uint8 x's values, not its nil float slice
 	raw := make([]byte, 0, 4*len(xs))
 	for _, v := range xs {
 		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
@@ -69,11 +69,18 @@ func TestONNXRuntimeCNN(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := train.Slice(0, 40*32)
-	if _, err := cnn.Fit(context.Background(), tensor.FromFloat32(s.Images, s.N, s.Features()),
+	sx, err := s.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := cnn.Fit(context.Background(), sx,
 		tensor.FromFloat32(s.OneHot(), s.N, 10), model.FitOptions{Epochs: 1, BatchSize: 32, Verbose: 0}); err != nil {
 		t.Fatal(err)
 	}
-	x := tensor.FromFloat32(test.Images, test.N, test.Features())
+	x, err := test.X()
+	if err != nil {
+		t.Fatal(err)
+	}
 	want := predict(t, cnn, x).Float32s()
 	// A model that predicts one class everywhere would agree with ONNX
 	// Runtime trivially: the training must have taught it something. (40

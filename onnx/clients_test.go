@@ -90,7 +90,10 @@ func trained(t *testing.T, m *model.Sequential, train *mnist.Set) *model.Sequent
 		t.Fatal(err)
 	}
 	s := train.Slice(0, 300*32)
-	x := tensor.FromFloat32(s.Images, s.N, s.Features())
+	x, err := s.X()
+	if err != nil {
+		t.Fatal(err)
+	}
 	y := tensor.FromFloat32(s.OneHot(), s.N, 10)
 	if _, err := m.Fit(context.Background(), x, y, model.FitOptions{Epochs: 1, BatchSize: 32, Verbose: 0}); err != nil {
 		t.Fatal(err)
@@ -112,14 +115,18 @@ func TestONNXRuntime(t *testing.T) {
 	}
 	dir := t.TempDir()
 	xPath := filepath.Join(dir, "x.f32")
-	raw := make([]byte, 0, 4*len(test.Images))
-	for _, v := range test.Images {
+	x, err := test.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	xs := x.As(tensor.Float32).Float32s() // the pixels over 255, as Predict sees them
+	raw := make([]byte, 0, 4*len(xs))
+	for _, v := range xs {
 		raw = binary.LittleEndian.AppendUint32(raw, math.Float32bits(v))
 	}
 	if err := os.WriteFile(xPath, raw, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	x := tensor.FromFloat32(test.Images, test.N, test.Features())
 
 	found := trained(t, founding(t), train)
 	acts := model.NewSequential(

@@ -1,16 +1,23 @@
-// Package tensor holds dense, row-major arrays of float32 or float64.
+// Package tensor holds dense, row-major arrays of float32 or float64, and
+// read-only uint8 arrays of input data.
 //
 // Training runs in float32; float64 exists so that gradients can be checked
-// against finite differences to 1e-6. A Tensor owns one flat slice of its
-// element type and a shape. Shapes are checked where tensors meet: a
-// mismatch panics with a *ShapeError naming the op and every shape, the way
-// a slice index out of range panics. Packages at the door (model, data)
-// turn that panic into an error.
+// against finite differences to 1e-6. Uint8 holds data such as image pixels
+// at one byte per element: a uint8 tensor made by FromUint8 stands for the
+// float32 values byte/divisor, which is what its accessors return and what
+// As converts it to, and it cannot be written. Operations compute in
+// float32 or float64 only; model converts uint8 inputs batch by batch.
+//
+// A Tensor owns one flat slice of its element type and a shape. Shapes are
+// checked where tensors meet: a mismatch panics with a *ShapeError naming
+// the op and every shape, the way a slice index out of range panics.
+// Packages at the door (model, data) turn that panic into an error.
 package tensor
 
 // This file holds the Tensor type itself (fields, construction, views,
-// conversions); it is a little over 400 lines because each accessor is a
-// few lines and they belong together.
+// conversions), uint8.go what only uint8 tensors have; it is over 400
+// lines because each accessor is a few lines, with a case per dtype, and
+// they belong together.
 
 import (
 	"fmt"
@@ -28,23 +35,29 @@ type DType uint8
 const (
 	Float32 DType = iota + 1
 	Float64
+	Uint8 // read-only input data, each byte standing for byte/divisor (FromUint8)
 )
 
-// String returns "float32" or "float64".
+// String returns "float32", "float64" or "uint8".
 func (d DType) String() string {
 	switch d {
 	case Float32:
 		return "float32"
 	case Float64:
 		return "float64"
+	case Uint8:
+		return "uint8"
 	}
 	return "dtype(" + strconv.Itoa(int(d)) + ")"
 }
 
 // Size returns the number of bytes of one element.
 func (d DType) Size() int {
-	if d == Float64 {
+	switch d {
+	case Float64:
 		return 8
+	case Uint8:
+		return 1
 	}
 	return 4
 }
@@ -138,12 +151,14 @@ func Panicf(op string, shapes []Shape, format string, args ...any) {
 	panic(&ShapeError{Op: op, Shapes: shapes, Msg: fmt.Sprintf(format, args...)})
 }
 
-// Tensor is a dense row-major array. Exactly one of its two slices is in use,
+// Tensor is a dense row-major array. Exactly one of its slices is in use,
 // chosen by its DType.
 type Tensor struct {
 	shape Shape
 	f32   []float32
 	f64   []float64
+	u8    []uint8
+	div   float32 // a uint8 tensor's divisor; > 0 marks the dtype Uint8
 }
 
 func checkShape(op string, shape []int) int {
@@ -169,6 +184,8 @@ func New(dt DType, shape ...int) *Tensor {
 		t.f32 = make([]float32, n)
 	case Float64:
 		t.f64 = make([]float64, n)
+	case Uint8:
+		panic("tensor.New: uint8 tensors wrap input data: use FromUint8")
 	default:
 		panic("tensor.New: unknown dtype " + dt.String())
 	}
@@ -203,7 +220,10 @@ func FromFloat64(data []float64, shape ...int) *Tensor {
 
 // DType returns the element type.
 func (t *Tensor) DType() DType {
-	if t.f64 != nil {
+	switch {
+	case t.div != 0:
+		return Uint8
+	case t.f64 != nil:
 		return Float64
 	}
 	return Float32
@@ -225,16 +245,19 @@ func (t *Tensor) Dim(i int) int {
 
 // Len returns the number of elements.
 func (t *Tensor) Len() int {
-	if t.f64 != nil {
+	switch {
+	case t.div != 0:
+		return len(t.u8)
+	case t.f64 != nil:
 		return len(t.f64)
 	}
 	return len(t.f32)
 }
 
-// Float32s returns the data of a float32 tensor (nil for float64). Writes go to the tensor.
+// Float32s returns the data of a float32 tensor (nil for other dtypes). Writes go to the tensor.
 func (t *Tensor) Float32s() []float32 { return t.f32 }
 
-// Float64s returns the data of a float64 tensor (nil for float32). Writes go to the tensor.
+// Float64s returns the data of a float64 tensor (nil for other dtypes). Writes go to the tensor.
 func (t *Tensor) Float64s() []float64 { return t.f64 }
 
 // Item returns the single element of a one-element tensor as float64.
@@ -245,16 +268,21 @@ func (t *Tensor) Item() float64 {
 	return t.Index(0)
 }
 
-// Index returns element i of the flat data as float64.
+// Index returns element i of the flat data as float64 (for a uint8
+// tensor, the float32 value byte/divisor, widened).
 func (t *Tensor) Index(i int) float64 {
-	if t.f64 != nil {
+	switch {
+	case t.div != 0:
+		return float64(float32(t.u8[i]) / t.div)
+	case t.f64 != nil:
 		return t.f64[i]
 	}
 	return float64(t.f32[i])
 }
 
-// SetIndex sets element i of the flat data.
+// SetIndex sets element i of the flat data. It panics for a uint8 tensor.
 func (t *Tensor) SetIndex(i int, v float64) {
+	t.readOnly("tensor.SetIndex")
 	if t.f64 != nil {
 		t.f64[i] = v
 	} else {
@@ -265,8 +293,11 @@ func (t *Tensor) SetIndex(i int, v float64) {
 // At returns the element at the given indices, one per axis.
 func (t *Tensor) At(idx ...int) float64 { return t.Index(t.offset("tensor.At", idx)) }
 
-// Set sets the element at the given indices.
-func (t *Tensor) Set(v float64, idx ...int) { t.SetIndex(t.offset("tensor.Set", idx), v) }
+// Set sets the element at the given indices. It panics for a uint8 tensor.
+func (t *Tensor) Set(v float64, idx ...int) {
+	t.readOnly("tensor.Set")
+	t.SetIndex(t.offset("tensor.Set", idx), v)
+}
 
 func (t *Tensor) offset(op string, idx []int) int {
 	if len(idx) != len(t.shape) {
@@ -282,8 +313,9 @@ func (t *Tensor) offset(op string, idx []int) int {
 	return off
 }
 
-// Fill sets every element to v.
+// Fill sets every element to v. It panics for a uint8 tensor.
 func (t *Tensor) Fill(v float64) {
+	t.readOnly("tensor.Fill")
 	if t.f64 != nil {
 		for i := range t.f64 {
 			t.f64[i] = v
@@ -296,26 +328,32 @@ func (t *Tensor) Fill(v float64) {
 	}
 }
 
-// Zero sets every element to 0.
+// Zero sets every element to 0. It panics for a uint8 tensor.
 func (t *Tensor) Zero() {
+	t.readOnly("tensor.Zero")
 	clear(t.f32)
 	clear(t.f64)
 }
 
 // Clone returns a deep copy.
 func (t *Tensor) Clone() *Tensor {
-	c := &Tensor{shape: t.shape.Clone()}
-	if t.f64 != nil {
+	c := &Tensor{shape: t.shape.Clone(), div: t.div}
+	switch {
+	case t.div != 0:
+		c.u8 = append(make([]uint8, 0, len(t.u8)), t.u8...)
+	case t.f64 != nil:
 		// make, not nil: an empty float64 tensor must stay float64.
 		c.f64 = append(make([]float64, 0, len(t.f64)), t.f64...)
-	} else {
+	default:
 		c.f32 = append(make([]float32, 0, len(t.f32)), t.f32...)
 	}
 	return c
 }
 
 // CopyFrom copies src's elements into t; shapes must have the same length and dtype.
+// It panics when t is a uint8 tensor.
 func (t *Tensor) CopyFrom(src *Tensor) {
+	t.readOnly("tensor.CopyFrom")
 	if t.Len() != src.Len() || t.DType() != src.DType() {
 		Panicf("tensor.CopyFrom", []Shape{t.shape, src.shape}, "want %s with %d elements", t.DType(), t.Len())
 	}
@@ -328,7 +366,7 @@ func (t *Tensor) Reshape(shape ...int) *Tensor {
 	if n := checkShape("tensor.Reshape", shape); n != t.Len() {
 		Panicf("tensor.Reshape", []Shape{t.shape, Shape(shape).Clone()}, "element counts differ")
 	}
-	return &Tensor{shape: Shape(shape).Clone(), f32: t.f32, f64: t.f64}
+	return &Tensor{shape: Shape(shape).Clone(), f32: t.f32, f64: t.f64, u8: t.u8, div: t.div}
 }
 
 // Rows returns rows [i, j) of a tensor of rank ≥ 1, sharing its data.
@@ -339,21 +377,37 @@ func (t *Tensor) Rows(i, j int) *Tensor {
 	row := t.Len() / max(t.shape[0], 1)
 	s := t.shape.Clone()
 	s[0] = j - i
-	r := &Tensor{shape: s}
-	if t.f64 != nil {
+	r := &Tensor{shape: s, div: t.div}
+	switch {
+	case t.div != 0:
+		r.u8 = t.u8[i*row : j*row : j*row]
+	case t.f64 != nil:
 		r.f64 = t.f64[i*row : j*row : j*row]
-	} else {
+	default:
 		r.f32 = t.f32[i*row : j*row : j*row]
 	}
 	return r
 }
 
 // As returns a copy of t converted to dt (t itself when it already is dt).
+// A uint8 tensor converts to its float32 values (widened for Float64);
+// converting to Uint8 panics: there is no rounding of floats to bytes.
 func (t *Tensor) As(dt DType) *Tensor {
 	if t.DType() == dt {
 		return t
 	}
+	if dt == Uint8 {
+		panic("tensor.As: cannot convert " + t.DType().String() + " to uint8; wrap bytes with FromUint8")
+	}
 	c := New(dt, t.shape...)
+	if t.div != 0 {
+		if dt == Float32 {
+			kernel.Uint8ToFloat32(c.f32, t.u8, t.div)
+		} else {
+			kernel.Uint8ToFloat64(c.f64, t.u8, t.div)
+		}
+		return c
+	}
 	for i := range t.Len() {
 		c.SetIndex(i, t.Index(i))
 	}
@@ -371,7 +425,9 @@ func SameShape(op string, a, b *Tensor) {
 }
 
 // Lerp moves dst toward src by w: dst += w*(src-dst). Moving averages use it.
+// It panics when dst is a uint8 tensor.
 func Lerp(dst, src *Tensor, w float64) {
+	dst.readOnly("tensor.Lerp")
 	SameShape("tensor.Lerp", dst, src)
 	if dst.f64 != nil {
 		for i, s := range src.f64 {
@@ -385,8 +441,12 @@ func Lerp(dst, src *Tensor, w float64) {
 	}
 }
 
-// AllFinite reports whether no element is NaN or ±Inf.
+// AllFinite reports whether no element is NaN or ±Inf (always true for
+// uint8: FromUint8 refuses divisors that would make 255/divisor infinite).
 func (t *Tensor) AllFinite() bool {
+	if t.div != 0 {
+		return true
+	}
 	if t.f32 != nil {
 		return kernel.AllFinite(t.f32)
 	}
@@ -398,10 +458,15 @@ func (t *Tensor) AllFinite() bool {
 	return true
 }
 
-// String prints the shape, dtype and up to 8 leading values.
+// String prints the shape, dtype and up to 8 leading values; a uint8
+// tensor's dtype reads e.g. uint8/255, and its values are the quotients.
 func (t *Tensor) String() string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "Tensor%s %s [", t.shape, t.DType())
+	fmt.Fprintf(&b, "Tensor%s %s", t.shape, t.DType())
+	if t.div != 0 {
+		fmt.Fprintf(&b, "/%g", t.div)
+	}
+	b.WriteString(" [")
 	n := min(t.Len(), 8)
 	for i := range n {
 		if i > 0 {

@@ -36,7 +36,7 @@ func ckDataDir(t testing.TB, ntrain, ntest int) string {
 					var sum float64
 					for i := range 4 {
 						for j := range 4 {
-							sum += float64(s.Images[n*784+(4*r+i)*28+4*c+j])
+							sum += float64(float32(s.Pixels[n*784+(4*r+i)*28+4*c+j]) / 255) // the value a model sees
 						}
 					}
 					px[n*49+r*7+c] = byte(math.Round(sum / 16 * 255))

@@ -82,13 +82,26 @@ func loadData(name, dir string, testOnly bool) (*dataset, error) {
 	return nil, usagef("unknown --data %q (want mnist or fashion-mnist, or give --data-dir)", name)
 }
 
-// xy returns a set's images as (n, features) and labels one-hot (n,
-// classes), or as class indices (n,) when sparse.
-func xy(s *mnist.Set, classes int, sparse bool) (x, y *tensor.Tensor, err error) {
+// modelX returns a set's images as uint8 pixels over 255 (no copy, each
+// batch converted by the model), each of the model's input shape in when
+// that holds one image's pixels ((784,), (28, 28, 1), ...), else flattened
+// (n, features), for the model to refuse with its own error.
+func modelX(s *mnist.Set, in tensor.Shape) (*tensor.Tensor, error) {
+	if len(in) > 0 && in.Len() == s.Features() {
+		return s.X(in...)
+	}
+	return s.X()
+}
+
+// xy returns a set's images as modelX does for the model's input shape in,
+// and labels one-hot (n, classes), or as class indices (n,) when sparse.
+func xy(s *mnist.Set, in tensor.Shape, classes int, sparse bool) (x, y *tensor.Tensor, err error) {
 	if s.Classes > classes {
 		return nil, nil, fmt.Errorf("the data has %d classes but the model outputs %d", s.Classes, classes)
 	}
-	x = tensor.FromFloat32(s.Images, s.N, s.Features())
+	if x, err = modelX(s, in); err != nil {
+		return nil, nil, err
+	}
 	if sparse {
 		return x, tensor.FromFloat32(s.SparseLabels(), s.N), nil
 	}

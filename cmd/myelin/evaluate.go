@@ -51,7 +51,7 @@ Example:
 			}
 			warnDataset(e, *path, m, ds)
 			classes := m.OutputShape()[len(m.OutputShape())-1]
-			x, y, err := xy(ds.test, classes, losses.Sparse(m.Loss()))
+			x, y, err := xy(ds.test, m.InputShape(), classes, losses.Sparse(m.Loss()))
 			if err != nil {
 				return err
 			}

@@ -84,7 +84,7 @@ func inPlaceChild(dataDir, ckDir string) int {
 	}
 	m := foundingModel(ds.train.Classes, true)
 	m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy())
-	x, y, err := xy(ds.train, ds.train.Classes, false)
+	x, y, err := xy(ds.train, m.InputShape(), ds.train.Classes, false)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1

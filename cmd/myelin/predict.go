@@ -112,7 +112,7 @@ Example:
 					}
 				}
 				sources = r.out.sources
-				x = tensor.FromFloat32(r.out.px, len(sources), feat)
+				x = tensor.FromFloat32(r.out.px, append([]int{len(sources)}, m.InputShape()...)...) // each picture's feat values in the model's shape
 				if set["data"] && m.Dataset != nil {
 					d := *m.Dataset
 					d.Name = strings.ToLower(*data)
@@ -136,7 +136,9 @@ Example:
 				if s.Features() != feat {
 					return fmt.Errorf("the images have %d pixels, the model takes %d", s.Features(), feat)
 				}
-				x = tensor.FromFloat32(s.Images, s.N, feat)
+				if x, err = modelX(s, m.InputShape()); err != nil {
+					return err
+				}
 				labels, first = s.Labels, i
 			}
 			p, err := m.Predict(ctx, x, model.EvalOptions{BatchSize: 1000})

@@ -16,6 +16,7 @@ import (
 
 	"github.com/myelin-go/myelin/data/mnist"
 	"github.com/myelin-go/myelin/data/npy"
+	"github.com/myelin-go/myelin/tensor"
 )
 
 func init() {
@@ -89,7 +90,7 @@ func cmdMNISTPic(ts *testscript.TestScript, neg bool, args []string) {
 		m := image.NewNRGBA(image.Rect(0, 0, s.Cols*scale, s.Rows*scale))
 		for y := range s.Rows * scale {
 			for x := range s.Cols * scale {
-				ink := uint8(math.Round(float64(s.Images[(y/scale)*s.Cols+x/scale]) * 255))
+				ink := s.Pixels[(y/scale)*s.Cols+x/scale]
 				m.SetNRGBA(x, y, color.NRGBA{R: 0, G: 0, B: 0, A: ink}) // black ink, its strength as opacity
 			}
 		}
@@ -98,7 +99,7 @@ func cmdMNISTPic(ts *testscript.TestScript, neg bool, args []string) {
 		m := image.NewGray(image.Rect(0, 0, s.Cols*scale, s.Rows*scale))
 		for y := range s.Rows * scale {
 			for x := range s.Cols * scale {
-				v := uint8(math.Round(float64(s.Images[(y/scale)*s.Cols+x/scale]) * 255)) // undo the loader's /255
+				v := s.Pixels[(y/scale)*s.Cols+x/scale]
 				if light {
 					v = 255 - v
 				}
@@ -140,12 +141,15 @@ func cmdMNISTRows(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Check(err)
 	s := test.Slice(i, j)
+	x, err := s.X()
+	ts.Check(err)
+	px := x.As(tensor.Float32).Float32s() // the pixels over 255, as a model sees them
 	var b bytes.Buffer
 	if strings.HasSuffix(args[0], ".npy") {
-		ts.Check(npy.Write(&b, []int{s.N, s.Features()}, s.Images))
+		ts.Check(npy.Write(&b, []int{s.N, s.Features()}, px))
 	} else {
 		for r := range s.N {
-			for c, v := range s.Images[r*s.Features() : (r+1)*s.Features()] {
+			for c, v := range px[r*s.Features() : (r+1)*s.Features()] {
 				if c > 0 {
 					b.WriteByte(',')
 				}

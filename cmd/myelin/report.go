@@ -33,7 +33,7 @@ func newTrainReport(dir string, m *model.Sequential, test *mnist.Set, steps int,
 	}
 	var held *tensor.Tensor
 	if test.N > 0 {
-		held = tensor.FromFloat32(test.Images[:test.N*test.Features()], test.N, test.Features())
+		held, _ = modelX(test, m.InputShape()) // no error: its fallback shape holds the pixels
 	}
 	r := &trainReport{dir: dir, ms: report.NewMonitors(m, held, steps)}
 	if verbose > 0 {

@@ -26,12 +26,8 @@ func writeSmallMNIST(t *testing.T, dir string, ntrain, ntest int) {
 		t.Fatal(err)
 	}
 	write := func(s *mnist.Set, images, labels string) {
-		px := make([]byte, len(s.Images))
-		for i, v := range s.Images {
-			px[i] = byte(math.Round(float64(v) * 255))
-		}
 		for name, a := range map[string]*idx.Array{
-			images: {Type: idx.Uint8, Dims: []int{s.N, s.Rows, s.Cols}, Data: px},
+			images: {Type: idx.Uint8, Dims: []int{s.N, s.Rows, s.Cols}, Data: s.Pixels},
 			labels: {Type: idx.Uint8, Dims: []int{s.N}, Data: s.Labels},
 		} {
 			var b bytes.Buffer

@@ -292,12 +292,8 @@ func cmdMNISTDir(ts *testscript.TestScript, neg bool, args []string) {
 	dir := ts.MkAbs(args[0])
 	ts.Check(os.MkdirAll(dir, 0o777))
 	write := func(s *mnist.Set, images, labels string) {
-		px := make([]byte, len(s.Images))
-		for i, v := range s.Images {
-			px[i] = byte(math.Round(float64(v) * 255)) // undo the loader's pixel/255
-		}
 		for name, a := range map[string]*idx.Array{
-			images: {Type: idx.Uint8, Dims: []int{s.N, s.Rows, s.Cols}, Data: px},
+			images: {Type: idx.Uint8, Dims: []int{s.N, s.Rows, s.Cols}, Data: s.Pixels},
 			labels: {Type: idx.Uint8, Dims: []int{s.N}, Data: s.Labels},
 		} {
 			f, err := os.Create(filepath.Join(dir, name))

@@ -212,7 +212,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 			}
 			classes := m.OutputShape()[len(m.OutputShape())-1]
 			sparse := losses.Sparse(loss)
-			x, y, err := xy(ds.train, classes, sparse)
+			x, y, err := xy(ds.train, m.InputShape(), classes, sparse)
 			if err != nil {
 				return err
 			}
@@ -269,7 +269,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 				}
 				return cliFitError(err, opt)
 			}
-			tx, ty, err := xy(ds.test, classes, sparse)
+			tx, ty, err := xy(ds.test, m.InputShape(), classes, sparse)
 			if err != nil {
 				return err
 			}

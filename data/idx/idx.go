@@ -14,7 +14,8 @@
 // corrupt gzip streams. Every such error is a *FormatError that matches
 // ErrFormat with errors.Is. The payload is read incrementally, so a header
 // that claims more data than the input holds never causes a large
-// allocation.
+// allocation: the payload's buffer is at most eight times the bytes that
+// arrived, or 1 MiB.
 package idx
 
 import (

@@ -187,12 +187,18 @@ func fill(r io.Reader, buf []byte) (int, error) {
 // readN reads exactly n bytes from r, growing its buffer as data arrives
 // instead of trusting n up front. On a short read it returns the bytes it
 // got with r's error.
+//
+// The buffer grows eightfold each time it fills: a lying header costs at
+// most eight times the bytes that did arrive (or the first 1 MiB), and a
+// real payload leaves little garbage behind (9 MB of outgrown buffers for
+// MNIST's 47 MB of training images, where doubling left 63 MB, which
+// raised the heap's peak by as much).
 func readN(r io.Reader, n int) ([]byte, error) {
 	const chunk = 1 << 20
 	buf := make([]byte, 0, min(n, chunk))
 	for len(buf) < n {
 		if len(buf) == cap(buf) {
-			grown := make([]byte, len(buf), min(n, 2*cap(buf)))
+			grown := make([]byte, len(buf), min(n, 8*cap(buf)))
 			copy(grown, buf)
 			buf = grown
 		}

@@ -24,6 +24,7 @@ import (
 	"sync"
 
 	"github.com/myelin-go/myelin/data/idx"
+	"github.com/myelin-go/myelin/tensor"
 )
 
 //go:embed files/*.gz
@@ -42,13 +43,15 @@ const (
 var fashionDir = "/usr/share/datasets/fashion-mnist"
 
 // Set is one split (training or test) of an image-classification dataset.
+// It holds the pixels as the files store them, one byte each; X gives them
+// to a model as values in [0, 1] without copying them.
 type Set struct {
-	Images  []float32 // N × Rows × Cols pixels, row-major, scaled to [0, 1] (pixel/255)
-	Labels  []uint8   // N labels in [0, Classes)
-	N       int       // number of samples
-	Rows    int       // image height
-	Cols    int       // image width
-	Classes int       // number of classes: the largest label of the dataset (train and test) plus one
+	Pixels  []uint8 // N × Rows × Cols bytes, row-major, 0 to 255 as in the IDX file
+	Labels  []uint8 // N labels in [0, Classes)
+	N       int     // number of samples
+	Rows    int     // image height
+	Cols    int     // image width
+	Classes int     // number of classes: the largest label of the dataset (train and test) plus one
 }
 
 // ErrFormat is matched (with errors.Is) by the errors that report IDX files
@@ -92,9 +95,38 @@ func (s *Set) size() int {
 	}
 	n := max(0, min(s.N, len(s.Labels)))
 	if f > 0 {
-		n = min(n, len(s.Images)/f)
+		n = min(n, len(s.Pixels)/f)
 	}
 	return n
+}
+
+// X returns the images as a uint8 tensor over Pixels (not copied) whose
+// values are the pixels divided by 255, in [0, 1] (Keras's
+// x.astype("float32") / 255), which model converts a batch at a time.
+// Each sample has the shape sample: by default (Rows·Cols,), the flattened
+// images a dense model takes; (28, 28, 1), say, for a convolutional one.
+// It fails when sample does not hold Rows·Cols pixels.
+func (s *Set) X(sample ...int) (*tensor.Tensor, error) {
+	if s == nil {
+		return nil, errors.New("mnist: X of a nil Set")
+	}
+	f := max(s.Features(), 0)
+	if len(sample) == 0 {
+		sample = []int{f}
+	}
+	size := 1
+	for _, d := range sample {
+		if d < 0 || d > 0 && size > f/d { // negative, or more than an image (and no overflow)
+			size = -1
+			break
+		}
+		size *= d
+	}
+	if size != f {
+		return nil, fmt.Errorf("mnist: X: samples of shape %v do not hold images of %d×%d = %d pixels", sample, s.Rows, s.Cols, f)
+	}
+	n := s.size()
+	return tensor.FromUint8(s.Pixels[:n*f], 255, append([]int{n}, sample...)...), nil
 }
 
 // OneHot returns the labels one-hot encoded: N × Classes, row-major, with a
@@ -134,14 +166,14 @@ func (s *Set) SparseLabels() []float32 {
 // them copies rather than overwriting s's later samples.
 func (s *Set) Slice(i, j int) *Set {
 	if s == nil {
-		return &Set{Images: []float32{}, Labels: []uint8{}}
+		return &Set{Pixels: []uint8{}, Labels: []uint8{}}
 	}
 	n := s.size()
 	i = min(max(i, 0), n)
 	j = min(max(j, i), n)
 	f := max(s.Features(), 0)
 	return &Set{
-		Images:  s.Images[i*f : j*f : j*f],
+		Pixels:  s.Pixels[i*f : j*f : j*f],
 		Labels:  s.Labels[i:j:j],
 		N:       j - i,
 		Rows:    s.Rows,
@@ -151,9 +183,8 @@ func (s *Set) Slice(i, j int) *Set {
 }
 
 // Load decodes the embedded MNIST dataset: 60,000 training and 10,000 test
-// images of 28×28 pixels in 10 classes. Every call decodes afresh (about
-// half a second on two cores) and returns Sets the caller owns, about
-// 220 MB of float32 pixels.
+// images of 28×28 pixels in 10 classes. Every call decodes afresh and
+// returns Sets the caller owns, about 55 MB of pixel bytes.
 func Load() (train, test *Set, err error) {
 	return load(10, readEmbedded)
 }
@@ -297,15 +328,8 @@ func load(classes int, read reader) (train, test *Set, err error) {
 	return train, test, nil
 }
 
-// scale maps a pixel byte to [0, 1].
-var scale = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(i) / 255
-	}
-	return t
-}()
-
-// newSet checks that images and labels form one split and converts them.
+// newSet checks that images and labels form one split and makes a Set of
+// them, which keeps their Data: the bytes are not copied.
 func newSet(images, labels *idx.Array, imagesName, labelsName string) (*Set, error) {
 	if images.Type != idx.Uint8 || len(images.Dims) != 3 {
 		return nil, &FormatError{Path: imagesName, Field: "images",
@@ -327,22 +351,8 @@ func newSet(images, labels *idx.Array, imagesName, labelsName string) (*Set, err
 			Want: fmt.Sprintf("%d labels, one per image of %s", n, imagesName),
 			Got:  fmt.Sprintf("%d labels", labels.Dims[0])}
 	}
-	pixels := make([]float32, len(images.Data))
-	// Convert in parallel chunks: for 60,000 images this loop, and the
-	// page faults of its 188 MB output, dominate Load.
-	const chunk = 1 << 20
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(pixels); lo += chunk {
-		src, dst := images.Data[lo:min(lo+chunk, len(pixels))], pixels[lo:min(lo+chunk, len(pixels))]
-		wg.Go(func() {
-			for i, p := range src {
-				dst[i] = scale[p]
-			}
-		})
-	}
-	wg.Wait()
 	return &Set{
-		Images: pixels,
+		Pixels: images.Data,
 		Labels: labels.Data,
 		N:      n,
 		Rows:   images.Dims[1],

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/myelin-go/myelin/data/idx"
+	"github.com/myelin-go/myelin/tensor"
 )
 
 func histogram(s *Set) []int {
@@ -48,8 +49,8 @@ func TestLoad(t *testing.T) {
 		if s.Classes != 10 {
 			t.Errorf("%s: got %d classes, want 10", tt.name, s.Classes)
 		}
-		if len(s.Images) != tt.n*784 {
-			t.Errorf("%s: got %d pixels, want %d", tt.name, len(s.Images), tt.n*784)
+		if len(s.Pixels) != tt.n*784 || cap(s.Pixels) != len(s.Pixels) {
+			t.Errorf("%s: got %d pixels (capacity %d), want %d", tt.name, len(s.Pixels), cap(s.Pixels), tt.n*784)
 		}
 		h := histogram(s)
 		if !reflect.DeepEqual(h, tt.hist) {
@@ -62,12 +63,12 @@ func TestLoad(t *testing.T) {
 		if sum != tt.n {
 			t.Errorf("%s: histogram sums to %d, want %d", tt.name, sum, tt.n)
 		}
-		lo, hi := s.Images[0], s.Images[0]
-		for _, p := range s.Images {
+		lo, hi := s.Pixels[0], s.Pixels[0]
+		for _, p := range s.Pixels {
 			lo, hi = min(lo, p), max(hi, p)
 		}
-		if lo != 0 || hi != 1 {
-			t.Errorf("%s: pixel range: got [%v, %v], want [0, 1]", tt.name, lo, hi)
+		if lo != 0 || hi != 255 {
+			t.Errorf("%s: pixel range: got [%v, %v], want [0, 255]", tt.name, lo, hi)
 		}
 	}
 	if got := train.Labels[0]; got != 5 {
@@ -133,8 +134,15 @@ func TestLoadDir(t *testing.T) {
 	if train.Classes != 4 || test.Classes != 4 {
 		t.Errorf("Classes: got %d/%d, want 4/4", train.Classes, test.Classes)
 	}
-	if got, want := train.Images[:7], []float32{250.0 / 255, 251.0 / 255, 252.0 / 255, 253.0 / 255, 254.0 / 255, 1, 0}; !reflect.DeepEqual(got, want) {
+	if got, want := train.Pixels[:7], []uint8{250, 251, 252, 253, 254, 255, 0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("train pixels: got %v, want %v", got, want)
+	}
+	x, err := train.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := x.As(tensor.Float32).Float32s()[:7], []float32{250.0 / 255, 251.0 / 255, 252.0 / 255, 253.0 / 255, 254.0 / 255, 1, 0}; !reflect.DeepEqual(got, want) {
+		t.Errorf("train X: got %v, want %v", got, want)
 	}
 	if got, want := test.Labels, []uint8{3, 0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("test labels: got %v, want %v", got, want)
@@ -191,7 +199,7 @@ func TestLoadDirErrors(t *testing.T) {
 
 func TestSetMethods(t *testing.T) {
 	s := &Set{
-		Images:  []float32{0, 0.1, 1, 1.1, 2, 2.1, 3, 3.1},
+		Pixels:  []uint8{0, 10, 100, 110, 200, 210, 30, 31},
 		Labels:  []uint8{2, 0, 1, 2},
 		N:       4,
 		Rows:    1,
@@ -207,20 +215,20 @@ func TestSetMethods(t *testing.T) {
 	tests := []struct {
 		i, j   int
 		labels []uint8
-		images []float32
+		pixels []uint8
 	}{
-		{1, 3, []uint8{0, 1}, []float32{1, 1.1, 2, 2.1}},
-		{0, 4, []uint8{2, 0, 1, 2}, s.Images},
-		{2, 2, []uint8{}, []float32{}},
-		{-5, 1, []uint8{2}, []float32{0, 0.1}},
-		{3, 99, []uint8{2}, []float32{3, 3.1}},
-		{3, 1, []uint8{}, []float32{}},
-		{9, 10, []uint8{}, []float32{}},
+		{1, 3, []uint8{0, 1}, []uint8{100, 110, 200, 210}},
+		{0, 4, []uint8{2, 0, 1, 2}, s.Pixels},
+		{2, 2, []uint8{}, []uint8{}},
+		{-5, 1, []uint8{2}, []uint8{0, 10}},
+		{3, 99, []uint8{2}, []uint8{30, 31}},
+		{3, 1, []uint8{}, []uint8{}},
+		{9, 10, []uint8{}, []uint8{}},
 	}
 	for _, tt := range tests {
 		got := s.Slice(tt.i, tt.j)
-		if got.N != len(tt.labels) || !reflect.DeepEqual(got.Labels, tt.labels) || !reflect.DeepEqual(got.Images, tt.images) {
-			t.Errorf("Slice(%d, %d): got N %d %v %v, want N %d %v %v", tt.i, tt.j, got.N, got.Labels, got.Images, len(tt.labels), tt.labels, tt.images)
+		if got.N != len(tt.labels) || !reflect.DeepEqual(got.Labels, tt.labels) || !reflect.DeepEqual(got.Pixels, tt.pixels) {
+			t.Errorf("Slice(%d, %d): got N %d %v %v, want N %d %v %v", tt.i, tt.j, got.N, got.Labels, got.Pixels, len(tt.labels), tt.labels, tt.pixels)
 		}
 		if got.Rows != 1 || got.Cols != 2 || got.Classes != 3 {
 			t.Errorf("Slice(%d, %d): got %d×%d, %d classes; want 1×2, 3", tt.i, tt.j, got.Rows, got.Cols, got.Classes)
@@ -228,21 +236,24 @@ func TestSetMethods(t *testing.T) {
 	}
 	// The slice shares memory, but appending to it does not clobber s.
 	sub := s.Slice(0, 2)
-	sub.Images[0] = 42
-	if s.Images[0] != 42 {
-		t.Errorf("Slice does not share memory: got %v, want 42", s.Images[0])
+	sub.Pixels[0] = 42
+	if s.Pixels[0] != 42 {
+		t.Errorf("Slice does not share memory: got %v, want 42", s.Pixels[0])
 	}
 	_ = append(sub.Labels, 9)
 	if s.Labels[2] != 1 {
 		t.Errorf("append to a slice overwrote the parent: got label %d, want 1", s.Labels[2])
 	}
 	// A hand-built Set with short slices or bad labels does not panic.
-	bad := &Set{Images: []float32{1}, Labels: []uint8{7, 0}, N: 5, Rows: 1, Cols: 1, Classes: 2}
+	bad := &Set{Pixels: []uint8{1}, Labels: []uint8{7, 0}, N: 5, Rows: 1, Cols: 1, Classes: 2}
 	if got, want := bad.OneHot(), []float32{0, 0}; !reflect.DeepEqual(got, want) {
 		t.Errorf("OneHot of a bad Set: got %v, want %v", got, want)
 	}
 	if got := bad.Slice(0, 5).N; got != 1 {
 		t.Errorf("Slice of a bad Set: got N %d, want 1", got)
+	}
+	if x, err := bad.X(); err != nil || !x.Shape().Equal(tensor.Shape{1, 1}) {
+		t.Errorf("X of a bad Set: got %v, %v; want shape (1, 1), the whole samples", x, err)
 	}
 }
 
@@ -368,8 +379,11 @@ func FuzzLoad(f *testing.F) {
 			return
 		}
 		for _, s := range []*Set{train, test} {
-			if len(s.Images) != s.N*s.Features() || len(s.Labels) != s.N || s.Features() == 0 {
-				t.Fatalf("inconsistent Set: N %d, %d×%d, %d pixels, %d labels", s.N, s.Rows, s.Cols, len(s.Images), len(s.Labels))
+			if len(s.Pixels) != s.N*s.Features() || len(s.Labels) != s.N || s.Features() == 0 {
+				t.Fatalf("inconsistent Set: N %d, %d×%d, %d pixels, %d labels", s.N, s.Rows, s.Cols, len(s.Pixels), len(s.Labels))
+			}
+			if x, err := s.X(); err != nil || x.Len() != len(s.Pixels) {
+				t.Fatalf("X: %v, %v", x, err)
 			}
 			for i, l := range s.Labels {
 				if int(l) >= s.Classes {
@@ -381,4 +395,38 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestX: the tensor X returns wraps Pixels without a copy, divides by 255,
+// takes any sample shape of Rows·Cols pixels and refuses others.
+func TestX(t *testing.T) {
+	s := &Set{Pixels: []uint8{0, 51, 255, 1, 2, 3, 4, 5, 6, 7, 8, 9}, Labels: []uint8{0, 1}, N: 2, Rows: 2, Cols: 3, Classes: 2}
+	x, err := s.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.DType() != tensor.Uint8 || x.Divisor() != 255 || !x.Shape().Equal(tensor.Shape{2, 6}) || &x.Uint8s()[0] != &s.Pixels[0] {
+		t.Fatalf("X() = %v (dtype %s, divisor %g), want (2, 6) uint8/255 over Pixels", x, x.DType(), x.Divisor())
+	}
+	if got, want := x.At(0, 1), float64(float32(51)/255); got != want {
+		t.Errorf("X().At(0, 1) = %v, want %v", got, want)
+	}
+	for _, sample := range [][]int{{2, 3}, {2, 3, 1}, {6, 1}, {1, 6}} {
+		x, err := s.X(sample...)
+		if err != nil || !x.Shape()[1:].Equal(sample) || x.Dim(0) != 2 {
+			t.Errorf("X(%v) = %v, %v", sample, x, err)
+		}
+	}
+	for _, sample := range [][]int{{5}, {3, 3}, {-2, -3}, {6, 0}, {7}, {1 << 40, 1 << 40, 1 << 40}} {
+		if x, err := s.X(sample...); err == nil || !strings.Contains(err.Error(), "2×3 = 6") {
+			t.Errorf("X(%v) = %v, %v; want an error naming the 2×3 images", sample, x, err)
+		}
+	}
+	if x, err := s.Slice(1, 2).X(3, 2); err != nil || x.At(0, 2, 1) != float64(float32(9)/255) {
+		t.Errorf("X of a Slice: %v, %v", x, err)
+	}
+	var nilSet *Set
+	if _, err := nilSet.X(); err == nil {
+		t.Error("X of a nil Set: no error")
+	}
 }

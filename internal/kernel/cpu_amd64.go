@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 // The CPU features the assembly needs, read once.
 var (
-	hasAVX2    = cpu.X86.HasAVX2                                     // the Adam and batch-norm loops
+	hasAVX2    = cpu.X86.HasAVX2                                     // the Adam, batch-norm and uint8 conversion loops
 	hasAVX2FMA = hasAVX2 && cpu.X86.HasFMA                           // GEMM, the elementwise loops, SumSq/UpdateSums
 	hasAVX512  = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasBMI2 // the AVX-512 GEMM micro-kernels
 )
@@ -24,6 +24,7 @@ func archBackend() backend {
 		b.bnBwdInput = bnBwdInputAsm
 		b.maxPool2 = maxPool2Asm
 		b.maxPool2Back = maxPool2BackAsm
+		b.u8ToF32 = uint8ToFloat32Asm
 	}
 	if hasAVX2FMA {
 		asmGemmKernels = append(asmGemmKernels, &avx2SmallKernel, &avx2Kernel)

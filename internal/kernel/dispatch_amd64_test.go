@@ -41,6 +41,7 @@ func TestFastPathInUse(t *testing.T) {
 		"bnBwdInput":   {bnBwdInputAsm, avx2},
 		"maxPool2":     {maxPool2Asm, avx2},
 		"maxPool2Back": {maxPool2BackAsm, avx2},
+		"u8ToF32":      {uint8ToFloat32Asm, avx2},
 	}
 	gen := funcFields(&generic)
 	for field, f := range funcFields(&impl) {

@@ -1,6 +1,7 @@
 // Package kernel holds the hot loops of myelin: matrix multiply (Sgemm),
 // the elementwise helpers of the training step, the batch-norm column
-// loops, the Adam update and the sums of squares the monitors read.
+// loops, the Adam update, the sums of squares the monitors read and the
+// conversion of uint8 input data to float32.
 //
 // # The dispatch contract
 //
@@ -78,6 +79,7 @@ type backend struct {
 	bnBwdInput   func(dx, dy, xhat, k, sdy, sdyx []float32, c int)                                                                                     // bnBwdInputGeneric
 	maxPool2     func(y, r0, r1 []float32, ow, c int)                                                                                                  // maxPool2Generic, NaNs as NaNs
 	maxPool2Back func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackGeneric
+	u8ToF32      func(dst []float32, src []uint8, div float32)                                                                                         // uint8ToFloat32Generic
 }
 
 // generic is the backend of plain Go references.
@@ -98,6 +100,7 @@ var generic = backend{
 	bnBwdInput:   bnBwdInputGeneric[float32],
 	maxPool2:     maxPool2Generic,
 	maxPool2Back: maxPool2BackGeneric,
+	u8ToF32:      uint8ToFloat32Generic,
 }
 
 // impl is the backend in use, set once by init in cpu.go.
