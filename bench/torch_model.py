@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""PyTorch peer of myelin's founding model, for ratio tables.
+"""PyTorch peer of myelin's founding model and of examples/cnn.json, for ratio tables.
 
 The model is the Keras program
     Dense(64, relu) -> BatchNormalization -> Dense(64, relu) -> BatchNormalization
@@ -12,6 +12,16 @@ written in PyTorch with Keras's settings:
     Linear weights glorot_uniform and zero biases like Keras (--init torch for
     PyTorch's default init), float32, pixels / 255.
 
+--model cnn builds examples/cnn.json instead (Keras: Reshape(28,28,1) -> Conv2D(32,3x3,valid)
+-> BN -> ReLU -> MaxPool 2 -> Conv2D(64,3x3,valid) -> BN -> ReLU -> MaxPool 2 -> Flatten
+-> Dense(10, softmax); Adam lr 1e-3):
+    Conv2d(1,32,3) -> BatchNorm2d(32, eps=1e-3, momentum=0.01) -> ReLU -> MaxPool2d(2)
+    -> Conv2d(32,64,3) -> BatchNorm2d(64, ...) -> ReLU -> MaxPool2d(2) -> Flatten -> Linear(1600,10),
+    the same loss, optimizer and init (glorot_uniform also for the convolutions' kernels).
+Flatten takes PyTorch's (C,H,W) order where Keras takes (H,W,C): a fixed permutation of
+the Dense weights, the same arithmetic. --memory-format channels_last moves the model
+and its inputs to torch.channels_last (NHWC in memory; oneDNN's preferred layout).
+
 MNIST is read from data/mnist/files/*.gz (IDX format) under the repository root.
 
 Run with /usr/bin/python3 (the Debian interpreter that has torch). Threads: the
@@ -23,10 +33,18 @@ caller chooses OpenBLAS's threads through the environment and torch's with
 OPENBLAS_CORETYPE defaults to SkylakeX (see bench/README.md); OPENBLAS_NUM_THREADS
 defaults to 1 when unset.
 
-Modes (each prints one JSON object on stdout):
+Modes (each prints one JSON object on stdout, with peak_rss_mb: this process's peak resident
+set in MiB, getrusage's ru_maxrss / 1024; ddp adds peak_rss_children_mb, the largest rank's.
+On exec Linux folds the RSS high-water mark of the memory a process leaves into its ru_maxrss,
+so a parent that starts this script with vfork (Go's os/exec does) adds its own peak:
+bench/compare measures RSS through a small go-between for that reason):
   --mode train --epochs E [--batch 32]   full shuffled epochs, then test accuracy/loss
-  --mode train --steps N [--warmup W]    N timed training steps after W untimed ones
-  --mode infer [--batch 1000]            eval-mode inference on the test set, no_grad
+  --mode train --steps N [--warmup W] [--evaluate]
+                                         N timed training steps after W untimed ones (then
+                                         test accuracy/loss with --evaluate)
+  --mode infer [--batch 1000] [--samples N]
+                                         eval-mode inference on the test set (its first N
+                                         images), no_grad
   --mode latency [--runs R]              single-sample predict latency, median in us
   --mode ddp --steps N [--batch 64] [--ranks 2]
                                          DistributedDataParallel on --ranks processes (gloo, one
@@ -37,12 +55,14 @@ Modes (each prints one JSON object on stdout):
 Examples:
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_model.py --mode train --epochs 5 --threads 1
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch_model.py --mode train --steps 2000 --batch 128
+  /usr/bin/python3 bench/torch_model.py --model cnn --memory-format channels_last --mode train --steps 300 --batch 64
 """
 
 import argparse
 import gzip
 import json
 import os
+import resource
 import statistics
 import sys
 import time
@@ -51,14 +71,21 @@ sys.dont_write_bytecode = True  # no bench/__pycache__ in the tree
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import peerenv  # noqa: E402  (must precede numpy/torch)
 
-ap = argparse.ArgumentParser(description="PyTorch founding-model benchmark")
+ap = argparse.ArgumentParser(description="PyTorch peer benchmark: the founding model or examples/cnn.json")
 ap.add_argument("--mode", choices=["train", "infer", "latency", "ddp"], default="train")
+ap.add_argument("--model", choices=["founding", "cnn"], default="founding",
+                help="founding: the Dense model; cnn: examples/cnn.json")
+ap.add_argument("--memory-format", choices=["nchw", "channels_last"], default="nchw",
+                help="cnn: the layout of the model's weights and inputs")
 ap.add_argument("--ranks", type=int, default=2, help="ddp: processes (DistributedDataParallel, gloo, one thread each)")
 ap.add_argument("--batch", type=int, default=None, help="batch size (train 32, infer 1000)")
 ap.add_argument("--epochs", type=int, default=None, help="train: number of full epochs")
 ap.add_argument("--steps", type=int, default=None, help="train: number of timed steps (instead of --epochs)")
 ap.add_argument("--warmup", type=int, default=100, help="train --steps / latency: untimed warm-up iterations")
 ap.add_argument("--repeats", type=int, default=5, help="infer: timed passes over the test set (median)")
+ap.add_argument("--samples", type=int, default=None, help="infer: pass over the first N test images (default: all)")
+ap.add_argument("--evaluate", action="store_true",
+                help="train --steps: evaluate on the test set at batch 1000 afterwards, as --epochs does")
 ap.add_argument("--runs", type=int, default=2000, help="latency: timed single-sample predictions")
 ap.add_argument("--threads", type=int, default=1, help="torch.set_num_threads")
 ap.add_argument("--seed", type=int, default=0)
@@ -68,6 +95,10 @@ ap.add_argument("--flush-denormal", action="store_true",
                 help="torch.set_flush_denormal(True) (off by default: PyTorch's default behaviour)")
 ap.add_argument("--data", default=None, help="directory with the MNIST .gz files")
 args = ap.parse_args()
+if args.model != "cnn" and args.memory_format != "nchw":
+    ap.error("--memory-format applies to --model cnn")
+if args.samples is not None and args.samples < 1:
+    ap.error("--samples must be at least 1")
 
 blas_threads_source = peerenv.setup_env()
 
@@ -107,6 +138,8 @@ def load_mnist(d, train=True):
 
 def build_model(init):
     bn = dict(eps=1e-3, momentum=0.01)  # Keras BatchNormalization(momentum=0.99, epsilon=1e-3)
+    if args.model == "cnn":
+        return build_cnn(init, bn)
     model = torch.nn.Sequential(
         torch.nn.Linear(784, 64), torch.nn.ReLU(), torch.nn.BatchNorm1d(64, **bn),
         torch.nn.Linear(64, 64), torch.nn.ReLU(), torch.nn.BatchNorm1d(64, **bn),
@@ -118,6 +151,49 @@ def build_model(init):
                 torch.nn.init.xavier_uniform_(m.weight)  # = glorot_uniform
                 torch.nn.init.zeros_(m.bias)
     return model
+
+
+def build_cnn(init, bn):
+    model = torch.nn.Sequential(
+        torch.nn.Conv2d(1, 32, 3), torch.nn.BatchNorm2d(32, **bn), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Conv2d(32, 64, 3), torch.nn.BatchNorm2d(64, **bn), torch.nn.ReLU(), torch.nn.MaxPool2d(2),
+        torch.nn.Flatten(), torch.nn.Linear(1600, 10),
+    )
+    if init == "keras":
+        for m in model:
+            if isinstance(m, (torch.nn.Linear, torch.nn.Conv2d)):
+                torch.nn.init.xavier_uniform_(m.weight)  # = glorot_uniform (fans include the kernel's area)
+                torch.nn.init.zeros_(m.bias)
+    if args.memory_format == "channels_last":
+        model = model.to(memory_format=torch.channels_last)
+    return model
+
+
+def shape_inputs(x):
+    """The model's input layout: (n, 784) rows for the founding model,
+    (n, 1, 28, 28) images in --memory-format for the CNN."""
+    if x is None or args.model != "cnn":
+        return x
+    x = x.reshape(-1, 1, 28, 28)
+    if args.memory_format == "channels_last":
+        x = x.contiguous(memory_format=torch.channels_last)
+    return x
+
+
+def first_conv_layout(model, x):
+    """The memory layout PyTorch chose for the first convolution's output
+    (what --memory-format is meant to control), or None for the founding model."""
+    if args.model != "cnn":
+        return None
+    with torch.no_grad():
+        y = model[0](x[:2])
+    if y.is_contiguous(memory_format=torch.channels_last):
+        return "channels_last"
+    return "nchw" if y.is_contiguous() else "other"
+
+
+def peak_rss_mb(who=resource.RUSAGE_SELF):
+    return resource.getrusage(who).ru_maxrss / 1024  # Linux: KiB
 
 
 def evaluate(model, x, y, batch=1000):
@@ -140,6 +216,7 @@ def ddp_rank(rank, world, init_file, out_file):
     torch.manual_seed(args.seed)
     gen = torch.Generator().manual_seed(args.seed)  # the same permutation on every rank
     xtr, ytr, _, _ = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"))
+    xtr = shape_inputs(xtr)
     model = torch.nn.parallel.DistributedDataParallel(build_model(args.init))
     opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
@@ -186,7 +263,8 @@ def main_ddp(res):
         with open(out) as f:
             res.update(json.load(f))
     res.update(ranks=args.ranks, batch=args.batch or 64, steps=args.steps, warmup_steps=args.warmup,
-               threads_per_rank=1, backend="gloo", batchnorm="per rank (SyncBatchNorm needs CUDA)")
+               threads_per_rank=1, backend="gloo", batchnorm="per rank (SyncBatchNorm needs CUDA)",
+               peak_rss_mb=peak_rss_mb(), peak_rss_children_mb=peak_rss_mb(resource.RUSAGE_CHILDREN))
     print(json.dumps(res))
 
 
@@ -199,14 +277,15 @@ def main():
     if args.mode == "ddp":
         if args.steps is None:
             ap.error("--mode ddp needs --steps")
-        return main_ddp({"peer": "pytorch-ddp", "mode": "ddp", "torch_version": torch.__version__,
+        return main_ddp({"peer": "pytorch-ddp", "mode": "ddp", "model": args.model, "torch_version": torch.__version__,
                          "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"), "init": args.init, "seed": args.seed})
     xtr, ytr, xte, yte = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"),
                                     train=args.mode == "train")  # infer/latency need the test set only
+    xtr, xte = shape_inputs(xtr), shape_inputs(xte)
     model = build_model(args.init)
 
     res = {
-        "peer": "pytorch", "mode": args.mode,
+        "peer": "pytorch", "mode": args.mode, "model": args.model,
         "torch_version": torch.__version__, "numpy_version": np.__version__,
         "threads": torch.get_num_threads(),
         "openblas_num_threads": os.environ.get("OPENBLAS_NUM_THREADS"),
@@ -214,6 +293,8 @@ def main():
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "flush_denormal": bool(args.flush_denormal), "init": args.init, "seed": args.seed,
     }
+    if args.model == "cnn":
+        res.update(memory_format=args.memory_format, first_conv_output=first_conv_layout(model, xte))
 
     if args.mode == "train":
         batch = args.batch or 32
@@ -248,6 +329,8 @@ def main():
             res.update(steps=args.steps, warmup_steps=args.warmup, train_seconds=dt,
                        samples_per_sec=args.steps * batch / dt, ms_per_step=1e3 * dt / args.steps,
                        last_loss=float(loss))
+            if args.evaluate:
+                res["test_accuracy"], res["test_loss"] = evaluate(model, xte, yte)
         else:
             epochs = args.epochs if args.epochs is not None else 5
             steps_per_epoch = (n + batch - 1) // batch
@@ -268,6 +351,8 @@ def main():
     elif args.mode == "infer":
         batch = args.batch or 1000
         model.eval()
+        if args.samples is not None:
+            xte = xte[:args.samples]
         chunks = [xte[i:i + batch] for i in range(0, xte.shape[0], batch)]
         with torch.no_grad():
             def one_pass():
@@ -302,6 +387,7 @@ def main():
                    latency_us_median=statistics.median(ns) / 1e3, latency_us_p10=q(0.10), latency_us_p90=q(0.90))
 
     res["blas"] = peerenv.blas_info()
+    res["peak_rss_mb"] = peak_rss_mb()
     print(json.dumps(res))
 
 

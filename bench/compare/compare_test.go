@@ -3,6 +3,12 @@ package main
 import (
 	"fmt"
 	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -113,7 +119,7 @@ func TestBestTorch(t *testing.T) {
 func TestReportWithoutFigures(t *testing.T) {
 	b := newBench(config{rounds: 1, epRounds: 1, epochs: 5, maxProcs: 2, steps32: 1, steps128: 1, inferRep: 1, latRuns: 1, gemmReps: 1, gemmMin: 0.01})
 	r := b.report("go run ./bench/compare")
-	for _, want := range []string{"## Machine", "## Done criteria", "## Training", "### Against Gorgonia", "## Inference", "## GEMM", "`go run ./bench/compare`"} {
+	for _, want := range []string{"## Machine", "## Done criteria", "## Training", "### Against Gorgonia", "## Inference", "## The CNN", "### Peak RSS", "## GEMM", "`go run ./bench/compare`"} {
 		if !strings.Contains(r, want) {
 			t.Errorf("report lacks %q", want)
 		}
@@ -172,5 +178,217 @@ func TestDistributedTable(t *testing.T) {
 		if !strings.Contains(sb.String(), want) {
 			t.Errorf("report lacks %q:\n%s", want, sb.String())
 		}
+	}
+}
+
+// cnnBench is a bench with the cnn phase's default counts on 2 cores.
+func cnnBench() *bench {
+	return newBench(config{rounds: 1, epRounds: 1, epochs: 5, maxProcs: 2, root: "/repo",
+		cnnWarm: 10, cnnSteps: 100, cnnSamples: 2000, cnnInferRep: 3, rssSteps: 20})
+}
+
+func TestCNNSettings(t *testing.T) {
+	b := cnnBench()
+	var names, keys []string
+	for _, r := range b.cnnTrainRuns() {
+		names, keys = append(names, r.setting().name), append(keys, r.setting().key)
+	}
+	wantNames := []string{"1 thread, whole batches", "1 thread, shards of 16", "2 threads, shards of 16"}
+	wantKeys := []string{"t=1", "t=1/shard=16", "t=2/shard=16"}
+	if fmt.Sprint(names) != fmt.Sprint(wantNames) || fmt.Sprint(keys) != fmt.Sprint(wantKeys) {
+		t.Errorf("myelin's training settings %q %q, want %q %q", names, keys, wantNames, wantKeys)
+	}
+	seen := map[string]bool{}
+	for _, c := range cnnTorchRuns() {
+		if seen[c.setting().key] {
+			t.Errorf("PyTorch setting %s listed twice", c.setting().key)
+		}
+		seen[c.setting().key] = true
+	}
+	if len(seen) != 2*len(torchSettings) {
+		t.Errorf("%d PyTorch settings, want %d", len(seen), 2*len(torchSettings))
+	}
+	if got := (cnnTorch{"channels_last", torchSettings[1]}).setting(); got != (setting{"channels_last 2×1", "channels_last/2×1"}) {
+		t.Errorf("channels_last 2×1: %+v", got)
+	}
+	if got := (cnnTorch{"nchw", torchSettings[0]}).setting().name; got != "NCHW 1×1" {
+		t.Errorf("nchw 1×1 named %q", got)
+	}
+	mine, _ := b.cnnSettings(cnnMeasures[1])
+	if fmt.Sprint(mine) != "[{1 thread t=1} {2 threads t=2}]" {
+		t.Errorf("myelin's inference settings %v", mine)
+	}
+}
+
+func TestCNNTorchArgs(t *testing.T) {
+	b := cnnBench()
+	c := cnnTorch{"channels_last", torchSettings[1]}
+	for _, tc := range []struct {
+		got  []string
+		want string
+	}{
+		{c.args(cnnMeasures[0], b.cfg), "--model cnn --memory-format channels_last --batch 64 --mode train --steps 100 --warmup 10"},
+		{c.args(cnnMeasures[1], b.cfg), "--model cnn --memory-format channels_last --batch 100 --mode infer --repeats 3 --samples 2000"},
+		{c.args(cnnMeasures[2], b.cfg), "--model cnn --memory-format channels_last --batch 1000 --mode infer --repeats 3 --samples 2000"},
+		{c.rssArgs(20), "--model cnn --memory-format channels_last --mode train --batch 64 --steps 20 --warmup 1 --evaluate"},
+	} {
+		if got := strings.Join(tc.got, " "); got != tc.want {
+			t.Errorf("args %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// TestRSSCommands checks the child processes' command lines: the CNN
+// child is this program told by childEnv what to be, on run's threads.
+func TestRSSCommands(t *testing.T) {
+	b := cnnBench()
+	ctx := t.Context()
+	cmd := b.childCmd(ctx, "/tmp/compare", cnnRun{2, 16})
+	if got := strings.Join(cmd.Args, " "); got != "/tmp/compare --root /repo --steps 20 --shard 16" {
+		t.Errorf("child args %q", got)
+	}
+	if !slices.Contains(cmd.Env, childEnv+"=cnn-train") || !slices.Contains(cmd.Env, "GOMAXPROCS=2") {
+		t.Errorf("child env lacks %s=cnn-train or GOMAXPROCS=2", childEnv)
+	}
+	cli := b.denseCLICmd(ctx, "/tmp/myelin", "/tmp/d")
+	if got := strings.Join(cli.Args, " "); got != "/tmp/myelin train --epochs 1 --verbose 0 --out /tmp/d/model.safetensors" {
+		t.Errorf("myelin train args %q", got)
+	}
+	gb := goBetweenCmd(ctx, "/tmp/compare", "/tmp/rss", cmd)
+	if got := strings.Join(gb.Args, " "); got != "/tmp/compare /tmp/compare --root /repo --steps 20 --shard 16" {
+		t.Errorf("go-between args %q", got)
+	}
+	if gb.Dir != "/repo" || !slices.Contains(gb.Env, rssEnv+"=/tmp/rss") || !slices.Contains(gb.Env, childEnv+"=cnn-train") {
+		t.Errorf("go-between dir %q or env wrong", gb.Dir)
+	}
+	if got := withoutEnv([]string{"A=1", rssEnv + "=/x", "B=2"}, rssEnv); fmt.Sprint(got) != "[A=1 B=2]" {
+		t.Errorf("withoutEnv: %v", got)
+	}
+}
+
+// TestGoBetween runs a real child through runGoBetween and reads back its
+// peak RSS.
+func TestGoBetween(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("peak RSS from rusage is read on Linux")
+	}
+	sh, err := exec.LookPath("sh")
+	if err != nil {
+		t.Skip("no sh")
+	}
+	file := filepath.Join(t.TempDir(), "rss")
+	if err := runGoBetween(file, []string{sh, "-c", "exit 0"}); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A shell's peak is a few MiB; this test binary's own is more.
+	if v, err := strconv.ParseFloat(strings.TrimSpace(string(data)), 64); err != nil || !(v > 0 && v < 64) {
+		t.Errorf("peak RSS %q: want a few MiB", data)
+	}
+	if err := runGoBetween(file, []string{sh, "-c", "exit 3"}); err == nil {
+		t.Error("a failing command: no error")
+	}
+}
+
+func TestBestCNNSettings(t *testing.T) {
+	b := cnnBench()
+	if r, ok := b.bestCNNRun(); ok || r != (cnnRun{2, cnnShard}) {
+		t.Errorf("no figures: myelin %+v %v, want shards of 16 on 2 threads, false", r, ok)
+	}
+	if c := b.bestCNNTorch(); c != (cnnTorch{"nchw", torchSettings[0]}) {
+		t.Errorf("no figures: PyTorch %+v, want NCHW 1×1", c)
+	}
+	b.add("cnn/train/myelin/t=1", 3000)
+	b.add("cnn/train/myelin/t=1/shard=16", 2900)
+	b.add("cnn/train/myelin/t=2/shard=16", 5000)
+	b.add("cnn/train/torch/nchw/1×1", 600)
+	b.add("cnn/train/torch/channels_last/2×1", 900)
+	if r, ok := b.bestCNNRun(); !ok || r != (cnnRun{2, cnnShard}) {
+		t.Errorf("myelin's best %+v %v", r, ok)
+	}
+	if c := b.bestCNNTorch(); c != (cnnTorch{"channels_last", torchSettings[1]}) {
+		t.Errorf("PyTorch's best %+v", c)
+	}
+}
+
+// TestCNNTable gives the run figures and checks the headline rows: each
+// side's best setting by median, their ratio against issue 12's floor,
+// and the rounds' spread.
+func TestCNNTable(t *testing.T) {
+	b := cnnBench()
+	b.add("cnn/train/myelin/t=1", 3000)
+	b.add("cnn/train/myelin/t=1/shard=16", 2900)
+	b.add("cnn/train/myelin/t=2/shard=16", 5000)
+	b.add("cnn/train/myelin/t=2/shard=16", 4000) // median 4500
+	b.add("cnn/train/torch/nchw/1×1", 600)
+	b.add("cnn/train/torch/channels_last/2×1", 1000)
+	b.add("cnn/infer100/myelin/t=1", 6000)
+	b.add("cnn/infer100/myelin/t=2", 9000)
+	b.add("cnn/infer100/torch/nchw/2×1", 3000)
+	b.add("cnn/infer100/torch/channels_last/2×2", 5000)
+	b.add("cnn/infer1000/myelin/t=1", 5000)
+	var sb strings.Builder
+	b.cnnReport(func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) })
+	r := sb.String()
+	for what, want := range map[string]string{
+		"| training, batch 64 |":    "| training, batch 64 | 4,500 (2 threads, shards of 16) | 4,000–5,000 | 1,000 (channels_last 2×1) | — | 4.50× | ≥ 1.5× | met |",
+		"| inference, batch 100 |":  "| inference, batch 100 | 9,000 (2 threads) | — | 5,000 (channels_last 2×2) | — | 1.80× | ≥ 2× | **not met** |",
+		"| inference, batch 1000 |": "| inference, batch 1000 | 5,000 (1 thread) | — | — (—) | — | — | ≥ 2× | n/a |",
+		"| myelin | 1 thread |":     "| myelin | 1 thread | 3,000 (whole batches) · 2,900 (shards of 16) | 6,000 | 5,000 |",
+		"| PyTorch | NCHW 1×1 |":    "| PyTorch | NCHW 1×1 | 600 | — | — |",
+	} {
+		if got := rowStarting(r, what); got != want {
+			t.Errorf("row\n%s\nwant\n%s", got, want)
+		}
+	}
+	if strings.Contains(r, "NaN") {
+		t.Errorf("report shows NaN:\n%s", r)
+	}
+	b.cfg.only = map[string]bool{"train": true}
+	sb.Reset()
+	b.cnnReport(func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) })
+	if sb.Len() != 0 {
+		t.Errorf("--only train printed the CNN section:\n%s", sb.String())
+	}
+}
+
+// rowStarting returns the first line of report that starts with prefix.
+func rowStarting(report, prefix string) string {
+	for _, line := range strings.Split(report, "\n") {
+		if strings.HasPrefix(line, prefix) {
+			return line
+		}
+	}
+	return ""
+}
+
+// TestRSSTable: myelin train's peak against issue 12's 150 MB, in MiB.
+func TestRSSTable(t *testing.T) {
+	b := cnnBench()
+	b.info["rss/dense/myelin"] = "`myelin train --epochs 1`, GOMAXPROCS 2"
+	b.info["rss/dense/torch"] = "`torch_model.py --mode train --epochs 1`, 1×1"
+	for _, v := range []float64{140, 130, 150} {
+		b.add("rss/dense/myelin", v)
+	}
+	b.add("rss/dense/torch", 450)
+	b.add("rss/cnn/myelin", 300)
+	b.add("rss/cnn/torch", 600)
+	var sb strings.Builder
+	b.rssReport(func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) })
+	r := sb.String()
+	if got, want := tableRow(t, r, "dense"), "| dense, 1 epoch | 140 (`myelin train --epochs 1`, GOMAXPROCS 2) | 130–150 | 450 (`torch_model.py --mode train --epochs 1`, 1×1) | — | 0.31× | myelin ≤ 150 MB (143 MiB) | met |"; got != want {
+		t.Errorf("row\n%s\nwant\n%s", got, want)
+	}
+	if got, want := tableRow(t, r, "CNN"), "| CNN | 300 (—) | — | 600 (—) | — | 0.50× | — | — |"; got != want {
+		t.Errorf("row\n%s\nwant\n%s", got, want)
+	}
+	b.vals["rss/dense/myelin"] = []float64{144}
+	sb.Reset()
+	b.rssReport(func(format string, a ...any) { fmt.Fprintf(&sb, format, a...) })
+	if got := tableRow(t, sb.String(), "dense"); !strings.HasSuffix(got, "| **not met** |") {
+		t.Errorf("144 MiB > 150 MB: %s", got)
 	}
 }

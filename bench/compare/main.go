@@ -2,7 +2,9 @@
 // prints a Markdown table of their figures and ratios (myelin/peer).
 //
 // The peers are PyTorch 1.13 (bench/torch_model.py: the founding model's
-// training steps, five epochs, batch inference and single-sample latency)
+// training steps, five epochs, batch inference and single-sample latency;
+// the CNN of examples/cnn.json in NCHW and channels_last, with the peak RSS
+// of training processes beside myelin train's)
 // and NumPy/OpenBLAS sgemm (bench/numpy_gemm.py), run with
 // /usr/bin/python3 under each thread setting: torch threads × OpenBLAS
 // threads 1×1, 2×1 and 2×2, OpenBLAS forced to its best kernels for the CPU
@@ -66,11 +68,31 @@ type config struct {
 	gemmMin   float64 // seconds per GEMM repeat
 	peakDur   time.Duration
 	settle    time.Duration // pause after the FMA peak loop
+
+	cnnWarm     int // untimed CNN training steps
+	cnnSteps    int // timed CNN training steps
+	cnnSamples  int // test images per CNN inference pass
+	cnnInferRep int // timed CNN inference passes
+	rssSteps    int // CNN training steps of the peak-RSS runs
 }
 
-var phases = []string{"gemm", "train", "infer", "latency", "epochs", "distributed"}
+var phases = []string{"gemm", "train", "infer", "latency", "epochs", "distributed", "cnn"}
 
 func main() {
+	if file := os.Getenv(rssEnv); file != "" {
+		if err := runGoBetween(file, os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "compare go-between: error:", err)
+			os.Exit(1)
+		}
+		return
+	}
+	if kind := os.Getenv(childEnv); kind != "" {
+		if err := runChild(kind, os.Args[1:]); err != nil {
+			fmt.Fprintln(os.Stderr, "compare child: error:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if err := run(os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "compare: error:", err)
 		os.Exit(1)
@@ -91,6 +113,8 @@ func run(args []string) error {
 	noPeers := fs.Bool("no-peers", false, "measure myelin only (no Python, no Go peers)")
 	only := fs.String("only", "", "comma-separated phases to run: "+strings.Join(phases, ","))
 	gemmMin := fs.Float64("gemm-min", 0.03, "seconds per GEMM repeat, for myelin and NumPy alike")
+	cnnSteps := fs.Int("cnn-steps", 100, "cnn phase: timed training steps at batch 64 (after 10 untimed ones)")
+	cnnSamples := fs.Int("cnn-samples", 2000, "cnn phase: test images per inference pass (PyTorch's CNN infers about 1,500 images/s here)")
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "usage: go run ./bench/compare [--quick] [--out BENCHMARKS.md] [flags]\n\n"+
 			"Runs myelin and its peers (PyTorch, NumPy/OpenBLAS, gonum, Gorgonia) interleaved on this\n"+
@@ -109,6 +133,9 @@ func run(args []string) error {
 	if *rounds < 1 || *epRounds < 1 || *epochs < 1 {
 		return fmt.Errorf("--rounds, --epoch-rounds and --epochs must be at least 1")
 	}
+	if *cnnSteps < 1 || *cnnSamples < 1 {
+		return fmt.Errorf("--cnn-steps and --cnn-samples must be at least 1")
+	}
 	if !(*gemmMin > 0 && *gemmMin <= 10) {
 		return fmt.Errorf("--gemm-min %g: want seconds in (0, 10]", *gemmMin)
 	}
@@ -119,6 +146,7 @@ func run(args []string) error {
 		trainWarm: 100, steps32: 1500, steps128: 400,
 		inferRep: 5, latRuns: 2000, latWarm: 100,
 		gemmReps: 5, gemmMin: *gemmMin, peakDur: 300 * time.Millisecond, settle: 2 * time.Second,
+		cnnWarm: 10, cnnSteps: *cnnSteps, cnnSamples: *cnnSamples, cnnInferRep: 3, rssSteps: 20,
 	}
 	if cfg.quick {
 		cfg.rounds, cfg.epRounds = 1, 1
@@ -128,6 +156,13 @@ func run(args []string) error {
 		cfg.trainWarm, cfg.steps32, cfg.steps128 = 5, 20, 10
 		cfg.inferRep, cfg.latRuns, cfg.latWarm = 1, 50, 10
 		cfg.gemmReps, cfg.gemmMin, cfg.peakDur, cfg.settle = 1, 0.002, 20*time.Millisecond, 0
+		cfg.cnnWarm, cfg.cnnInferRep, cfg.rssSteps = 2, 1, 5
+		if !isSet(fs, "cnn-steps") {
+			cfg.cnnSteps = 5
+		}
+		if !isSet(fs, "cnn-samples") {
+			cfg.cnnSamples = 1000
+		}
 	}
 	if *only != "" {
 		cfg.only = map[string]bool{}
@@ -188,6 +223,8 @@ func run(args []string) error {
 			err = b.phaseEpochs(ctx)
 		case "distributed":
 			err = b.phaseDistributed()
+		case "cnn":
+			err = b.phaseCNN(ctx)
 		}
 		if err != nil {
 			return fmt.Errorf("phase %s: %w", ph, err)

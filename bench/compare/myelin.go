@@ -178,11 +178,18 @@ func (b *bench) myelinTrainShards(ctx context.Context, batch, shard, warm, steps
 	if err != nil {
 		return 0, err
 	}
+	return fitSteps(ctx, m, b.x, b.y, batch, shard, warm, steps)
+}
+
+// fitSteps returns m's training samples/s over steps steps of Fit on x, y
+// after warm (at least one) untimed ones, in shards of shard rows (0:
+// whole batches).
+func fitSteps(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, batch, shard, warm, steps int) (float64, error) {
 	warm = max(warm, 1)
 	cb := &stepTimer{warm: warm, steps: steps}
-	perEpoch := (b.x.Dim(0) + batch - 1) / batch
+	perEpoch := (x.Dim(0) + batch - 1) / batch
 	epochs := (warm+steps)/perEpoch + 1
-	if _, err := m.Fit(ctx, b.x, b.y, model.FitOptions{Epochs: epochs, BatchSize: batch, ShardSize: shard, Callbacks: []model.Callback{cb}}); err != nil {
+	if _, err := m.Fit(ctx, x, y, model.FitOptions{Epochs: epochs, BatchSize: batch, ShardSize: shard, Callbacks: []model.Callback{cb}}); err != nil {
 		return 0, err
 	}
 	if cb.t1.IsZero() {
@@ -198,17 +205,23 @@ func (b *bench) myelinInfer(ctx context.Context, batch, reps int) (float64, erro
 	if err != nil {
 		return 0, err
 	}
+	return predictRate(ctx, m, b.tx, batch, reps)
+}
+
+// predictRate returns the median samples/s of reps passes of Predict over
+// x at the given batch size, after one untimed pass.
+func predictRate(ctx context.Context, m *model.Sequential, x *tensor.Tensor, batch, reps int) (float64, error) {
 	opt := model.EvalOptions{BatchSize: batch}
-	if _, err := m.Predict(ctx, b.tx, opt); err != nil {
+	if _, err := m.Predict(ctx, x, opt); err != nil {
 		return 0, err
 	}
 	sps := make([]float64, reps)
 	for r := range sps {
 		t0 := time.Now()
-		if _, err := m.Predict(ctx, b.tx, opt); err != nil {
+		if _, err := m.Predict(ctx, x, opt); err != nil {
 			return 0, err
 		}
-		sps[r] = float64(b.tx.Dim(0)) / time.Since(t0).Seconds()
+		sps[r] = float64(x.Dim(0)) / time.Since(t0).Seconds()
 	}
 	return median(sps), nil
 }

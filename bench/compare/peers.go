@@ -37,13 +37,19 @@ func (b *bench) python(script string, env []string, args ...string) ([]map[strin
 	// A guard, not a measurement: no peer run should take minutes.
 	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
 	defer cancel()
+	return runJSON(script+" "+strings.Join(args, " "), b.pythonCmd(ctx, script, env, args...))
+}
+
+// pythonCmd is the command that runs a bench/ script; env adds to the
+// environment.
+func (b *bench) pythonCmd(ctx context.Context, script string, env []string, args ...string) *exec.Cmd {
 	cmd := exec.CommandContext(ctx, b.cfg.python, append([]string{filepath.Join(b.cfg.root, "bench", script)}, args...)...)
 	cmd.Dir = b.cfg.root
 	cmd.Env = append(os.Environ(), env...)
 	if b.cfg.coretype != "" {
 		cmd.Env = append(cmd.Env, "OPENBLAS_CORETYPE="+b.cfg.coretype)
 	}
-	return runJSON(script+" "+strings.Join(args, " "), cmd)
+	return cmd
 }
 
 // runJSON runs cmd and returns the JSON objects it prints on stdout, one
@@ -89,14 +95,37 @@ func parseJSONLines(what string, out []byte) ([]map[string]any, error) {
 
 // torch runs bench/torch_model.py under setting s and returns its object.
 func (b *bench) torch(s torchSetting, args ...string) (map[string]any, error) {
-	res, err := b.python("torch_model.py", []string{fmt.Sprintf("OPENBLAS_NUM_THREADS=%d", s.openbl)},
-		append(args, "--threads", fmt.Sprint(s.torch))...)
+	res, err := b.python("torch_model.py", torchEnv(s), append(args, "--threads", fmt.Sprint(s.torch))...)
 	if err != nil {
 		return nil, err
 	}
 	r := res[len(res)-1]
 	b.notePeer(r, "torch "+s.name)
 	return r, nil
+}
+
+func torchEnv(s torchSetting) []string {
+	return []string{fmt.Sprintf("OPENBLAS_NUM_THREADS=%d", s.openbl)}
+}
+
+// torchRSS is torch that also returns the process's peak RSS in MiB,
+// measured by runRSS.
+func (b *bench) torchRSS(s torchSetting, args ...string) (map[string]any, float64, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), peerTimeout)
+	defer cancel()
+	args = append(args, "--threads", fmt.Sprint(s.torch))
+	what := "torch_model.py " + strings.Join(args, " ")
+	out, rss, err := runRSS(ctx, what, b.pythonCmd(ctx, "torch_model.py", torchEnv(s), args...))
+	if err != nil {
+		return nil, 0, err
+	}
+	res, err := parseJSONLines(what, out)
+	if err != nil {
+		return nil, 0, err
+	}
+	r := res[len(res)-1]
+	b.notePeer(r, "torch "+s.name)
+	return r, rss, nil
 }
 
 // numpyGemm runs bench/numpy_gemm.py on shapes with OpenBLAS on threads

@@ -37,6 +37,7 @@ func (b *bench) report(command string) string {
 	b.training(p)
 	b.gorgonia(p)
 	b.inference(p)
+	b.cnnReport(p)
 	b.gemm(p)
 	b.distributed(p)
 	b.notes(p)
@@ -195,15 +196,6 @@ func (b *bench) gemm(p printer) {
 // with this run's figures.
 func (b *bench) criteria(p printer) {
 	p("## Done criteria (issue 3, and issue 2's wall time), from this run\n\n| criterion | this run | verdict |\n|---|---|---|\n")
-	verdict := func(ok bool, known bool) string {
-		switch {
-		case !known:
-			return "n/a"
-		case ok:
-			return "met"
-		}
-		return "**not met**"
-	}
 	// GEMM vs OpenBLAS on the founding shapes.
 	worst, n, known := math.Inf(1), 0, false
 	worstName := ""
@@ -274,6 +266,17 @@ func (b *bench) criteria(p printer) {
 	q = b.rows("infer/myelin/t=%d", "infer/torch/%s", true)[2]
 	p("| batch inference ≥ PyTorch's speed | %s | %s |\n", times(q.ratio()), verdict(q.ratio() >= 1, !math.IsNaN(q.ratio())))
 	p("| zero allocations per training step; identical bits for GOMAXPROCS 1, 2, 4, 8 | tests, not timings: `go test ./model -run AllocatesNothing` and `-run DeterministicAcrossGOMAXPROCS` | — |\n\n")
+}
+
+// verdict words a criterion: n/a without the figures it needs.
+func verdict(ok bool, known bool) string {
+	switch {
+	case !known:
+		return "n/a"
+	case ok:
+		return "met"
+	}
+	return "**not met**"
 }
 
 func (b *bench) notes(p printer) {
