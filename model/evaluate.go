@@ -4,8 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
 
 	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/metrics"
 	"github.com/myelin-go/myelin/tensor"
@@ -28,31 +32,166 @@ func (o EvalOptions) batch() (int, error) {
 
 // inference is what one inference call needs, pooled: a no-grad tape and
 // the Pass that points at it (kept beside the tape so that it does not
-// escape to the heap on every call), and the buffer a uint8 x's batches
-// are converted into.
+// escape to the heap on every call), the buffer a batch's input rows are
+// converted or copied into, and the buffer a sliced batch's outputs are
+// gathered in.
 type inference struct {
 	tape *autodiff.Tape
 	pass layers.Pass
-	xbuf *tensor.Tensor // a uint8 x's batch in the model's dtype
-	xv   *tensor.Tensor // the view of xbuf's first rows that input returned last
+	x    rowBuf // a uint8 x's rows in the model's dtype, or a slice of a batch
+	out  rowBuf // a sliced batch's outputs
+	job  inferJob
+}
+
+// rowBuf is a buffer with cached views of its first rows for the last two
+// row counts asked (a batch and the shorter last one), so that taking them
+// allocates nothing once warm.
+type rowBuf struct {
+	buf   *tensor.Tensor
+	views [2]*tensor.Tensor
+}
+
+// first returns a view of the first n rows of the buffer, (re)made with
+// shape (n, row...) and dtype dt when it is too small or differs.
+func (b *rowBuf) first(n int, dt tensor.DType, row tensor.Shape) *tensor.Tensor {
+	if b.buf == nil || b.buf.Dim(0) < n || b.buf.DType() != dt || !b.buf.Shape()[1:].Equal(row) {
+		b.buf = tensor.New(dt, append(tensor.Shape{n}, row...)...)
+		b.views = [2]*tensor.Tensor{}
+	}
+	for _, v := range b.views {
+		if v != nil && v.Dim(0) == n {
+			return v
+		}
+	}
+	v := b.buf.Rows(0, n)
+	b.views[1], b.views[0] = b.views[0], v
+	return v
 }
 
 // input returns rows [lo, hi) of x in the model's dtype dt: a view of x,
-// or, for a uint8 x, its rows converted into in's buffer, which allocates
-// nothing once the buffer is large enough and the row count repeats.
-func (in *inference) input(x *tensor.Tensor, lo, hi int, dt tensor.DType) *tensor.Tensor {
-	if x.DType() != tensor.Uint8 {
+// or, for a uint8 x or when own is set, its rows converted or copied into
+// in's buffer, which allocates nothing once warm.
+func (in *inference) input(x *tensor.Tensor, lo, hi int, dt tensor.DType, own bool) *tensor.Tensor {
+	if x.DType() != tensor.Uint8 && !own {
+		if lo == 0 && hi == x.Dim(0) {
+			return x // no view to allocate
+		}
 		return x.Rows(lo, hi)
 	}
-	n := hi - lo
-	buf := in.xbuf
-	in.xbuf = gatherInto(in.xbuf, x, dt, nil, n) // sized only: no rows given
-	if in.xbuf != buf || in.xv == nil || in.xv.Dim(0) != n {
-		in.xv = in.xbuf.Rows(0, n)
-	}
+	v := in.x.first(hi-lo, dt, x.Shape()[1:])
 	row := x.Len() / max(x.Dim(0), 1)
-	convertRows(in.xv, 0, x.Uint8s()[lo*row:hi*row], x.Divisor())
-	return in.xv
+	if x.DType() == tensor.Uint8 {
+		convertRows(v, 0, x.Uint8s()[lo*row:hi*row], x.Divisor())
+	} else {
+		copyFlat(v, 0, x, lo*row, hi*row)
+	}
+	return v
+}
+
+// copyFlat copies elements [from, to) of src, of dst's float dtype, into
+// dst from element off.
+func copyFlat(dst *tensor.Tensor, off int, src *tensor.Tensor, from, to int) {
+	if d := dst.Float32s(); d != nil {
+		copy(d[off:], src.Float32s()[from:to])
+	} else {
+		copy(dst.Float64s()[off:], src.Float64s()[from:to])
+	}
+}
+
+// Inference of a large batch runs a slice of it at a time when the
+// model's activations are large (a CNN's), so that one slice's activations
+// stay in cache and memory holds one slice's, not the batch's: a CNN
+// batch of 1000 MNIST images would hold over 200 MB. A sample's arithmetic
+// does not depend on the other rows of its batch, so the bits are the same.
+var (
+	// inferBudget is the activation bytes a slice aims at.
+	inferBudget = 4 << 20
+	// inferMinRows is the fewest rows a slice has, however large the
+	// activations: products of fewer rows run slower.
+	inferMinRows = 8
+)
+
+// sliceRows returns the rows of a slice of an inference batch.
+func (m *Sequential) sliceRows() int {
+	per := m.inShape.Len()
+	for _, s := range m.shapes {
+		per += s.Len()
+	}
+	return max(inferMinRows, inferBudget/max(per*m.DType.Size(), 1))
+}
+
+// infer runs the model under walk on rows [lo, hi) of x on in's tape and
+// returns the output: from one pass, or, for a batch of at least two
+// slices, gathered from passes of sliceRows rows each. Every pass has the
+// same rows so that the tape reuses its buffers: the last one ends at hi
+// and overlaps the one before, whose rows it recomputes but does not copy.
+// With par, the passes after the first are shared with a helper goroutine
+// per further core, each on a tape of its own; a pass's products then run
+// on its goroutine alone. The first pass runs first, on the caller's
+// goroutine, so that a shape error panics there (every pass has its shape).
+func (m *Sequential) infer(in *inference, x *tensor.Tensor, lo, hi int, walk Walk, par bool) *autodiff.Var {
+	tp, p := in.tape, &in.pass
+	tp.Reset()
+	rows := m.sliceRows()
+	if hi-lo < 2*rows {
+		return m.Forward(p, tp.Const(in.input(x, lo, hi, m.DType, false)), walk)
+	}
+	y := m.Forward(p, tp.Const(in.input(x, lo, lo+rows, m.DType, true)), walk).Value
+	out := in.out.first(hi-lo, y.DType(), y.Shape()[1:])
+	copyFlat(out, 0, y, 0, y.Len())
+	job := &in.job
+	job.m, job.x, job.lo, job.hi, job.rows, job.walk, job.out = m, x, lo, hi, rows, walk, out
+	job.next.Store(1)
+	helpers := 0
+	if par {
+		helpers = min(runtime.GOMAXPROCS(0), (hi-lo+rows-1)/rows-1) - 1
+	}
+	if helpers > 0 {
+		kernel.SerialBegin()
+		defer kernel.SerialEnd()
+		job.wg.Add(helpers)
+		for range helpers {
+			go func() {
+				defer job.wg.Done()
+				h := m.getInference()
+				defer m.tapes.Put(h)
+				job.run(h)
+			}()
+		}
+	}
+	job.run(in)
+	job.wg.Wait()
+	job.m, job.x, job.out = nil, nil, nil // no references kept in the pool
+	tp.Reset()
+	return tp.Const(out)
+}
+
+// inferJob is the passes of one sliced inference batch, taken in turn by
+// the goroutines that share them.
+type inferJob struct {
+	m      *Sequential
+	x      *tensor.Tensor
+	lo, hi int
+	rows   int
+	walk   Walk
+	out    *tensor.Tensor
+	next   atomic.Int64 // the next pass to take
+	wg     sync.WaitGroup
+}
+
+// run takes passes until none is left, running each on in's tape.
+func (j *inferJob) run(in *inference) {
+	for {
+		s := j.lo + int(j.next.Add(1)-1)*j.rows
+		if s >= j.hi {
+			return
+		}
+		a := min(s, j.hi-j.rows)
+		in.tape.Reset()
+		y := j.m.Forward(&in.pass, in.tape.Const(in.input(j.x, a, a+j.rows, j.m.DType, true)), j.walk).Value
+		per := y.Len() / j.rows
+		copyFlat(j.out, (s-j.lo)*per, y, (s-a)*per, y.Len())
+	}
 }
 
 // getInference returns a pooled inference context, its tape reset.
@@ -114,20 +253,19 @@ func (m *Sequential) evaluate(ctx context.Context, x, y, w *tensor.Tensor, opt E
 	}
 	in := m.getInference()
 	defer m.tapes.Put(in)
-	tp, p := in.tape, &in.pass
+	tp := in.tape
 	lossSum := 0.0
 	for lo := 0; lo < n; lo += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("model: Evaluate: %w", err)
 		}
 		hi := min(lo+bs, n)
-		tp.Reset()
-		xb, yb := in.input(x, lo, hi, m.DType), y.Rows(lo, hi)
+		yb := y.Rows(lo, hi)
 		var wb *tensor.Tensor
 		if w != nil {
 			wb = w.Rows(lo, hi)
 		}
-		out := m.Forward(p, tp.Const(xb), m.lossWalk(nil))
+		out := m.infer(in, x, lo, hi, m.lossWalk(nil), true)
 		loss := m.lossOf(tp, out, yb, wb)
 		lossSum += loss.Value.Item() * float64(hi-lo)
 		pred := m.predictions(tp, out)
@@ -173,14 +311,12 @@ func (m *Sequential) Predict(ctx context.Context, x *tensor.Tensor, opt EvalOpti
 	out = tensor.New(m.DType, append(tensor.Shape{n}, m.outShape...)...)
 	in := m.getInference()
 	defer m.tapes.Put(in)
-	tp, p := in.tape, &in.pass
 	for lo := 0; lo < n; lo += bs {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("model: Predict: %w", err)
 		}
 		hi := min(lo+bs, n)
-		tp.Reset()
-		y := m.Forward(p, tp.Const(in.input(x, lo, hi, m.DType)), Walk{})
+		y := m.infer(in, x, lo, hi, Walk{}, true)
 		out.Rows(lo, hi).CopyFrom(y.Value)
 	}
 	return out, nil
@@ -203,11 +339,7 @@ func (m *Sequential) PredictInto(dst, x *tensor.Tensor) (err error) {
 	defer catchShape(&err)
 	in := m.getInference()
 	defer m.tapes.Put(in)
-	tp, p := in.tape, &in.pass
-	if x.DType() == tensor.Uint8 {
-		x = in.input(x, 0, x.Dim(0), m.DType)
-	}
-	y := m.Forward(p, tp.Const(x), Walk{})
+	y := m.infer(in, x, 0, x.Dim(0), Walk{}, false) // serial: helpers would allocate
 	dst.CopyFrom(y.Value)
 	return nil
 }
