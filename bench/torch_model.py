@@ -31,7 +31,10 @@ caller chooses OpenBLAS's threads through the environment and torch's with
     OPENBLAS_NUM_THREADS=1 ... --threads 2     (2x1, usually the best 2-thread setting)
     OPENBLAS_NUM_THREADS=2 ... --threads 2     (2x2, oversubscribes 2 cores)
 OPENBLAS_CORETYPE defaults to SkylakeX (see bench/README.md); OPENBLAS_NUM_THREADS
-defaults to 1 when unset.
+defaults to 1 when unset. Set MALLOC_MMAP_THRESHOLD_=33554432 and
+MALLOC_TRIM_THRESHOLD_=1073741824 as bench/compare does: without them glibc returns
+every freed activation to the kernel and the next step page-faults it back, which
+made the CNN's training step 3x slower here.
 
 Modes (each prints one JSON object on stdout, with peak_rss_mb: this process's peak resident
 set in MiB, getrusage's ru_maxrss / 1024; ddp adds peak_rss_children_mb, the largest rank's.
@@ -292,6 +295,8 @@ def main():
         "openblas_num_threads_source": blas_threads_source,
         "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
         "flush_denormal": bool(args.flush_denormal), "init": args.init, "seed": args.seed,
+        "malloc_mmap_threshold": os.environ.get("MALLOC_MMAP_THRESHOLD_"),
+        "malloc_trim_threshold": os.environ.get("MALLOC_TRIM_THRESHOLD_"),
     }
     if args.model == "cnn":
         res.update(memory_format=args.memory_format, first_conv_output=first_conv_layout(model, xte))

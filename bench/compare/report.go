@@ -286,6 +286,8 @@ func (b *bench) notes(p printer) {
 	p("  the kernels named above (0.3.21 falls back to slow generic ones on this CPU otherwise).\n")
 	p("- PyTorch's default subnormal handling is kept (no `set_flush_denormal`); myelin's optimizers flush\n")
 	p("  subnormal moments to zero (see `go doc ./optimizers`). The %d-epoch runs are where that shows.\n", b.cfg.epochs)
+	p("- Every PyTorch child runs with glibc told to keep the memory it frees (`%s`): without it each\n", strings.Join(mallocEnv, " "))
+	p("  step page-faults its activations in again, which made the CNN's training step 3× slower here.\n")
 	p("- gonum and Gorgonia run at each GOMAXPROCS myelin runs at and are compared at the same count, and on\n")
 	p("  all cores against their best.\n")
 	p("- Peers: `bench/torch_model.py`, `bench/numpy_gemm.py`, `bench/gonum`, `bench/gorgonia` (see bench/README.md);\n")
