@@ -46,6 +46,10 @@ func Im2col[T float32 | float64](cols, x []T, g *Window) {
 	for n := 0; n < g.N; n++ {
 		img := x[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
 		for oh := 0; oh < g.OH; oh++ {
+			if kwc <= 16 && im2colRowInside(img, cols[row*k:(row+g.OW)*k], g, oh) {
+				row += g.OW
+				continue
+			}
 			for ow := 0; ow < g.OW; ow++ {
 				dst := cols[row*k : (row+1)*k]
 				row++
@@ -83,6 +87,42 @@ func Im2col[T float32 | float64](cols, x []T, g *Window) {
 			}
 		}
 	}
+}
+
+// im2colRowInside writes the im2col rows of output row oh of one image
+// into dst and reports true when every window of the row lies inside the
+// image; it reports false, writing nothing, otherwise. It is for short
+// window rows (KW·C ≤ 16, a first layer's few channels), where Im2col's
+// per-window bookkeeping costs more than the copies: here each window row
+// moves as a fixed-size block in a loop over the output row.
+func im2colRowInside[T float32 | float64](img, dst []T, g *Window, oh int) bool {
+	c, k, kwc := g.C, g.Cols(), g.KW*g.C
+	if g.DW != 1 || g.PadLeft > 0 || (g.OW-1)*g.SW+g.KW > g.W {
+		return false
+	}
+	ih0 := oh*g.SH - g.PadTop
+	if ih0 < 0 || ih0+(g.KH-1)*g.DH >= g.H {
+		return false
+	}
+	step := g.SW * c
+	for i := 0; i < g.KH; i++ {
+		src := img[(ih0+i*g.DH)*g.W*c:]
+		src = src[:(g.OW-1)*step+kwc]
+		d := dst[i*kwc:]
+		switch kwc {
+		case 3:
+			for ow := 0; ow < g.OW; ow++ {
+				*(*[3]T)(d[ow*k:]) = *(*[3]T)(src[ow*step:])
+			}
+		default: // a loop: a call to copy costs more than moving a few values
+			for ow := 0; ow < g.OW; ow++ {
+				for t, v := range src[ow*step : ow*step+kwc] {
+					d[ow*k+t] = v
+				}
+			}
+		}
+	}
+	return true
 }
 
 // Col2imAdd is Im2col's transpose: it adds each entry of cols to the

@@ -15,6 +15,9 @@ var windows = []Window{
 	{N: 2, H: 7, W: 8, C: 1, KH: 3, KW: 3, SH: 2, SW: 3, DH: 1, DW: 1, PadTop: 1, PadLeft: 0, OH: 4, OW: 3},
 	{N: 1, H: 7, W: 7, C: 2, KH: 3, KW: 3, SH: 1, SW: 1, DH: 2, DW: 2, PadTop: 0, PadLeft: 0, OH: 3, OW: 3},
 	{N: 2, H: 3, W: 5, C: 4, KH: 1, KW: 1, SH: 2, SW: 2, DH: 1, DW: 1, PadTop: 0, PadLeft: 0, OH: 2, OW: 3},
+	{N: 2, H: 6, W: 7, C: 1, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 0, PadLeft: 0, OH: 4, OW: 5},
+	{N: 1, H: 8, W: 9, C: 1, KH: 3, KW: 3, SH: 2, SW: 2, DH: 2, DW: 1, PadTop: 1, PadLeft: 0, OH: 3, OW: 4},
+	{N: 1, H: 5, W: 6, C: 5, KH: 2, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 0, PadLeft: 0, OH: 4, OW: 4},
 }
 
 // im2colNaive is Im2col's formula, one element at a time.
