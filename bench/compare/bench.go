@@ -61,13 +61,17 @@ func median(v []float64) float64 {
 	return (s[n/2-1] + s[n/2]) / 2
 }
 
-func (b *bench) loadData() error {
+func (b *bench) loadData() error { return b.load(false) }
+
+// load reads MNIST: with bytes, the pixels stay uint8 as myelin train
+// keeps them (converted a batch at a time); otherwise they are float32
+// over 255, converted once, as the peers hold them (bench/torch_model.py),
+// so that every framework's timed steps do the same work.
+func (b *bench) load(bytes bool) error {
 	train, test, err := mnist.Load()
 	if err != nil {
 		return err
 	}
-	// float32 pixels over 255, converted once, as the peers hold them
-	// (bench/torch_model.py), so that every framework does the same work.
 	x, err := train.X()
 	if err != nil {
 		return err
@@ -76,7 +80,10 @@ func (b *bench) loadData() error {
 	if err != nil {
 		return err
 	}
-	b.x, b.tx = x.As(tensor.Float32), tx.As(tensor.Float32)
+	b.x, b.tx = x, tx
+	if !bytes {
+		b.x, b.tx = x.As(tensor.Float32), tx.As(tensor.Float32)
+	}
 	b.y = tensor.FromFloat32(train.OneHot(), train.N, train.Classes)
 	b.ty = tensor.FromFloat32(test.OneHot(), test.N, test.Classes)
 	return nil

@@ -401,9 +401,10 @@ func (b *bench) cnnChild(run cnnRun) (map[string]any, float64, error) {
 }
 
 // runChild is the whole of a child process (kind "cnn-train"): it trains
-// examples/cnn.json on all of MNIST at batch 64 for 1 + --steps steps,
-// evaluates the test set at batch 1000, as myelin train does after
-// training, and prints one JSON object.
+// examples/cnn.json on all of MNIST, its pixels kept as bytes as myelin
+// train keeps them, at batch 64 for 1 + --steps steps, evaluates the test
+// set at batch 1000, as myelin train does after training, and prints one
+// JSON object.
 func runChild(kind string, args []string) error {
 	if kind != "cnn-train" {
 		return fmt.Errorf("%s=%q: unknown child", childEnv, kind)
@@ -416,7 +417,7 @@ func runChild(kind string, args []string) error {
 		return err
 	}
 	b := newBench(config{root: *root})
-	if err := b.loadData(); err != nil {
+	if err := b.load(true); err != nil {
 		return err
 	}
 	m, err := b.cnnModel()
