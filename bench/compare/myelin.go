@@ -42,14 +42,24 @@ func (s gemmShape) flops() float64 { return 2 * float64(s.m) * float64(s.n) * fl
 // foundingDense lists the founding model's Dense layers as (in, out).
 var foundingDense = [][2]int{{784, 64}, {64, 64}, {64, 10}}
 
-// gemmShapes is the list the GEMM phase measures: squares 64…1024, then
-// the founding model's products at batch 32 and 128 (stepShapes).
+// gemmShapes is the list the GEMM phase measures: squares 64…1024, the
+// founding model's products at batch 32 and 128 (stepShapes), then the
+// im2col products of examples/cnn.json's convolutions at batch 64.
 func gemmShapes() []gemmShape {
 	var l []gemmShape
 	for _, s := range []int{64, 128, 256, 512, 1024} {
 		l = append(l, gemmShape{"NN", s, s, s, fmt.Sprintf("square %d", s)})
 	}
-	return append(append(l, stepShapes(32)...), stepShapes(128)...)
+	return append(append(append(l, stepShapes(32)...), stepShapes(128)...), cnnShapes...)
+}
+
+// cnnShapes are the products of examples/cnn.json's convolutions at batch
+// 64 (rows: 64 images × output pixels; depth: 3×3 × input channels).
+var cnnShapes = []gemmShape{
+	{"NN", 64 * 26 * 26, 9, 32, "CNN b=64 conv1 forward"},
+	{"NN", 64 * 11 * 11, 288, 64, "CNN b=64 conv2 forward"},
+	{"TN", 288, 64 * 11 * 11, 64, "CNN b=64 conv2 dW"},
+	{"NT", 64 * 11 * 11, 64, 288, "CNN b=64 conv2 dX"},
 }
 
 // stepShapes lists the matrix products of one training step of the
