@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -417,7 +418,7 @@ func TestX(t *testing.T) {
 			t.Errorf("X(%v) = %v, %v", sample, x, err)
 		}
 	}
-	for _, sample := range [][]int{{5}, {3, 3}, {-2, -3}, {6, 0}, {7}, {1 << 40, 1 << 40, 1 << 40}} {
+	for _, sample := range [][]int{{5}, {3, 3}, {-2, -3}, {6, 0}, {7}, {math.MaxInt / 2, 4, 4}} {
 		if x, err := s.X(sample...); err == nil || !strings.Contains(err.Error(), "2×3 = 6") {
 			t.Errorf("X(%v) = %v, %v; want an error naming the 2×3 images", sample, x, err)
 		}
