@@ -75,3 +75,45 @@ func bnBwdSumsAVX2(sdy, sdyx, dy, xhat []float32, rows, c, c8 int)
 
 //go:noescape
 func bnBwdInputAVX2(dx, dy, xhat, k, sdy, sdyx []float32, rows, c, c8 int)
+
+func normRowsReLUAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
+	c8 := 0
+	if gamma != nil && beta != nil {
+		c8 = vecCols(len(x), c)
+	}
+	if c8 > 0 {
+		normRowsReLUAVX2(y, xhat, x, mean, invstd, gamma, beta, len(x)/c, c, c8)
+	}
+	normRowsReLUFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8)
+}
+
+func bnBwdSumsReLUAsm(sdy, sdyx, dy, xhat, gamma, beta []float32, c int) {
+	c8 := 0
+	if gamma != nil && beta != nil {
+		c8 = vecCols(len(dy), c)
+	}
+	if c8 > 0 {
+		bnBwdSumsReLUAVX2(sdy, sdyx, dy, xhat, gamma, beta, len(dy)/c, c, c8)
+	}
+	bnBwdSumsReLUFrom(sdy, sdyx, dy, xhat, gamma, beta, c, c8)
+}
+
+func bnBwdInputReLUAsm(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool) {
+	c8 := 0
+	if gamma != nil && beta != nil {
+		c8 = vecCols(len(dy), c)
+	}
+	if c8 > 0 {
+		bnBwdInputReLUAVX2(dx, dy, xhat, k, sdy, sdyx, gamma, beta, len(dy)/c, c, c8, add)
+	}
+	bnBwdInputReLUFrom(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, c8, add)
+}
+
+//go:noescape
+func normRowsReLUAVX2(y, xhat, x, mean, invstd, gamma, beta []float32, rows, c, c8 int)
+
+//go:noescape
+func bnBwdSumsReLUAVX2(sdy, sdyx, dy, xhat, gamma, beta []float32, rows, c, c8 int)
+
+//go:noescape
+func bnBwdInputReLUAVX2(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, rows, c, c8 int, add bool)

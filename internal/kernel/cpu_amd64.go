@@ -22,6 +22,9 @@ func archBackend() backend {
 		b.normRows = normRowsAsm
 		b.bnBwdSums = bnBwdSumsAsm
 		b.bnBwdInput = bnBwdInputAsm
+		b.normRowsReLU = normRowsReLUAsm
+		b.bnBwdSumsReLU = bnBwdSumsReLUAsm
+		b.bnBwdInputReLU = bnBwdInputReLUAsm
 		b.maxPool2 = maxPool2Asm
 		b.maxPool2Back = maxPool2BackAsm
 		b.u8ToF32 = uint8ToFloat32Asm
