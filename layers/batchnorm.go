@@ -95,17 +95,39 @@ func (l *BatchNormalization) Build(in tensor.Shape, dt tensor.DType, _ *rand.Ran
 // is not Frozen), holding their moving-average update until Commit;
 // otherwise with the moving statistics.
 func (l *BatchNormalization) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
+	return l.forward(p, x, false)
+}
+
+// ForwardReLU is Forward followed by a ReLU, in one op (nn.BatchNormReLU
+// and its kin): the same values and gradients, one pass over memory
+// fewer each way.
+func (l *BatchNormalization) ForwardReLU(p *Pass, x *autodiff.Var) *autodiff.Var {
+	return l.forward(p, x, true)
+}
+
+func (l *BatchNormalization) forward(p *Pass, x *autodiff.Var, relu bool) *autodiff.Var {
 	if !p.Training || l.Frozen {
+		if relu {
+			return nn.NormalizeReLU(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
+		}
 		return nn.Normalize(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
 	}
 	if p.Shards != nil {
-		y, mean, variance, n := nn.BatchNormSync(p.Tape, x, l.Gamma, l.Beta, l.Epsilon, p.Shards)
+		bn := nn.BatchNormSync
+		if relu {
+			bn = nn.BatchNormSyncReLU
+		}
+		y, mean, variance, n := bn(p.Tape, x, l.Gamma, l.Beta, l.Epsilon, p.Shards)
 		if p.Replica || p.Shards.Rank() == 0 { // every member has the same statistics
 			l.pendMean, l.pendVar, l.pendM = mean, variance, n
 		}
 		return y
 	}
-	y, mean, variance := nn.BatchNorm(p.Tape, x, l.Gamma, l.Beta, l.Epsilon)
+	bn := nn.BatchNorm
+	if relu {
+		bn = nn.BatchNormReLU
+	}
+	y, mean, variance := bn(p.Tape, x, l.Gamma, l.Beta, l.Epsilon)
 	l.pendMean, l.pendVar = mean, variance
 	l.pendM = x.Value.Len() / max(mean.Len(), 1)
 	return y

@@ -26,6 +26,15 @@ type Activated interface {
 	ForwardLinear(p *Pass, x *autodiff.Var) *autodiff.Var
 }
 
+// ReLUFuser is a layer that can apply a ReLU to its output in its own
+// op, with the same values and gradients as an Activation layer of ReLU
+// after it. A model runs such a pair through ForwardReLU when nothing
+// needs the layer's own output. BatchNormalization implements it.
+type ReLUFuser interface {
+	Layer
+	ForwardReLU(p *Pass, x *autodiff.Var) *autodiff.Var
+}
+
 // WeightCounter is a layer that can tell, before Build, how many weight
 // values (parameters and state) Build will allocate for inputs of feature
 // shape in, and the output feature shape, with ok false when Build would

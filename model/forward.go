@@ -5,6 +5,7 @@ import (
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -22,6 +23,15 @@ type Walk struct {
 	// Outputs, when not nil, receives each layer's output, appended in
 	// order; pass a reused slice to allocate nothing.
 	Outputs *[]*autodiff.Var
+	// Fuse lets the walk run a layer and an Activation layer of ReLU
+	// after it as one op (layers.ReLUFuser) even though Outputs is set;
+	// Outputs then holds the ReLU's output for both. Without Outputs the
+	// walk always fuses, as nothing sees the value in between. Training
+	// sets it: its outputs serve the ReLU monitors, which read the ReLU's
+	// slot, and the search for the first layer with a non-finite output,
+	// which a NaN or +Inf keeps pointing at the right layer (a −Inf that
+	// the ReLU turns into 0 is found only later, in the loss).
+	Fuse bool
 }
 
 // Forward runs x through the layers w selects, in p's mode, and returns
@@ -40,6 +50,14 @@ func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.
 	}
 	for i := w.From; i < upto; i++ {
 		l := m.Layers[i]
+		if f, ok := l.(layers.ReLUFuser); ok && (w.Outputs == nil || w.Fuse) && reluNext(m.Layers, i, upto, w.PreActivation) {
+			x = f.ForwardReLU(p, x)
+			if w.Outputs != nil {
+				*w.Outputs = append(*w.Outputs, x, x)
+			}
+			i++ // the ReLU layer is done
+			continue
+		}
 		if a, ok := l.(layers.Activated); ok && w.PreActivation && i == upto-1 {
 			x = a.ForwardLinear(p, x)
 		} else {
@@ -52,10 +70,23 @@ func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.
 	return x
 }
 
+// reluNext reports whether the layer after i is an Activation layer of
+// ReLU that the walk runs in full: then layer i may apply it (a walk that
+// keeps each layer's output, or stops before that ReLU, runs it apart).
+func reluNext(ls []layers.Layer, i, upto int, pre bool) bool {
+	if i+1 >= upto || (pre && i+1 == upto-1) {
+		return false
+	}
+	a, ok := ls[i+1].(*layers.Activation)
+	return ok && a.Activation == nn.ActReLU
+}
+
 // LayerOutputs returns each layer's output in the last training step
 // (for the last layer, the logits when its activation is fused into the
-// loss). Callbacks may read them in OnBatchEnd; they are overwritten by the
-// next step.
+// loss; for a batch normalization followed by an Activation layer of
+// ReLU, the ReLU's output for both, as training runs them as one op: see
+// Walk.Fuse). Callbacks may read them in OnBatchEnd; they are overwritten
+// by the next step.
 func (m *Sequential) LayerOutputs() []*autodiff.Var { return m.fit.outs }
 
 // Trace runs x through the model in inference mode and returns a copy of

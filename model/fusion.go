@@ -36,10 +36,10 @@ func (m *Sequential) resolveFusion() {
 }
 
 // lossWalk is the walk whose output lossOf takes: through every layer,
-// ending before a fused activation; outs, when not nil, receives each
-// layer's output.
+// ending before a fused activation, with batch norm and a ReLU after it
+// fused (Walk.Fuse); outs, when not nil, receives each layer's output.
 func (m *Sequential) lossWalk(outs *[]*autodiff.Var) Walk {
-	return Walk{PreActivation: m.fusedLoss != nil, Outputs: outs}
+	return Walk{PreActivation: m.fusedLoss != nil, Outputs: outs, Fuse: true}
 }
 
 // lossOf computes the loss of lossWalk's output against targets y, each

@@ -29,7 +29,22 @@ func (batchNormOp) Name() string { return "nn.BatchNorm" }
 // averages (tape buffers, valid until Reset). A batch with one value per
 // feature is rejected, as in PyTorch: its variance is zero and x̂ would be 0.
 func BatchNorm(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64) (y *autodiff.Var, mean, variance *tensor.Tensor) {
-	const op = "nn.BatchNorm"
+	return batchNorm(tp, x, gamma, beta, eps, false)
+}
+
+// BatchNormReLU is ReLU(BatchNorm(x, gamma, beta)) in one op, with the
+// same values and gradients to the bit: one pass over memory fewer in
+// each direction, and no buffer for the ReLU's input, which the backward
+// recomputes from x̂.
+func BatchNormReLU(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64) (y *autodiff.Var, mean, variance *tensor.Tensor) {
+	return batchNorm(tp, x, gamma, beta, eps, true)
+}
+
+func batchNorm(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64, relu bool) (y *autodiff.Var, mean, variance *tensor.Tensor) {
+	op := "nn.BatchNorm"
+	if relu {
+		op = "nn.BatchNormReLU"
+	}
 	m, c := checkNorm(op, x, gamma, beta)
 	if m < 2 {
 		tensor.Panicf(op, shapes(x, gamma, beta), "training needs more than one value per feature (batch of %d); use a larger batch or inference mode", m)
@@ -42,12 +57,12 @@ func BatchNorm(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64) (y 
 	acc := tp.Alloc(tensor.Float64, c).Float64s() // float64 sums, per feature
 	if is32(out) {
 		bnFwd(acc, out.Float32s(), xhat.Float32s(), mean.Float32s(), variance.Float32s(), invstd.Float32s(),
-			x.Value.Float32s(), valF32(gamma), valF32(beta), c, float32(eps))
+			x.Value.Float32s(), valF32(gamma), valF32(beta), c, float32(eps), relu)
 	} else {
 		bnFwd(acc, out.Float64s(), xhat.Float64s(), mean.Float64s(), variance.Float64s(), invstd.Float64s(),
-			x.Value.Float64s(), valF64(gamma), valF64(beta), c, eps)
+			x.Value.Float64s(), valF64(gamma), valF64(beta), c, eps, relu)
 	}
-	y = tp.Output(out, autodiff.Record{Op: batchNormOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{m, c}})
+	y = tp.Output(out, autodiff.Record{Op: batchNormOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{m, c, b2i(relu)}})
 	return y, mean, variance
 }
 
@@ -86,7 +101,7 @@ func valF64(v *autodiff.Var) []float64 {
 // stack because the kernel's loops are called through function values,
 // which make any stack array passed to them escape. The column loops are
 // the kernel package's (vectorized for float32, the same bits either way).
-func bnFwd[T Float](acc []float64, y, xhat, mean, variance, invstd, x, gamma, beta []T, c int, eps T) {
+func bnFwd[T Float](acc []float64, y, xhat, mean, variance, invstd, x, gamma, beta []T, c int, eps T, relu bool) {
 	m := len(x) / c
 	clear(acc)
 	kernel.ColSums(acc, x, c)
@@ -99,7 +114,16 @@ func bnFwd[T Float](acc []float64, y, xhat, mean, variance, invstd, x, gamma, be
 		variance[j] = T(acc[j] / float64(m))
 		invstd[j] = T(1 / math.Sqrt(float64(variance[j]+eps)))
 	}
-	kernel.NormalizeRows(y, xhat, x, mean, invstd, gamma, beta, c)
+	normalizeRows(y, xhat, x, mean, invstd, gamma, beta, c, relu)
+}
+
+// normalizeRows is kernel.NormalizeRows, or NormalizeRowsReLU when relu.
+func normalizeRows[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c int, relu bool) {
+	if relu {
+		kernel.NormalizeRowsReLU(y, xhat, x, mean, invstd, gamma, beta, c)
+	} else {
+		kernel.NormalizeRows(y, xhat, x, mean, invstd, gamma, beta, c)
+	}
 }
 
 func (batchNormOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
@@ -110,20 +134,21 @@ func (batchNormOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	dt := x.DType()
 	// Σdy and Σdy·x̂ are needed for dx even when gamma and beta are frozen.
 	sdy, sdyx, k := tp.Alloc(dt, c), tp.Alloc(dt, c), tp.Alloc(dt, c)
+	relu := r.I[2] == 1
 	if is32(sdy) {
-		bnBwd(f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c, dirty)
+		bnBwd(f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), valF32(beta), c, dirty, relu)
 	} else {
-		bnBwd(f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c, dirty)
+		bnBwd(f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), valF64(beta), c, dirty, relu)
 	}
 }
 
 // bnBwd accumulates the gradients; dirty says dx is GradLazy's uncleared
-// buffer.
-func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int, dirty bool) {
+// buffer, relu that a ReLU follows in the same op (BatchNormReLU).
+func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma, beta []T, c int, dirty, relu bool) {
 	m := T(len(dy) / c)
 	clear(sdy)
 	clear(sdyx)
-	kernel.BNBackwardSums(sdy, sdyx, dy, xhat, c)
+	bnBackwardSums(sdy, sdyx, dy, xhat, gamma, beta, c, relu)
 	if dg != nil {
 		for j, v := range sdyx {
 			dg[j] += v
@@ -145,12 +170,27 @@ func bnBwd[T Float](dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma []T, c int
 		sdy[j] /= m
 		sdyx[j] /= m
 	}
-	bnBackwardInput(dx, dy, xhat, k, sdy, sdyx, c, dirty)
+	bnBackwardInput(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, dirty, relu)
+}
+
+// bnBackwardSums is kernel.BNBackwardSums, or BNBackwardSumsReLU when
+// relu.
+func bnBackwardSums[T Float](sdy, sdyx, dy, xhat, gamma, beta []T, c int, relu bool) {
+	if relu {
+		kernel.BNBackwardSumsReLU(sdy, sdyx, dy, xhat, gamma, beta, c)
+	} else {
+		kernel.BNBackwardSums(sdy, sdyx, dy, xhat, c)
+	}
 }
 
 // bnBackwardInput is kernel.BNBackwardInput into dx, which when dirty is
-// cleared a piece at a time just before.
-func bnBackwardInput[T Float](dx, dy, xhat, k, sdy, sdyx []T, c int, dirty bool) {
+// cleared a piece at a time just before; with relu, BNBackwardInputReLU,
+// which sets a dirty dx without clearing it.
+func bnBackwardInput[T Float](dx, dy, xhat, k, sdy, sdyx, gamma, beta []T, c int, dirty, relu bool) {
+	if relu {
+		kernel.BNBackwardInputReLU(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, !dirty)
+		return
+	}
 	if !dirty {
 		kernel.BNBackwardInput(dx, dy, xhat, k, sdy, sdyx, c)
 		return
@@ -172,7 +212,20 @@ func (normalizeOp) Name() string { return "nn.Normalize" }
 // and shifts by beta (either may be nil). No statistic depends on x, so the
 // backward pass has no cross-sample terms.
 func Normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor, gamma, beta *autodiff.Var, eps float64) *autodiff.Var {
-	const op = "nn.Normalize"
+	return normalize(tp, x, mean, variance, gamma, beta, eps, false)
+}
+
+// NormalizeReLU is ReLU(Normalize(...)) in one op, as BatchNormReLU is
+// for BatchNorm.
+func NormalizeReLU(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor, gamma, beta *autodiff.Var, eps float64) *autodiff.Var {
+	return normalize(tp, x, mean, variance, gamma, beta, eps, true)
+}
+
+func normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor, gamma, beta *autodiff.Var, eps float64, relu bool) *autodiff.Var {
+	op := "nn.Normalize"
+	if relu {
+		op = "nn.NormalizeReLU"
+	}
 	_, c := checkNorm(op, x, gamma, beta)
 	if mean.Len() != c || variance.Len() != c || mean.DType() != x.DType() || variance.DType() != x.DType() {
 		tensor.Panicf(op, []tensor.Shape{x.Shape(), mean.Shape(), variance.Shape()}, "mean and variance must be %s of shape (%d,)", x.DType(), c)
@@ -189,32 +242,46 @@ func Normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor
 		for j, v := range variance.Float32s() {
 			is[j] = float32(1 / math.Sqrt(float64(v)+eps))
 		}
-		kernel.NormalizeRows(out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), is, valF32(gamma), valF32(beta), c)
+		normalizeRows(out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), is, valF32(gamma), valF32(beta), c, relu)
 	} else {
 		is := invstd.Float64s()
 		for j, v := range variance.Float64s() {
 			is[j] = 1 / math.Sqrt(v+eps)
 		}
-		kernel.NormalizeRows(out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), is, valF64(gamma), valF64(beta), c)
+		normalizeRows(out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), is, valF64(gamma), valF64(beta), c, relu)
 	}
-	return tp.Output(out, autodiff.Record{Op: normalizeOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{0, c}})
+	return tp.Output(out, autodiff.Record{Op: normalizeOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{0, c, b2i(relu)}})
 }
 
 func (normalizeOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	x, gamma, beta := r.In[0], r.In[1], r.In[2]
 	dx, dg, db := tp.GradOf(x), tp.GradOf(gamma), tp.GradOf(beta)
-	c := r.I[1]
+	c, relu := r.I[1], r.I[2] == 1
 	if is32(r.Out.Grad) {
-		normBwd(f32s(dx), f32s(dg), f32s(db), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), c)
+		normBwd(f32s(dx), f32s(dg), f32s(db), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), valF32(beta), c, relu)
 	} else {
-		normBwd(f64s(dx), f64s(dg), f64s(db), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), c)
+		normBwd(f64s(dx), f64s(dg), f64s(db), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), valF64(beta), c, relu)
 	}
 }
 
-func normBwd[T Float](dx, dg, db, dy, xhat, invstd, gamma []T, c int) {
+// normBwd adds Normalize's gradients; with relu, of the ReLU after it,
+// whose input it recomputes from x̂ as the forward computed it.
+func normBwd[T Float](dx, dg, db, dy, xhat, invstd, gamma, beta []T, c int, relu bool) {
 	for i := 0; i < len(dy); i += c {
 		g, h := dy[i:i+c], xhat[i:i+c]
 		for j, v := range g {
+			if relu {
+				z := h[j]
+				if gamma != nil {
+					z *= gamma[j]
+				}
+				if beta != nil {
+					z += beta[j]
+				}
+				if !(z > 0) {
+					continue
+				}
+			}
 			if dg != nil {
 				dg[j] += v * h[j]
 			}
