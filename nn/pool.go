@@ -83,8 +83,13 @@ func poolBwd(dx, dy, x, y *tensor.Tensor, g *kernel.Window, avg bool) {
 }
 
 // poolBwdT adds the pooling's input gradient into dx; when dirty (GradLazy's
-// uncleared buffer) one image at a time, each cleared just before.
+// uncleared buffer) a max pool sets it (kernel.MaxPoolBackwardSet), an
+// average pool clears one image at a time just before adding.
 func poolBwdT[T float32 | float64](dx, dy, x, y []T, g *kernel.Window, avg, dirty bool) {
+	if dirty && !avg {
+		kernel.MaxPoolBackwardSet(dx, dy, x, y, g)
+		return
+	}
 	add := func(dx, dy, x, y []T, g *kernel.Window) {
 		if avg {
 			kernel.AvgPoolBackwardAdd(dx, dy, g)

@@ -27,6 +27,7 @@ func archBackend() backend {
 		b.bnBwdInputReLU = bnBwdInputReLUAsm
 		b.maxPool2 = maxPool2Asm
 		b.maxPool2Back = maxPool2BackAsm
+		b.maxPool2BackSet = maxPool2BackSetAsm
 		b.u8ToF32 = uint8ToFloat32Asm
 	}
 	if hasAVX2FMA {

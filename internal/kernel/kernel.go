@@ -63,50 +63,52 @@ type backend struct {
 	// is not the blocked driver.
 	gemm, gemmSmall *gemmKernel
 
-	sgemm          func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) // sgemmGeneric, within rounding
-	sum            func(x []float32) float32                                                                                                             // sumGeneric, within rounding
-	add            func(dst, a, b []float32)                                                                                                             // addGeneric
-	relu           func(dst, x []float32)                                                                                                                // reluGeneric
-	reluGrad       func(dst, dy, y []float32)                                                                                                            // reluGradGeneric
-	reluGradAdd    func(dst, dy, x []float32)                                                                                                            // reluGradAddGeneric
-	adam           func(w, g, m, v []float32, a, r, eps, c1, c2, s, cv float32)                                                                          // adamGeneric
-	sumSq          func(x []float32) float64                                                                                                             // sumSqGeneric
-	updateSums     func(w, prev []float32) (w2, d2, p2 float64)                                                                                          // updateSumsGeneric
-	colSums        func(s []float64, x []float32, c int)                                                                                                 // colSumsGeneric
-	colSqDev       func(s []float64, x, mean []float32, c int)                                                                                           // colSqDevGeneric
-	normRows       func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsGeneric
-	bnBwdSums      func(sdy, sdyx, dy, xhat []float32, c int)                                                                                            // bnBwdSumsGeneric
-	bnBwdInput     func(dx, dy, xhat, k, sdy, sdyx []float32, c int)                                                                                     // bnBwdInputGeneric
-	normRowsReLU   func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsReLUGeneric
-	bnBwdSumsReLU  func(sdy, sdyx, dy, xhat, gamma, beta []float32, c int)                                                                               // bnBwdSumsReLUFrom
-	bnBwdInputReLU func(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool)                                                              // bnBwdInputReLUFrom
-	maxPool2       func(y, r0, r1 []float32, ow, c int)                                                                                                  // maxPool2Generic, NaNs as NaNs
-	maxPool2Back   func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackGeneric
-	u8ToF32        func(dst []float32, src []uint8, div float32)                                                                                         // uint8ToFloat32Generic
+	sgemm           func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) // sgemmGeneric, within rounding
+	sum             func(x []float32) float32                                                                                                             // sumGeneric, within rounding
+	add             func(dst, a, b []float32)                                                                                                             // addGeneric
+	relu            func(dst, x []float32)                                                                                                                // reluGeneric
+	reluGrad        func(dst, dy, y []float32)                                                                                                            // reluGradGeneric
+	reluGradAdd     func(dst, dy, x []float32)                                                                                                            // reluGradAddGeneric
+	adam            func(w, g, m, v []float32, a, r, eps, c1, c2, s, cv float32)                                                                          // adamGeneric
+	sumSq           func(x []float32) float64                                                                                                             // sumSqGeneric
+	updateSums      func(w, prev []float32) (w2, d2, p2 float64)                                                                                          // updateSumsGeneric
+	colSums         func(s []float64, x []float32, c int)                                                                                                 // colSumsGeneric
+	colSqDev        func(s []float64, x, mean []float32, c int)                                                                                           // colSqDevGeneric
+	normRows        func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsGeneric
+	bnBwdSums       func(sdy, sdyx, dy, xhat []float32, c int)                                                                                            // bnBwdSumsGeneric
+	bnBwdInput      func(dx, dy, xhat, k, sdy, sdyx []float32, c int)                                                                                     // bnBwdInputGeneric
+	normRowsReLU    func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsReLUGeneric
+	bnBwdSumsReLU   func(sdy, sdyx, dy, xhat, gamma, beta []float32, c int)                                                                               // bnBwdSumsReLUFrom
+	bnBwdInputReLU  func(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool)                                                              // bnBwdInputReLUFrom
+	maxPool2        func(y, r0, r1 []float32, ow, c int)                                                                                                  // maxPool2Generic, NaNs as NaNs
+	maxPool2Back    func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackGeneric
+	maxPool2BackSet func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackSetGeneric
+	u8ToF32         func(dst []float32, src []uint8, div float32)                                                                                         // uint8ToFloat32Generic
 }
 
 // generic is the backend of plain Go references.
 var generic = backend{
-	sgemm:          sgemmGeneric,
-	sum:            sumGeneric,
-	add:            addGeneric,
-	relu:           reluGeneric,
-	reluGrad:       reluGradGeneric,
-	reluGradAdd:    reluGradAddGeneric,
-	adam:           adamPlain,
-	sumSq:          sumSqGeneric,
-	updateSums:     updateSumsGeneric,
-	colSums:        colSumsGeneric[float32],
-	colSqDev:       colSqDevGeneric[float32],
-	normRows:       normRowsGeneric[float32],
-	bnBwdSums:      bnBwdSumsGeneric[float32],
-	bnBwdInput:     bnBwdInputGeneric[float32],
-	normRowsReLU:   normRowsReLUGeneric32,
-	bnBwdSumsReLU:  bnBwdSumsReLUGeneric32,
-	bnBwdInputReLU: bnBwdInputReLUGeneric32,
-	maxPool2:       maxPool2Generic,
-	maxPool2Back:   maxPool2BackGeneric,
-	u8ToF32:        uint8ToFloat32Generic,
+	sgemm:           sgemmGeneric,
+	sum:             sumGeneric,
+	add:             addGeneric,
+	relu:            reluGeneric,
+	reluGrad:        reluGradGeneric,
+	reluGradAdd:     reluGradAddGeneric,
+	adam:            adamPlain,
+	sumSq:           sumSqGeneric,
+	updateSums:      updateSumsGeneric,
+	colSums:         colSumsGeneric[float32],
+	colSqDev:        colSqDevGeneric[float32],
+	normRows:        normRowsGeneric[float32],
+	bnBwdSums:       bnBwdSumsGeneric[float32],
+	bnBwdInput:      bnBwdInputGeneric[float32],
+	normRowsReLU:    normRowsReLUGeneric32,
+	bnBwdSumsReLU:   bnBwdSumsReLUGeneric32,
+	bnBwdInputReLU:  bnBwdInputReLUGeneric32,
+	maxPool2:        maxPool2Generic,
+	maxPool2Back:    maxPool2BackGeneric,
+	maxPool2BackSet: maxPool2BackSetGeneric,
+	u8ToF32:         uint8ToFloat32Generic,
 }
 
 // impl is the backend in use, set once by init in cpu.go.

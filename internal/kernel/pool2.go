@@ -47,6 +47,31 @@ func maxPool2BackGeneric(d0, d1, r0, r1, y, dy []float32, ow, c int) {
 	}
 }
 
+// maxPool2BackSetGeneric is the reference maxPool2BackSet: it writes
+// every tap's gradient, 0 + dy at the tap maxPool2BackGeneric would add
+// to and +0 at the others, the bits of clearing d0 and d1 and then
+// adding.
+func maxPool2BackSetGeneric(d0, d1, r0, r1, y, dy []float32, ow, c int) {
+	for j := 0; j < ow; j++ {
+		p := 2 * j * c
+		for ch, m := range y[j*c : (j+1)*c] {
+			var a, b, e, f, g float32
+			g += dy[j*c+ch]
+			switch m {
+			case r0[p+ch]:
+				a = g
+			case r0[p+c+ch]:
+				b = g
+			case r1[p+ch]:
+				e = g
+			case r1[p+c+ch]:
+				f = g
+			}
+			d0[p+ch], d0[p+c+ch], d1[p+ch], d1[p+c+ch] = a, b, e, f
+		}
+	}
+}
+
 // pool2Rows reports whether g is a 2×2, stride-2 window whose outputs all
 // read four pixels of the image (no padding), which pool2 handles.
 func pool2Rows(g *Window) bool {

@@ -32,3 +32,19 @@ func maxPool2AVX2(y, r0, r1 []float32, ow, c int)
 //
 //go:noescape
 func maxPool2BackAVX2(d0, d1, r0, r1, y, dy []float32, ow, c int)
+
+// maxPool2BackSetAsm runs maxPool2BackSetAVX2 when the channels fill
+// whole vectors.
+func maxPool2BackSetAsm(d0, d1, r0, r1, y, dy []float32, ow, c int) {
+	if c%8 != 0 || ow == 0 {
+		maxPool2BackSetGeneric(d0, d1, r0, r1, y, dy, ow, c)
+		return
+	}
+	_, _, _, _, _, _ = d0[2*ow*c-1], d1[2*ow*c-1], r0[2*ow*c-1], r1[2*ow*c-1], y[ow*c-1], dy[ow*c-1]
+	maxPool2BackSetAVX2(d0, d1, r0, r1, y, dy, ow, c)
+}
+
+// maxPool2BackSetAVX2 is maxPool2BackSetGeneric for c a multiple of 8.
+//
+//go:noescape
+func maxPool2BackSetAVX2(d0, d1, r0, r1, y, dy []float32, ow, c int)

@@ -98,3 +98,54 @@ mp2bchan:
 	JNZ  mp2bpixel
 	VZEROUPPER
 	RET
+
+// TAPSET writes Y5 (0 + dy) to the gradient at addr where the tap at src
+// equals Y0 (the maximum) and no earlier tap did (Y7, the lanes still
+// open), and +0 elsewhere. Clobbers Y2-Y3.
+#define TAPSET(src, addr) \
+	VCMPPS  $0, src, Y0, Y2 \
+	VANDPS  Y7, Y2, Y2 \
+	VANDNPS Y7, Y2, Y7 \
+	VANDPS  Y5, Y2, Y3 \
+	VMOVUPS Y3, addr
+
+// func maxPool2BackSetAVX2(d0, d1, r0, r1, y, dy []float32, ow, c int)
+TEXT ·maxPool2BackSetAVX2(SB), NOSPLIT, $0-160
+	MOVQ d0_base+0(FP), DI
+	MOVQ d1_base+24(FP), R11
+	MOVQ r0_base+48(FP), SI
+	MOVQ r1_base+72(FP), BX
+	MOVQ y_base+96(FP), R12
+	MOVQ dy_base+120(FP), R13
+	MOVQ ow+144(FP), CX
+	MOVQ c+152(FP), R8
+	SHLQ $2, R8
+	XORQ R9, R9
+	VXORPS Y6, Y6, Y6
+
+mp2spixel:
+	XORQ DX, DX
+
+mp2schan:
+	LEAQ (R8)(DX*1), AX
+	LEAQ (R9)(DX*1), R10
+	VMOVUPS (R12)(R10*1), Y0
+	VADDPS (R13)(R10*1), Y6, Y5 // 0 + dy
+	VPCMPEQD Y7, Y7, Y7
+	TAPSET((SI)(DX*1), (DI)(DX*1))
+	TAPSET((SI)(AX*1), (DI)(AX*1))
+	TAPSET((BX)(DX*1), (R11)(DX*1))
+	TAPSET((BX)(AX*1), (R11)(AX*1))
+	ADDQ $32, DX
+	CMPQ DX, R8
+	JB   mp2schan
+
+	LEAQ (SI)(R8*2), SI
+	LEAQ (BX)(R8*2), BX
+	LEAQ (DI)(R8*2), DI
+	LEAQ (R11)(R8*2), R11
+	ADDQ R8, R9
+	DECQ CX
+	JNZ  mp2spixel
+	VZEROUPPER
+	RET

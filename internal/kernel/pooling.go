@@ -53,6 +53,33 @@ func MaxPool[T float32 | float64](y, x []T, g *Window) {
 	}
 }
 
+// MaxPoolBackwardSet sets dx to the gradient MaxPoolBackwardAdd would add
+// to a cleared dx, with the same bits, writing each element once where
+// the windows tile the image (2×2, stride 2) instead of clearing first.
+func MaxPoolBackwardSet[T float32 | float64](dx, dy, x, y []T, g *Window) {
+	dx32, ok := any(dx).([]float32)
+	if !ok || !pool2Rows(g) {
+		clear(dx[:g.N*g.H*g.W*g.C])
+		MaxPoolBackwardAdd(dx, dy, x, y, g)
+		return
+	}
+	c := g.C
+	x32, y32, dy32 := any(x).([]float32), any(y).([]float32), any(dy).([]float32)
+	rowLen, w := g.W*c, 2*g.OW*c
+	for n := 0; n < g.N; n++ {
+		img := n * g.H * rowLen
+		for oh := 0; oh < g.OH; oh++ {
+			r0 := img + 2*oh*rowLen
+			r1 := r0 + rowLen
+			o := (n*g.OH + oh) * g.OW * c
+			impl.maxPool2BackSet(dx32[r0:r0+w], dx32[r1:r1+w], x32[r0:r0+w], x32[r1:r1+w], y32[o:o+g.OW*c], dy32[o:o+g.OW*c], g.OW, c)
+			clear(dx32[r0+w : r0+rowLen]) // columns no window reads
+			clear(dx32[r1+w : r1+rowLen])
+		}
+		clear(dx32[img+2*g.OH*rowLen : img+g.H*rowLen]) // rows no window reads
+	}
+}
+
 // MaxPoolBackwardAdd adds each output gradient dy to the gradient dx of
 // the first pixel, in row-major window order, whose value equals the
 // window's maximum y (PyTorch's choice on ties; with no ties every rule

@@ -142,6 +142,81 @@ func TestMaxPool2(t *testing.T) {
 					t.Fatalf("c=%d ow=%d: d0[%d], d1[%d] = %v, %v, want %v, %v", c, ow, i, i, g0[i], g1[i], w0[i], w1[i])
 				}
 			}
+
+			// The set form against the reference and against clearing,
+			// then adding; past the taps it writes nothing.
+			s0, s1, z0, z1 := make([]float32, w), make([]float32, w), make([]float32, w), make([]float32, w)
+			e0, e1 := make([]float32, w), make([]float32, w)
+			for i := range s0 {
+				s0[i], s1[i] = float32(math.NaN()), 7
+				if i >= 2*ow*c {
+					z0[i], z1[i], e0[i], e1[i] = s0[i], s1[i], s0[i], s1[i]
+				}
+			}
+			impl.maxPool2BackSet(s0, s1, r0, r1, want[:ow*c], dy, ow, c)
+			maxPool2BackSetGeneric(z0, z1, r0, r1, want[:ow*c], dy, ow, c)
+			maxPool2BackGeneric(e0, e1, r0, r1, want[:ow*c], dy, ow, c)
+			for i := range s0 {
+				if !sameBits(s0[i], z0[i]) || !sameBits(s1[i], z1[i]) {
+					t.Fatalf("c=%d ow=%d: set d0[%d], d1[%d] = %v, %v, want %v, %v", c, ow, i, i, s0[i], s1[i], z0[i], z1[i])
+				}
+				if i < 2*ow*c && (!sameBits(z0[i], e0[i]) || !sameBits(z1[i], e1[i])) {
+					t.Fatalf("c=%d ow=%d: reference set d0[%d], d1[%d] = %v, %v, cleared and added %v, %v", c, ow, i, i, z0[i], z1[i], e0[i], e1[i])
+				}
+			}
+		}
+	}
+}
+
+// TestMaxPoolBackwardSet checks that setting the gradient gives the bits
+// of clearing it and adding, on images the 2×2 windows tile and on images
+// with a row and column no window reads, in float32 and float64.
+func TestMaxPoolBackwardSet(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct{ h, w, c, kh, sh int }{
+		{4, 6, 8, 2, 2}, {5, 5, 8, 2, 2}, {11, 11, 64, 2, 2}, {7, 6, 5, 2, 2}, {7, 7, 8, 3, 2},
+	} {
+		g := Window{N: 3, H: tc.h, W: tc.w, C: tc.c, KH: tc.kh, KW: tc.kh, SH: tc.sh, SW: tc.sh, DH: 1, DW: 1}
+		g.OH, g.OW = (tc.h-tc.kh)/tc.sh+1, (tc.w-tc.kh)/tc.sh+1
+		n, m := g.N*g.H*g.W*g.C, g.N*g.OH*g.OW*g.C
+		x, dy := make([]float32, n), make([]float32, m)
+		for i := range x {
+			x[i] = float32(rng.IntN(3)) // ties
+		}
+		for i := range dy {
+			dy[i] = float32(rng.NormFloat64())
+		}
+		y := make([]float32, m)
+		MaxPool(y, x, &g)
+		got, want := make([]float32, n), make([]float32, n)
+		for i := range got {
+			got[i] = float32(math.NaN())
+		}
+		MaxPoolBackwardSet(got, dy, x, y, &g)
+		MaxPoolBackwardAdd(want, dy, x, y, &g)
+		for i := range want {
+			if !sameBits(got[i], want[i]) {
+				t.Fatalf("%+v: dx[%d] = %v, want %v", tc, i, got[i], want[i])
+			}
+		}
+		x64, dy64, y64 := make([]float64, n), make([]float64, m), make([]float64, m)
+		for i, v := range x {
+			x64[i] = float64(v)
+		}
+		for i, v := range dy {
+			dy64[i] = float64(v)
+		}
+		MaxPool(y64, x64, &g)
+		got64, want64 := make([]float64, n), make([]float64, n)
+		for i := range got64 {
+			got64[i] = 5
+		}
+		MaxPoolBackwardSet(got64, dy64, x64, y64, &g)
+		MaxPoolBackwardAdd(want64, dy64, x64, y64, &g)
+		for i := range want64 {
+			if math.Float64bits(got64[i]) != math.Float64bits(want64[i]) {
+				t.Fatalf("%+v float64: dx[%d] = %v, want %v", tc, i, got64[i], want64[i])
+			}
 		}
 	}
 }
