@@ -76,20 +76,5 @@ func lastDim(s tensor.Shape) (rows, cols int) {
 const lazyChunk = 4096
 
 // addColSums adds the column sums of the rows×cols matrix x to dst, row
-// by row (float32 rows of 16 or more by the vector add, which keeps that
-// order, so the bits are the loop's).
-func addColSums[T Float](dst, x []T, cols int) {
-	if d, ok := any(dst).([]float32); ok && cols >= 16 {
-		x32 := any(x).([]float32)
-		for i := 0; i < len(x32); i += cols {
-			kernel.AddTo(d, d, x32[i:i+cols])
-		}
-		return
-	}
-	for i := 0; i < len(x); i += cols {
-		row := x[i : i+cols]
-		for j, v := range row {
-			dst[j] += v
-		}
-	}
-}
+// by row (kernel.AddColSums).
+func addColSums[T Float](dst, x []T, cols int) { kernel.AddColSums(dst, x, cols) }

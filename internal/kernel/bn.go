@@ -215,3 +215,31 @@ func bnBwdInputFrom[T Float](dx, dy, xhat, k, sdy, sdyx []T, c, j0 int) {
 		}
 	}
 }
+
+// AddColSums adds each row of the rows×c matrix x to dst, row by row in
+// order, in T (a bias's gradient).
+func AddColSums[T Float](dst, x []T, c int) {
+	checkCols("AddColSums", c, len(x), []int{len(x)}, len(dst))
+	if x32, ok := any(x).([]float32); ok {
+		impl.addColSums(any(dst).([]float32), x32, c)
+		return
+	}
+	addColSumsFrom(dst, x, c, 0)
+}
+
+// addColSumsFrom is the reference AddColSums from column j0:
+//
+//	for i := 0; i < len(x); i += c {
+//		for j := j0; j < c; j++ {
+//			dst[j] += x[i+j]
+//		}
+//	}
+func addColSumsFrom[T Float](dst, x []T, c, j0 int) {
+	for i := 0; i < len(x); i += c {
+		for j, v := range x[i+j0 : i+c] {
+			dst[j0+j] += v
+		}
+	}
+}
+
+func addColSumsGeneric(dst, x []float32, c int) { addColSumsFrom(dst, x, c, 0) }

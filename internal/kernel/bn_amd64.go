@@ -117,3 +117,17 @@ func bnBwdSumsReLUAVX2(sdy, sdyx, dy, xhat, gamma, beta []float32, rows, c, c8 i
 
 //go:noescape
 func bnBwdInputReLUAVX2(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, rows, c, c8 int, add bool)
+
+func addColSumsAsm(dst, x []float32, c int) {
+	c8 := vecCols(len(x), c)
+	if c8 > 0 {
+		addColSumsAVX2(dst, x, len(x)/c, c, c8)
+	}
+	addColSumsFrom(dst, x, c, c8)
+}
+
+// addColSumsAVX2 keeps the sums of up to 32 columns in registers while it
+// walks the rows, so each column's adds stay in row order.
+//
+//go:noescape
+func addColSumsAVX2(dst, x []float32, rows, c, c8 int)

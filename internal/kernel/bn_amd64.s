@@ -169,3 +169,61 @@ bwdin_col:
 	JNZ  bwdin_row
 	VZEROUPPER
 	RET
+
+// func addColSumsAVX2(dst, x []float32, rows, c, c8 int)
+// Column blocks of 32, then of 8, each summed down all the rows.
+TEXT ·addColSumsAVX2(SB), NOSPLIT, $0-72
+	MOVQ dst_base+0(FP), DI
+	MOVQ x_base+24(FP), SI
+	MOVQ rows+48(FP), CX
+	MOVQ c+56(FP), DX
+	SHLQ $2, DX
+	MOVQ c8+64(FP), BX
+	XORQ AX, AX
+
+acs_block32:
+	MOVQ BX, R8
+	SUBQ AX, R8
+	CMPQ R8, $32
+	JB   acs_block8
+	VMOVUPS (DI)(AX*4), Y0
+	VMOVUPS 32(DI)(AX*4), Y1
+	VMOVUPS 64(DI)(AX*4), Y2
+	VMOVUPS 96(DI)(AX*4), Y3
+	LEAQ (SI)(AX*4), R9
+	MOVQ CX, R10
+
+acs_rows32:
+	VADDPS (R9), Y0, Y0
+	VADDPS 32(R9), Y1, Y1
+	VADDPS 64(R9), Y2, Y2
+	VADDPS 96(R9), Y3, Y3
+	ADDQ DX, R9
+	DECQ R10
+	JNZ  acs_rows32
+	VMOVUPS Y0, (DI)(AX*4)
+	VMOVUPS Y1, 32(DI)(AX*4)
+	VMOVUPS Y2, 64(DI)(AX*4)
+	VMOVUPS Y3, 96(DI)(AX*4)
+	ADDQ $32, AX
+	JMP  acs_block32
+
+acs_block8:
+	CMPQ AX, BX
+	JAE  acs_done
+	VMOVUPS (DI)(AX*4), Y0
+	LEAQ (SI)(AX*4), R9
+	MOVQ CX, R10
+
+acs_rows8:
+	VADDPS (R9), Y0, Y0
+	ADDQ DX, R9
+	DECQ R10
+	JNZ  acs_rows8
+	VMOVUPS Y0, (DI)(AX*4)
+	ADDQ $8, AX
+	JMP  acs_block8
+
+acs_done:
+	VZEROUPPER
+	RET

@@ -57,6 +57,13 @@ func TestBNLoopsMatchGeneric(t *testing.T) {
 				checkGuards(t, "NormalizeRows xhat", n, 2, hb1)
 			}
 
+			acs1, acs2 := append([]float32(nil), k...), append([]float32(nil), k...)
+			AddColSums(acs1, x, c)
+			for i := 0; i < n; i += c { // the row-by-row adds it replaces
+				addGeneric(acs2, acs2, x[i:i+c])
+			}
+			same32(t, name+" AddColSums", acs1, acs2)
+
 			sdy1, sdyx1 := append([]float32(nil), k...), append([]float32(nil), mean...)
 			sdy2, sdyx2 := append([]float32(nil), k...), append([]float32(nil), mean...)
 			BNBackwardSums(sdy1, sdyx1, dy, xhat, c)

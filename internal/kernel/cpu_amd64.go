@@ -18,6 +18,7 @@ func archBackend() backend {
 	if hasAVX2 {
 		b.adam = adamAsm
 		b.colSums = colSumsAsm
+		b.addColSums = addColSumsAsm
 		b.colSqDev = colSqDevAsm
 		b.normRows = normRowsAsm
 		b.bnBwdSums = bnBwdSumsAsm

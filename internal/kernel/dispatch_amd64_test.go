@@ -34,6 +34,7 @@ func TestFastPathInUse(t *testing.T) {
 		"adam":            {adamAsm, avx2},
 		"sumSq":           {sumSqAsm, fma},
 		"updateSums":      {updateSumsAsm, fma},
+		"addColSums":      {addColSumsAsm, avx2},
 		"colSums":         {colSumsAsm, avx2},
 		"colSqDev":        {colSqDevAsm, avx2},
 		"normRows":        {normRowsAsm, avx2},

@@ -73,6 +73,7 @@ type backend struct {
 	sumSq           func(x []float32) float64                                                                                                             // sumSqGeneric
 	updateSums      func(w, prev []float32) (w2, d2, p2 float64)                                                                                          // updateSumsGeneric
 	colSums         func(s []float64, x []float32, c int)                                                                                                 // colSumsGeneric
+	addColSums      func(dst, x []float32, c int)                                                                                                         // addColSumsGeneric
 	colSqDev        func(s []float64, x, mean []float32, c int)                                                                                           // colSqDevGeneric
 	normRows        func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsGeneric
 	bnBwdSums       func(sdy, sdyx, dy, xhat []float32, c int)                                                                                            // bnBwdSumsGeneric
@@ -98,6 +99,7 @@ var generic = backend{
 	sumSq:           sumSqGeneric,
 	updateSums:      updateSumsGeneric,
 	colSums:         colSumsGeneric[float32],
+	addColSums:      addColSumsGeneric,
 	colSqDev:        colSqDevGeneric[float32],
 	normRows:        normRowsGeneric[float32],
 	bnBwdSums:       bnBwdSumsGeneric[float32],
