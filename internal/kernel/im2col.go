@@ -105,6 +105,24 @@ func im2colRowInside[T float32 | float64](img, dst []T, g *Window, oh int) bool 
 		return false
 	}
 	step := g.SW * c
+	if kwc == 3 && g.KH == 3 {
+		// The first layer of most image models: one pass writes each
+		// 9-value row whole, where three passes would each touch it.
+		rs := g.DH * g.W * c
+		span := (g.OW-1)*step + 3
+		s0 := img[ih0*g.W*c:][:span]
+		s1 := img[ih0*g.W*c+rs:][:span]
+		s2 := img[ih0*g.W*c+2*rs:][:span]
+		for ow := 0; ow < g.OW; ow++ {
+			p := ow * step
+			d := dst[ow*9 : ow*9+9 : ow*9+9]
+			a, b, e := s0[p:p+3:p+3], s1[p:p+3:p+3], s2[p:p+3:p+3]
+			d[0], d[1], d[2] = a[0], a[1], a[2]
+			d[3], d[4], d[5] = b[0], b[1], b[2]
+			d[6], d[7], d[8] = e[0], e[1], e[2]
+		}
+		return true
+	}
 	for i := 0; i < g.KH; i++ {
 		src := img[(ih0+i*g.DH)*g.W*c:]
 		src = src[:(g.OW-1)*step+kwc]

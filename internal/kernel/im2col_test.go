@@ -145,3 +145,22 @@ func TestCol2imFloat32Order(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIm2col times the im2col of the CNN's two convolutions
+// (examples/cnn.json) over a slice of 16 images.
+func BenchmarkIm2col(b *testing.B) {
+	for _, tc := range []struct {
+		name    string
+		h, w, c int
+	}{{"conv1-28x28x1", 28, 28, 1}, {"conv2-13x13x32", 13, 13, 32}} {
+		g := Window{N: 16, H: tc.h, W: tc.w, C: tc.c, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, OH: tc.h - 2, OW: tc.w - 2}
+		x := make([]float32, g.N*g.H*g.W*g.C)
+		cols := make([]float32, g.Rows()*g.Cols())
+		b.Run(tc.name, func(b *testing.B) {
+			b.SetBytes(int64(4 * len(cols)))
+			for b.Loop() {
+				Im2col(cols, x, &g)
+			}
+		})
+	}
+}
