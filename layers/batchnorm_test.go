@@ -277,7 +277,7 @@ func TestNewErrors(t *testing.T) {
 	for _, c := range []struct {
 		typ, cfg, want string
 	}{
-		{"Conv9D", `{}`, `layers: unknown layer type "Conv9D" (registered: Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, Dropout`},
+		{"Conv9D", `{}`, `layers: unknown layer type "Conv9D" (registered: Activation, AveragePooling2D, BatchNormalization, Conv2D, Dense, DepthwiseConv2D, Dropout`},
 		{"Dense", `{"units": 2, "size": 3}`, `layers: Dense config: json: unknown field "size"`},
 		{"Dense", `{"units": 2, "Units": 3}`, `key "Units": want unique keys`},
 		{"Dense", `{"units": 0}`, `layers: Dense: units 0 must be positive`},
