@@ -1,5 +1,5 @@
 // Package layers holds the objects that own weights: Dense, Conv2D,
-// BatchNormalization, LayerNormalization, GroupNormalization, and the
+// DepthwiseConv2D, BatchNormalization, LayerNormalization, GroupNormalization, and the
 // layers without weights (Activation, Dropout, MaxPooling2D,
 // AveragePooling2D, GlobalAveragePooling2D, Flatten, Reshape, Rescaling),
 // plus the regularizers L1, L2 and L1L2. The math lives in package nn;

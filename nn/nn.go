@@ -7,8 +7,9 @@
 // Log, Sqrt, Square, Softplus, Neg, Scale, Clip, Softmax, LogSoftmax.
 // Fused ops with an analytic backward, for speed and stability: Dense
 // (x·W + b then an activation), Conv2D (im2col and the GEMM, channels
-// last), MaxPool2D, AvgPool2D, GlobalAvgPool2D, BatchNorm and Normalize,
-// LayerNorm, GroupNorm, Penalty (L1/L2 weight penalties),
+// last), DepthwiseConv2D (direct loops), MaxPool2D, AvgPool2D,
+// GlobalAvgPool2D, BatchNorm and Normalize (and their ReLU-fused forms,
+// which a model uses for batch norm followed by ReLU), LayerNorm, GroupNorm, Penalty (L1/L2 weight penalties),
 // SoftmaxCrossEntropy, Dropout; Reshape and Rescale.
 //
 // Functions here panic with a *tensor.ShapeError on mismatched inputs; the
