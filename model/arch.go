@@ -43,6 +43,12 @@ type CompileConfig struct {
 	LearningRate float64  `json:"learning_rate"`
 	Loss         string   `json:"loss"`
 	Metrics      []string `json:"metrics,omitempty"`
+	// LRSchedule names the learning-rate schedule the model is meant to
+	// train with: "constant" (or empty), "exponential" or "cosine", as
+	// myelin train's --lr-schedule, which uses it unless told otherwise.
+	// Fit itself follows it only through a callbacks.LearningRateSchedule
+	// that the caller adds, since the schedule depends on the run's length.
+	LRSchedule string `json:"lr_schedule,omitempty"`
 }
 
 // Architecture returns the model's architecture as JSON.
@@ -56,7 +62,7 @@ func (m *Sequential) Architecture() ([]byte, error) {
 		a.Config.Layers = append(a.Config.Layers, LayerArch{ClassName: l.Type(), Config: cfg})
 	}
 	if m.compiled {
-		c := &CompileConfig{Optimizer: m.opt.Name(), LearningRate: m.opt.LearningRate(), Loss: m.loss.Name()}
+		c := &CompileConfig{Optimizer: m.opt.Name(), LearningRate: m.opt.LearningRate(), Loss: m.loss.Name(), LRSchedule: m.lrSchedule}
 		for _, mt := range m.metrics {
 			c.Metrics = append(c.Metrics, mt.Name())
 		}

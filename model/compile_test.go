@@ -4,7 +4,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/model"
+	"github.com/myelin-go/myelin/nn"
 )
 
 // TestCompileFrom checks that CompileFrom sets the learning rate it is
@@ -45,5 +47,39 @@ func TestCompileFrom(t *testing.T) {
 		if err := founding(false).CompileFrom(c.cfg); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("CompileFrom(%+v): got error %v, want one containing %q", c.cfg, err, c.want)
 		}
+	}
+}
+
+// TestCompileLRSchedule checks that the compile configuration's
+// lr_schedule survives Architecture and FromArchitecture, that Compile
+// clears it, and that an unknown one is refused.
+func TestCompileLRSchedule(t *testing.T) {
+	m := model.NewSequential(layers.NewDense(2, nn.ActSoftmax))
+	if err := m.CompileFrom(model.CompileConfig{Optimizer: "adam", LearningRate: 0.002, Loss: "categorical_crossentropy", LRSchedule: "cosine"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Build(3); err != nil {
+		t.Fatal(err)
+	}
+	b, err := m.Architecture()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m2, err := model.FromArchitecture(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m2.LRSchedule(); got != "cosine" {
+		t.Errorf("after Architecture and FromArchitecture: LRSchedule %q, want cosine", got)
+	}
+	if err := m2.CompileNames("adam", "categorical_crossentropy"); err != nil {
+		t.Fatal(err)
+	}
+	if got := m2.LRSchedule(); got != "" {
+		t.Errorf("after Compile: LRSchedule %q, want none", got)
+	}
+	err = m.CompileFrom(model.CompileConfig{Optimizer: "adam", Loss: "categorical_crossentropy", LRSchedule: "linear"})
+	if err == nil || !strings.Contains(err.Error(), `lr_schedule "linear"`) {
+		t.Errorf("lr_schedule linear: got error %v, want one naming it", err)
 	}
 }

@@ -67,6 +67,9 @@ type Sequential struct {
 	fusedAct  nn.Activation // the activation fused away
 	metrics   []metrics.Metric
 	compiled  bool
+	// lrSchedule is CompileFrom's LRSchedule, kept for Architecture and
+	// myelin train; Compile clears it.
+	lrSchedule string
 
 	tape        *autodiff.Tape
 	params      []*autodiff.Var
@@ -242,6 +245,7 @@ func (m *Sequential) Compile(opt optimizers.Optimizer, loss losses.Loss, ms ...m
 	m.opt, m.loss, m.metrics = opt, loss, ms
 	m.compiled = true
 	m.resolveFusion()
+	m.lrSchedule = ""
 	return nil
 }
 
@@ -258,6 +262,11 @@ func (m *Sequential) CompileNames(opt, loss string, ms ...string) error {
 // CompileFrom(CompileConfig{Optimizer: "adam", LearningRate: 0.01, Loss:
 // "categorical_crossentropy"}) compiles what such a file describes.
 func (m *Sequential) CompileFrom(c CompileConfig) error {
+	switch c.LRSchedule {
+	case "", "constant", "exponential", "cosine":
+	default:
+		return fmt.Errorf("model: compile: lr_schedule %q: want constant, exponential or cosine", c.LRSchedule)
+	}
 	o, err := optimizers.ByName(c.Optimizer, c.LearningRate)
 	if err != nil {
 		return err
@@ -274,8 +283,19 @@ func (m *Sequential) CompileFrom(c CompileConfig) error {
 		}
 		mts = append(mts, mt)
 	}
-	return m.Compile(o, l, mts...)
+	if err := m.Compile(o, l, mts...); err != nil {
+		return err
+	}
+	m.lrSchedule = c.LRSchedule
+	if m.lrSchedule == "constant" {
+		m.lrSchedule = ""
+	}
+	return nil
 }
+
+// LRSchedule returns the learning-rate schedule the compile configuration
+// named (CompileConfig.LRSchedule), "" for constant.
+func (m *Sequential) LRSchedule() string { return m.lrSchedule }
 
 // Optimizer returns the compiled optimizer (nil before Compile).
 func (m *Sequential) Optimizer() optimizers.Optimizer { return m.opt }

@@ -34,7 +34,9 @@ categorical cross-entropy. --no-batchnorm drops the two BatchNormalization
 layers, to compare. --arch trains any Sequential model written as
 architecture JSON instead (see examples/founding.json), myelin's own or
 Keras's model.to_json() output (Keras 2 or 3; InputLayer, Dense,
-Activation, BatchNormalization and Dropout). The saved model file records
+Activation, BatchNormalization and Dropout); its "compile" section, when
+it has one, sets the optimizer, learning rate and "lr_schedule" unless
+--optimizer, --lr or --lr-schedule are given. The saved model file records
 the dataset (name, image shape, classes and their names), which evaluate
 and predict use.
 
@@ -170,8 +172,15 @@ clipnorm, per weight, and clipvalue); give at most one.
 				m = foundingModel(ds.train.Classes, !*noBN)
 				m.Seed = *seed
 			}
-			// An --arch file's compile section chooses the optimizer and its
-			// learning rate unless --optimizer or --lr say otherwise.
+			// An --arch file's compile section chooses the optimizer, its
+			// learning rate and schedule unless --optimizer, --lr or
+			// --lr-schedule say otherwise.
+			if s := m.LRSchedule(); s != "" && !set["lr-schedule"] {
+				fs.Set("lr-schedule", s) // recorded in checkpoints like the flag
+				if err := extras.check(); err != nil {
+					return usagef("%v (lr_schedule %q comes from %s)", err, s, *arch)
+				}
+			}
 			opt := m.Optimizer()
 			if opt == nil || set["optimizer"] {
 				if opt, err = optimizers.ByName(*optName, *lr); err != nil {
