@@ -75,7 +75,9 @@ func exampleCNN(t testing.TB) *Sequential {
 		layers.NewMaxPooling2D(layers.Size2{2, 2}),
 		layers.NewFlatten(),
 		layers.NewDense(10, nn.ActSoftmax))
-	if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+	adam := optimizers.NewAdam()
+	adam.LR = 0.002 // the file's cosine decay is a callback of myelin train
+	if err := m.Compile(adam, losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -138,7 +138,8 @@ func TestCNNExampleFile(t *testing.T) {
 		layers.NewFlatten(),
 		layers.NewDense(10, nn.ActSoftmax))
 	m.Name, m.Seed = "cnn", 1
-	if err := m.CompileNames("adam", "categorical_crossentropy", "accuracy"); err != nil {
+	if err := m.CompileFrom(model.CompileConfig{Optimizer: "adam", LearningRate: 0.002, LRSchedule: "cosine",
+		Loss: "categorical_crossentropy", Metrics: []string{"accuracy"}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := m.Build(784); err != nil {

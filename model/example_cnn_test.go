@@ -34,7 +34,11 @@ func ExampleSequential_cnn() {
 		layers.NewDense(10, nn.ActSoftmax),
 	)
 	m.Name = "cnn"
-	if err := m.CompileNames("adam", "categorical_crossentropy", "accuracy"); err != nil {
+	// Adam at 0.002, decayed to 0 by a cosine over the run, as the file
+	// says: myelin train adds the schedule; Fit takes it as a callback
+	// (callbacks.LearningRateSchedule with schedules.CosineDecay).
+	if err := m.CompileFrom(model.CompileConfig{Optimizer: "adam", LearningRate: 0.002, LRSchedule: "cosine",
+		Loss: "categorical_crossentropy", Metrics: []string{"accuracy"}}); err != nil {
 		log.Fatal(err)
 	}
 	if err := m.Build(784); err != nil { // MNIST's flat rows
