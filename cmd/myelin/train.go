@@ -300,7 +300,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 				tr, nt := m.ParamCounts()
 				return writeJSON(e.stdout, map[string]any{
 					"data": ds.name, "model": *out, "epochs": len(h.Epochs), "batch_size": *batch,
-					"optimizer": opt.Name(), "learning_rate": opt.LearningRate(), "batchnorm": !*noBN, "seed": *seed,
+					"optimizer": opt.Name(), "learning_rate": *lr, "batchnorm": !*noBN, "seed": *seed,
 					"train_seconds": trainSecs, "samples_per_second": float64(seen.samples) / trainSecs,
 					"test_loss": res["loss"], "test_accuracy": acc, "test": res,
 					"history": h.Metrics, "stopped": h.Stopped,
