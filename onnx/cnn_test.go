@@ -51,6 +51,18 @@ func cnnModels(t testing.TB) []example {
 			conv(4, 3, nn.ActReLU, nn.Same, 1, 1), layers.NewBatchNormalization(), avgPool(2, 0, nn.Valid), layers.NewFlatten(),
 			layers.NewBatchNormalization(), layers.NewDense(5, nn.ActSoftmax)), 9, 7, 2), false},
 	}
+	depthwise := func(k, mult int, act nn.Activation, pad nn.Padding, stride, dil int) *layers.DepthwiseConv2D {
+		d := layers.NewDepthwiseConv2D(layers.Size2{k, k}, act)
+		d.DepthMultiplier, d.Padding, d.Strides, d.DilationRate = mult, pad, layers.Size2{stride, stride}, layers.Size2{dil, dil}
+		return d
+	}
+	dwNoBias := depthwise(3, 1, nn.Linear, nn.Valid, 1, 1)
+	dwNoBias.UseBias = false
+	exs = append(exs,
+		example{"depthwise-same-mult2", build(t, model.NewSequential(depthwise(3, 2, nn.ActReLU, nn.Same, 1, 1),
+			layers.NewBatchNormalization(), layers.NewActivation(nn.ActReLU), depthwise(2, 1, nn.Linear, nn.Valid, 2, 1)), 7, 8, 3), false},
+		example{"depthwise-stride2-dilation2", build(t, model.NewSequential(depthwise(3, 3, nn.ActTanh, nn.Same, 2, 2), dwNoBias,
+			conv(2, 1, nn.ActSoftmax, nn.Valid, 1, 1)), 11, 9, 2), true})
 	f64 := model.NewSequential(conv(3, 3, nn.Linear, nn.Same, 2, 1), layers.NewBatchNormalization(),
 		layers.NewActivation(nn.ActReLU), avgPool(2, 0, nn.Same), layers.NewFlatten(), layers.NewDense(2, nn.ActSoftmax))
 	f64.DType = tensor.Float64

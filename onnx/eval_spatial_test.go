@@ -123,14 +123,16 @@ func evalConv(n dNode, in []tval) (tval, error) {
 	if err != nil {
 		return tval{}, err
 	}
-	if g, ok := n.attrs["group"]; ok && g.i != 1 {
-		return tval{}, fmt.Errorf("node %s: group %d", n.name, g.i)
+	groups := 1
+	if g, ok := n.attrs["group"]; ok {
+		groups = int(g.i)
 	}
 	x, w := in[0], in[1]
-	if len(x.s) != 4 || len(w.s) != 4 || w.s[1] != x.s[1] || int64(w.s[2]) != k[0] || int64(w.s[3]) != k[1] {
-		return tval{}, fmt.Errorf("node %s: Conv of %v with weights %v", n.name, x.s, w.s)
+	if groups < 1 || len(x.s) != 4 || len(w.s) != 4 || x.s[1]%groups != 0 || w.s[0]%groups != 0 ||
+		w.s[1] != x.s[1]/groups || int64(w.s[2]) != k[0] || int64(w.s[3]) != k[1] {
+		return tval{}, fmt.Errorf("node %s: Conv of %v with weights %v in %d groups", n.name, x.s, w.s, groups)
 	}
-	N, C, H, W, F := x.s[0], x.s[1], x.s[2], x.s[3], w.s[0]
+	N, C, H, W, F := x.s[0], w.s[1], x.s[2], x.s[3], w.s[0] // C: channels per group
 	oh, ow := outSize(H, k[0], s[0], d[0], p[0], p[2]), outSize(W, k[1], s[1], d[1], p[1], p[3])
 	out := tval{make([]float64, N*F*oh*ow), []int{N, F, oh, ow}}
 	for b := range N {
@@ -141,6 +143,7 @@ func evalConv(n dNode, in []tval) (tval, error) {
 					if len(in) > 2 {
 						sum = in[2].d[f]
 					}
+					c0 := f / (F / groups) * C // the group's first input channel
 					for c := range C {
 						for u := range int(k[0]) {
 							y := int64(i)*s[0] + int64(u)*d[0] - p[0]
@@ -152,7 +155,7 @@ func evalConv(n dNode, in []tval) (tval, error) {
 								if xx < 0 || xx >= int64(W) {
 									continue
 								}
-								sum += x.d[((b*C+c)*H+int(y))*W+int(xx)] * w.d[((f*C+c)*int(k[0])+u)*int(k[1])+v]
+								sum += x.d[((b*x.s[1]+c0+c)*H+int(y))*W+int(xx)] * w.d[((f*C+c)*int(k[0])+u)*int(k[1])+v]
 							}
 						}
 					}

@@ -19,6 +19,7 @@ import "github.com/myelin-go/myelin/tensor"
 // Marshal gives every other exporter an NHWC one.
 var layoutAware = map[string]bool{
 	"Conv2D":                 true,
+	"DepthwiseConv2D":        true,
 	"MaxPooling2D":           true,
 	"AveragePooling2D":       true,
 	"GlobalAveragePooling2D": true,

@@ -19,6 +19,8 @@
 //	Dropout                 nothing: inference passes its input through
 //	Conv2D                  Conv with explicit pads, its OIHW weight a Transpose of the
 //	                        file's HWIO kernel, then its activation
+//	DepthwiseConv2D         Conv with one group per input channel, its weight a Reshape
+//	                        and Transpose of the file's (h, w, c, multiplier) kernel
 //	MaxPooling2D            MaxPool with explicit pads
 //	AveragePooling2D        AveragePool with explicit pads, count_include_pad 0
 //	GlobalAveragePooling2D  GlobalAveragePool, then Flatten
