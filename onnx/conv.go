@@ -3,6 +3,7 @@ package onnx
 import (
 	"fmt"
 
+	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/tensor"
@@ -44,9 +45,24 @@ func exportConv2D(g *Graph, l layers.Layer, x Value) (Value, error) {
 	if k, err = g.Node("Transpose", name+"/kernel_oihw", []string{k}, IntsAttr("perm", 3, 2, 0, 1)); err != nil {
 		return Value{}, err
 	}
+	return convNode(g, name, x, k, c.Bias, convGeom{ks[0], ks[1], ks[3], c.Strides, c.DilationRate, c.Padding, 1}, c.Activation)
+}
+
+// convGeom is what ONNX's Conv node needs of a layer beside its weights.
+type convGeom struct {
+	kh, kw, out       int // kernel size and output channels
+	strides, dilation layers.Size2
+	padding           nn.Padding
+	group             int
+}
+
+// convNode writes the bias initializer (when bias is not nil), the
+// transpose of x to channels first, the Conv node reading kernel, an
+// OIHW value, and then the activation.
+func convNode(g *Graph, name string, x Value, kernel string, bias *autodiff.Var, cg convGeom, act nn.Activation) (Value, error) {
 	var bt *tensor.Tensor
-	if c.Bias != nil {
-		bt = c.Bias.Value
+	if bias != nil {
+		bt = bias.Value
 	}
 	b, err := g.Weight(name, "bias", bt)
 	if err != nil {
@@ -55,25 +71,25 @@ func exportConv2D(g *Graph, l layers.Layer, x Value) (Value, error) {
 	if x, err = toNCHW(g, name, x); err != nil {
 		return Value{}, err
 	}
-	inputs := []string{x.Name, k}
+	inputs := []string{x.Name, kernel}
 	if b != "" {
 		inputs = append(inputs, b)
 	}
-	oh, top, bottom := window(x.Shape[0], ks[0], c.Strides[0], c.DilationRate[0], c.Padding)
-	ow, left, right := window(x.Shape[1], ks[1], c.Strides[1], c.DilationRate[1], c.Padding)
+	oh, top, bottom := window(x.Shape[0], cg.kh, cg.strides[0], cg.dilation[0], cg.padding)
+	ow, left, right := window(x.Shape[1], cg.kw, cg.strides[1], cg.dilation[1], cg.padding)
 	if oh <= 0 || ow <= 0 {
-		return Value{}, fmt.Errorf("kernel %s does not fit input %s", ks, x.Shape)
+		return Value{}, fmt.Errorf("a %d×%d kernel does not fit input %s", cg.kh, cg.kw, x.Shape)
 	}
 	out, err := g.Node("Conv", name+"/Conv", inputs,
-		IntsAttr("kernel_shape", int64(ks[0]), int64(ks[1])),
-		IntsAttr("strides", int64(c.Strides[0]), int64(c.Strides[1])),
-		IntsAttr("dilations", int64(c.DilationRate[0]), int64(c.DilationRate[1])),
+		IntsAttr("kernel_shape", int64(cg.kh), int64(cg.kw)),
+		IntsAttr("strides", int64(cg.strides[0]), int64(cg.strides[1])),
+		IntsAttr("dilations", int64(cg.dilation[0]), int64(cg.dilation[1])),
 		IntsAttr("pads", top, left, bottom, right),
-		IntAttr("group", 1))
+		IntAttr("group", int64(cg.group)))
 	if err != nil {
 		return Value{}, err
 	}
-	return activation(g, name, c.Activation, Value{Name: out, Shape: tensor.Shape{oh, ow, ks[3]}, NCHW: true})
+	return activation(g, name, act, Value{Name: out, Shape: tensor.Shape{oh, ow, cg.out}, NCHW: true})
 }
 
 // window returns the output size of a window of k taps, stride s and

@@ -4,7 +4,6 @@ import (
 	"fmt"
 
 	"github.com/myelin-go/myelin/layers"
-	"github.com/myelin-go/myelin/tensor"
 )
 
 func init() { Register("DepthwiseConv2D", exportDepthwiseConv2D) }
@@ -46,34 +45,5 @@ func exportDepthwiseConv2D(g *Graph, l layers.Layer, x Value) (Value, error) {
 	if k, err = g.Node("Transpose", name+"/kernel_oihw", []string{k}, IntsAttr("perm", 3, 2, 0, 1)); err != nil {
 		return Value{}, err
 	}
-	var bt *tensor.Tensor
-	if c.Bias != nil {
-		bt = c.Bias.Value
-	}
-	b, err := g.Weight(name, "bias", bt)
-	if err != nil {
-		return Value{}, err
-	}
-	if x, err = toNCHW(g, name, x); err != nil {
-		return Value{}, err
-	}
-	inputs := []string{x.Name, k}
-	if b != "" {
-		inputs = append(inputs, b)
-	}
-	oh, top, bottom := window(x.Shape[0], ks[0], c.Strides[0], c.DilationRate[0], c.Padding)
-	ow, left, right := window(x.Shape[1], ks[1], c.Strides[1], c.DilationRate[1], c.Padding)
-	if oh <= 0 || ow <= 0 {
-		return Value{}, fmt.Errorf("kernel %s does not fit input %s", ks, x.Shape)
-	}
-	out, err := g.Node("Conv", name+"/Conv", inputs,
-		IntsAttr("kernel_shape", int64(ks[0]), int64(ks[1])),
-		IntsAttr("strides", int64(c.Strides[0]), int64(c.Strides[1])),
-		IntsAttr("dilations", int64(c.DilationRate[0]), int64(c.DilationRate[1])),
-		IntsAttr("pads", top, left, bottom, right),
-		IntAttr("group", int64(ch)))
-	if err != nil {
-		return Value{}, err
-	}
-	return activation(g, name, c.Activation, Value{Name: out, Shape: tensor.Shape{oh, ow, ch * m}, NCHW: true})
+	return convNode(g, name, x, k, c.Bias, convGeom{ks[0], ks[1], ch * m, c.Strides, c.DilationRate, c.Padding, ch}, c.Activation)
 }
