@@ -70,3 +70,20 @@ func ExampleLayerNormalization() {
 	// beta (4,) trainable: true
 	// -1.0689 -0.5344 0.0000 1.6033
 }
+
+// DepthwiseConv2D convolves each input channel with its own
+// DepthMultiplier filters: its kernel is (kh, kw, channels, multiplier),
+// as Keras stores it, and the output has channels·multiplier channels.
+func ExampleDepthwiseConv2D() {
+	d := layers.NewDepthwiseConv2D(layers.Size2{3, 3}, nn.ActReLU)
+	d.DepthMultiplier, d.Padding = 2, nn.Same
+	out, err := d.Build(tensor.Shape{28, 28, 3}, tensor.Float32, rand.New(rand.NewPCG(1, 2)))
+	fmt.Println(out, d.DepthwiseKernel.Shape(), d.Bias.Shape(), err)
+	for _, w := range d.Weights() {
+		fmt.Println(w.Name)
+	}
+	// Output:
+	// (28, 28, 6) (3, 3, 3, 2) (6,) <nil>
+	// depthwise_kernel
+	// bias
+}
