@@ -99,6 +99,7 @@ ap.add_argument("--flush-denormal", action="store_true",
                 help="torch.set_flush_denormal(True) (off by default: PyTorch's default behaviour)")
 ap.add_argument("--data", default=None, help="directory with the MNIST .gz files")
 args = ap.parse_args()
+LR = 2e-3 if args.model == "cnn" else 1e-3  # examples/cnn.json's, examples/founding.json's
 if args.model != "cnn" and args.memory_format != "nchw":
     ap.error("--memory-format applies to --model cnn")
 if args.samples is not None and args.samples < 1:
@@ -222,7 +223,7 @@ def ddp_rank(rank, world, init_file, out_file):
     xtr, ytr, _, _ = load_mnist(args.data or os.path.join(ROOT, "data", "mnist", "files"))
     xtr = shape_inputs(xtr)
     model = torch.nn.parallel.DistributedDataParallel(build_model(args.init))
-    opt = torch.optim.Adam(model.parameters(), lr=1e-3, betas=(0.9, 0.999), eps=1e-7)
+    opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-7)
     loss_fn = torch.nn.CrossEntropyLoss()
     batch, n = args.batch or 64, xtr.shape[0]
     lo, hi = rank * batch // world, (rank + 1) * batch // world
@@ -304,8 +305,7 @@ def main():
 
     if args.mode == "train":
         batch = args.batch or 32
-        lr = 2e-3 if args.model == "cnn" else 1e-3  # examples/cnn.json's, examples/founding.json's
-        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-7)
+        opt = torch.optim.Adam(model.parameters(), lr=LR, betas=(0.9, 0.999), eps=1e-7)
         loss_fn = torch.nn.CrossEntropyLoss()
         n = xtr.shape[0]
 

@@ -51,39 +51,57 @@ func (l *Conv2D) validate() error {
 	if l.Filters <= 0 {
 		return fmt.Errorf("layers: Conv2D: filters %d must be positive", l.Filters)
 	}
+	return validateWindow("Conv2D", l.KernelSize, l.Strides, l.DilationRate, l.Activation, l.Padding,
+		l.KernelInitializer, l.BiasInitializer)
+}
+
+// validateWindow checks the options the convolution layers share.
+func validateWindow(typ string, kernel, strides, dilation Size2, act nn.Activation, pad nn.Padding, inits ...Initializer) error {
 	for _, f := range []struct {
 		s    Size2
 		name string
-	}{{l.KernelSize, "kernel_size"}, {l.Strides, "strides"}, {l.DilationRate, "dilation_rate"}} {
-		if err := f.s.positive("Conv2D", f.name); err != nil {
+	}{{kernel, "kernel_size"}, {strides, "strides"}, {dilation, "dilation_rate"}} {
+		if err := f.s.positive(typ, f.name); err != nil {
 			return err
 		}
 	}
-	if l.Activation > nn.ActSoftmax {
-		return fmt.Errorf("layers: Conv2D: unknown activation %d", l.Activation)
+	if act > nn.ActSoftmax {
+		return fmt.Errorf("layers: %s: unknown activation %d", typ, act)
 	}
-	if l.Padding > nn.Same {
-		return fmt.Errorf("layers: Conv2D: unknown padding %d", l.Padding)
+	if pad > nn.Same {
+		return fmt.Errorf("layers: %s: unknown padding %d", typ, pad)
 	}
-	if err := l.KernelInitializer.validate(); err != nil {
-		return err
+	for _, in := range inits {
+		if err := in.validate(); err != nil {
+			return err
+		}
 	}
-	return l.BiasInitializer.validate()
+	return nil
 }
 
 // outShape returns the output feature shape for inputs of feature shape in.
 func (l *Conv2D) outShape(in []int) (tensor.Shape, int, error) {
-	h, w, c, err := spatial("Conv2D", l.Name(), in)
+	oh, ow, c, err := windowOut("Conv2D", l.Name(), in, l.KernelSize, l.Strides, l.DilationRate, l.Padding)
 	if err != nil {
 		return nil, 0, err
 	}
-	oh, _ := nn.OutSize(h, l.KernelSize[0], l.Strides[0], l.DilationRate[0], l.Padding)
-	ow, _ := nn.OutSize(w, l.KernelSize[1], l.Strides[1], l.DilationRate[1], l.Padding)
-	if oh <= 0 || ow <= 0 {
-		return nil, 0, fmt.Errorf("layers: Conv2D %q: a %v kernel with dilation %v does not fit a %d×%d input with %s padding",
-			l.Name(), [2]int(l.KernelSize), [2]int(l.DilationRate), h, w, l.Padding)
-	}
 	return tensor.Shape{oh, ow, l.Filters}, c, nil
+}
+
+// windowOut returns the output height and width of a convolution layer's
+// window over an image of feature shape in, and the image's channels.
+func windowOut(typ, name string, in []int, kernel, strides, dilation Size2, pad nn.Padding) (oh, ow, c int, err error) {
+	h, w, c, err := spatial(typ, name, in)
+	if err != nil {
+		return 0, 0, 0, err
+	}
+	oh, _ = nn.OutSize(h, kernel[0], strides[0], dilation[0], pad)
+	ow, _ = nn.OutSize(w, kernel[1], strides[1], dilation[1], pad)
+	if oh <= 0 || ow <= 0 {
+		return 0, 0, 0, fmt.Errorf("layers: %s %q: a %v kernel with dilation %v does not fit a %d×%d input with %s padding",
+			typ, name, [2]int(kernel), [2]int(dilation), h, w, pad)
+	}
+	return oh, ow, c, nil
 }
 
 // Build creates Kernel and Bias for inputs of shape (height, width,

@@ -57,38 +57,16 @@ func (l *DepthwiseConv2D) validate() error {
 	if l.DepthMultiplier <= 0 {
 		return fmt.Errorf("layers: DepthwiseConv2D: depth_multiplier %d must be positive", l.DepthMultiplier)
 	}
-	for _, f := range []struct {
-		s    Size2
-		name string
-	}{{l.KernelSize, "kernel_size"}, {l.Strides, "strides"}, {l.DilationRate, "dilation_rate"}} {
-		if err := f.s.positive("DepthwiseConv2D", f.name); err != nil {
-			return err
-		}
-	}
-	if l.Activation > nn.ActSoftmax {
-		return fmt.Errorf("layers: DepthwiseConv2D: unknown activation %d", l.Activation)
-	}
-	if l.Padding > nn.Same {
-		return fmt.Errorf("layers: DepthwiseConv2D: unknown padding %d", l.Padding)
-	}
-	if err := l.DepthwiseInitializer.validate(); err != nil {
-		return err
-	}
-	return l.BiasInitializer.validate()
+	return validateWindow("DepthwiseConv2D", l.KernelSize, l.Strides, l.DilationRate, l.Activation, l.Padding,
+		l.DepthwiseInitializer, l.BiasInitializer)
 }
 
 // outShape returns the output feature shape for inputs of feature shape in,
 // and the input's channels.
 func (l *DepthwiseConv2D) outShape(in []int) (tensor.Shape, int, error) {
-	h, w, c, err := spatial("DepthwiseConv2D", l.Name(), in)
+	oh, ow, c, err := windowOut("DepthwiseConv2D", l.Name(), in, l.KernelSize, l.Strides, l.DilationRate, l.Padding)
 	if err != nil {
 		return nil, 0, err
-	}
-	oh, _ := nn.OutSize(h, l.KernelSize[0], l.Strides[0], l.DilationRate[0], l.Padding)
-	ow, _ := nn.OutSize(w, l.KernelSize[1], l.Strides[1], l.DilationRate[1], l.Padding)
-	if oh <= 0 || ow <= 0 {
-		return nil, 0, fmt.Errorf("layers: DepthwiseConv2D %q: a %v kernel with dilation %v does not fit a %d×%d input with %s padding",
-			l.Name(), [2]int(l.KernelSize), [2]int(l.DilationRate), h, w, l.Padding)
 	}
 	// The product can overflow an int (on 32-bit platforms, say) where
 	// both factors fit.

@@ -126,13 +126,7 @@ func (conv2DOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	if dw := tp.GradOf(w); dw != nil {
 		gemm(true, false, k, f, m, 1, cols, dz, 1, dw) // colsᵀ·dz
 	}
-	if db := tp.GradOf(b); db != nil {
-		if is32(db) {
-			addColSums(db.Float32s(), dz.Float32s(), f)
-		} else {
-			addColSums(db.Float64s(), dz.Float64s(), f)
-		}
-	}
+	addBiasGrad(tp, b, dz, f)
 	dx, dirty := tp.GradLazy(x)
 	if dx == nil {
 		return

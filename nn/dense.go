@@ -145,13 +145,7 @@ func (denseOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	if dw := tp.GradOf(w); dw != nil {
 		gemm(true, false, k, n, m, 1, x.Value, dz, 1, dw)
 	}
-	if db := tp.GradOf(b); db != nil {
-		if is32(db) {
-			addColSums(db.Float32s(), dz.Float32s(), n)
-		} else {
-			addColSums(db.Float64s(), dz.Float64s(), n)
-		}
-	}
+	addBiasGrad(tp, b, dz, n)
 	if dx := tp.GradOf(x); dx != nil {
 		gemm(false, true, m, k, n, 1, dz, w.Value, 1, dx)
 	}

@@ -102,13 +102,7 @@ func (depthwiseOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	g := window("nn.DepthwiseConv2D", x.Shape(), ws[0], ws[1], int(r.F[0]), int(r.F[1]), int(r.F[2]), int(r.F[3]), Padding(r.I[0]))
 	m, cm := ws[3], ws[2]*ws[3]
 	dz := preActGrad(tp, r.Out.Value, r.Out.Grad, cm, Activation(r.I[1]))
-	if db := tp.GradOf(b); db != nil {
-		if is32(db) {
-			addColSums(db.Float32s(), dz.Float32s(), cm)
-		} else {
-			addColSums(db.Float64s(), dz.Float64s(), cm)
-		}
-	}
+	addBiasGrad(tp, b, dz, cm)
 	dw := tp.GradOf(w)
 	dx, dirty := tp.GradLazy(x)
 	if dw == nil && dx == nil {

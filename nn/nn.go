@@ -8,9 +8,10 @@
 // Fused ops with an analytic backward, for speed and stability: Dense
 // (x·W + b then an activation), Conv2D (im2col and the GEMM, channels
 // last), DepthwiseConv2D (direct loops), MaxPool2D, AvgPool2D,
-// GlobalAvgPool2D, BatchNorm and Normalize (and their ReLU-fused forms,
-// which a model uses for batch norm followed by ReLU), LayerNorm, GroupNorm, Penalty (L1/L2 weight penalties),
-// SoftmaxCrossEntropy, Dropout; Reshape and Rescale.
+// GlobalAvgPool2D, BatchNorm and Normalize (and BatchNormReLU and kin,
+// which a model uses for batch norm followed by ReLU), LayerNorm,
+// GroupNorm, Penalty (L1/L2 weight penalties), SoftmaxCrossEntropy,
+// Dropout; Reshape and Rescale.
 //
 // Functions here panic with a *tensor.ShapeError on mismatched inputs; the
 // model package turns that into an error at its door. Weights are passed
@@ -76,6 +77,15 @@ func lastDim(s tensor.Shape) (rows, cols int) {
 // the cleared piece is still in L1 when the add reads it.
 const lazyChunk = 4096
 
-// addColSums adds the column sums of the rows×cols matrix x to dst, row
-// by row (kernel.AddColSums).
-func addColSums[T Float](dst, x []T, cols int) { kernel.AddColSums(dst, x, cols) }
+// addBiasGrad adds to b's gradient, when b has one, the column sums of
+// the rows×n pre-activation gradient dz (kernel.AddColSums).
+func addBiasGrad(tp *autodiff.Tape, b *autodiff.Var, dz *tensor.Tensor, n int) {
+	db := tp.GradOf(b)
+	switch {
+	case db == nil:
+	case is32(db):
+		kernel.AddColSums(db.Float32s(), dz.Float32s(), n)
+	default:
+		kernel.AddColSums(db.Float64s(), dz.Float64s(), n)
+	}
+}

@@ -150,10 +150,12 @@ func colSqDevFrom[T Float](s []float64, x, mean []T, c, j0 int) {
 //		}
 //	}
 func normRowsGeneric[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c int) {
-	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, 0)
+	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, 0, false)
 }
 
-func normRowsFrom[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c, j0 int) {
+// normRowsFrom is normRowsGeneric from column j0, or with relu
+// normRowsReLUGeneric: y is then clamped at 0 as ReluTo clamps.
+func normRowsFrom[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c, j0 int, relu bool) {
 	if j0 == c {
 		return
 	}
@@ -162,13 +164,11 @@ func normRowsFrom[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c, j0 int)
 		for j := j0; j < c; j++ {
 			h := (xr[j] - mean[j]) * invstd[j]
 			hr[j] = h
-			if gamma != nil {
-				h *= gamma[j]
+			z := affine(h, gamma, beta, j)
+			if relu && z < 0 {
+				z = 0
 			}
-			if beta != nil {
-				h += beta[j]
-			}
-			yr[j] = h
+			yr[j] = z
 		}
 	}
 }
@@ -224,7 +224,7 @@ func AddColSums[T Float](dst, x []T, c int) {
 		impl.addColSums(any(dst).([]float32), x32, c)
 		return
 	}
-	addColSumsFrom(dst, x, c, 0)
+	addColSumsGeneric(dst, x, c)
 }
 
 // addColSumsFrom is the reference AddColSums from column j0:
@@ -242,4 +242,4 @@ func addColSumsFrom[T Float](dst, x []T, c, j0 int) {
 	}
 }
 
-func addColSumsGeneric(dst, x []float32, c int) { addColSumsFrom(dst, x, c, 0) }
+func addColSumsGeneric[T Float](dst, x []T, c int) { addColSumsFrom(dst, x, c, 0) }

@@ -23,14 +23,11 @@ func colSqDevAsm(s []float64, x, mean []float32, c int) {
 }
 
 func normRowsAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
-	c8 := 0
-	if gamma != nil && beta != nil { // the assembly always scales and shifts
-		c8 = vecCols(len(x), c)
-	}
+	c8 := affineCols(len(x), c, gamma, beta)
 	if c8 > 0 {
 		normRowsAVX2(y, xhat, x, mean, invstd, gamma, beta, len(x)/c, c, c8)
 	}
-	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8)
+	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8, false)
 }
 
 func bnBwdSumsAsm(sdy, sdyx, dy, xhat []float32, c int) {
@@ -58,6 +55,15 @@ func vecCols(n, c int) int {
 	return c &^ 7
 }
 
+// affineCols is vecCols for the loops that scale by gamma and shift by
+// beta: the assembly always does both, so without either it takes none.
+func affineCols(n, c int, gamma, beta []float32) int {
+	if gamma == nil || beta == nil {
+		return 0
+	}
+	return vecCols(n, c)
+}
+
 // The assembly loops take rows ≥ 1 and c8, a positive multiple of 8 no
 // larger than c; the exported functions have checked the lengths.
 
@@ -77,21 +83,15 @@ func bnBwdSumsAVX2(sdy, sdyx, dy, xhat []float32, rows, c, c8 int)
 func bnBwdInputAVX2(dx, dy, xhat, k, sdy, sdyx []float32, rows, c, c8 int)
 
 func normRowsReLUAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
-	c8 := 0
-	if gamma != nil && beta != nil {
-		c8 = vecCols(len(x), c)
-	}
+	c8 := affineCols(len(x), c, gamma, beta)
 	if c8 > 0 {
 		normRowsReLUAVX2(y, xhat, x, mean, invstd, gamma, beta, len(x)/c, c, c8)
 	}
-	normRowsReLUFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8)
+	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8, true)
 }
 
 func bnBwdSumsReLUAsm(sdy, sdyx, dy, xhat, gamma, beta []float32, c int) {
-	c8 := 0
-	if gamma != nil && beta != nil {
-		c8 = vecCols(len(dy), c)
-	}
+	c8 := affineCols(len(dy), c, gamma, beta)
 	if c8 > 0 {
 		bnBwdSumsReLUAVX2(sdy, sdyx, dy, xhat, gamma, beta, len(dy)/c, c, c8)
 	}
@@ -99,10 +99,7 @@ func bnBwdSumsReLUAsm(sdy, sdyx, dy, xhat, gamma, beta []float32, c int) {
 }
 
 func bnBwdInputReLUAsm(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool) {
-	c8 := 0
-	if gamma != nil && beta != nil {
-		c8 = vecCols(len(dy), c)
-	}
+	c8 := affineCols(len(dy), c, gamma, beta)
 	if c8 > 0 {
 		bnBwdInputReLUAVX2(dx, dy, xhat, k, sdy, sdyx, gamma, beta, len(dy)/c, c, c8, add)
 	}

@@ -32,7 +32,7 @@ func BNBackwardSumsReLU[T Float](sdy, sdyx, dy, xhat, gamma, beta []T, c int) {
 			any(gamma).([]float32), any(beta).([]float32), c)
 		return
 	}
-	bnBwdSumsReLUFrom(sdy, sdyx, dy, xhat, gamma, beta, c, 0)
+	bnBwdSumsReLUGeneric(sdy, sdyx, dy, xhat, gamma, beta, c)
 }
 
 // BNBackwardInputReLU is BNBackwardInput of dz (see BNBackwardSumsReLU).
@@ -45,7 +45,7 @@ func BNBackwardInputReLU[T Float](dx, dy, xhat, k, sdy, sdyx, gamma, beta []T, c
 			any(sdy).([]float32), any(sdyx).([]float32), any(gamma).([]float32), any(beta).([]float32), c, add)
 		return
 	}
-	bnBwdInputReLUFrom(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, 0, add)
+	bnBwdInputReLUGeneric(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, add)
 }
 
 // affine returns h·gamma[j] + beta[j], skipping a nil gamma or beta, as
@@ -85,25 +85,7 @@ func reluMasked[T Float](z, g T) T {
 //		}
 //	}
 func normRowsReLUGeneric[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c int) {
-	normRowsReLUFrom(y, xhat, x, mean, invstd, gamma, beta, c, 0)
-}
-
-func normRowsReLUFrom[T Float](y, xhat, x, mean, invstd, gamma, beta []T, c, j0 int) {
-	if j0 == c {
-		return
-	}
-	for i := 0; i < len(x); i += c {
-		xr, hr, yr := x[i:i+c], xhat[i:i+c], y[i:i+c]
-		for j := j0; j < c; j++ {
-			h := (xr[j] - mean[j]) * invstd[j]
-			hr[j] = h
-			z := affine(h, gamma, beta, j)
-			if z < 0 {
-				z = 0
-			}
-			yr[j] = z
-		}
-	}
+	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, 0, true)
 }
 
 // bnBwdSumsReLUFrom is the reference BNBackwardSumsReLU from column j0:
@@ -154,14 +136,10 @@ func bnBwdInputReLUFrom[T Float](dx, dy, xhat, k, sdy, sdyx, gamma, beta []T, c,
 	}
 }
 
-func normRowsReLUGeneric32(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
-	normRowsReLUFrom(y, xhat, x, mean, invstd, gamma, beta, c, 0)
-}
-
-func bnBwdSumsReLUGeneric32(sdy, sdyx, dy, xhat, gamma, beta []float32, c int) {
+func bnBwdSumsReLUGeneric[T Float](sdy, sdyx, dy, xhat, gamma, beta []T, c int) {
 	bnBwdSumsReLUFrom(sdy, sdyx, dy, xhat, gamma, beta, c, 0)
 }
 
-func bnBwdInputReLUGeneric32(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool) {
+func bnBwdInputReLUGeneric[T Float](dx, dy, xhat, k, sdy, sdyx, gamma, beta []T, c int, add bool) {
 	bnBwdInputReLUFrom(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, 0, add)
 }

@@ -7,6 +7,17 @@
 // in AX; Y15 holds zeros. z = x̂·γ + β is a multiply then an add (no fused
 // multiply-add), as in the Go reference.
 
+// RELU_DZ loads x̂ into Y2 from xhat and sets Y0 to the ReLU's input
+// gradient: 0 + dy (from (SI)(AX*4)) where z = x̂·γ + β > 0, +0
+// elsewhere. Clobbers Y3.
+#define RELU_DZ(xhat, gamma, beta) \
+	VMOVUPS xhat, Y2 \
+	VMULPS  gamma, Y2, Y3 \
+	VADDPS  beta, Y3, Y3 \
+	VCMPPS  $0x11, Y3, Y15, Y3 \
+	VADDPS  (SI)(AX*4), Y15, Y0 \
+	VANDPS  Y3, Y0, Y0
+
 // func normRowsReLUAVX2(y, xhat, x, mean, invstd, gamma, beta []float32, rows, c, c8 int)
 TEXT ·normRowsReLUAVX2(SB), NOSPLIT, $0-192
 	MOVQ y_base+0(FP), DI
@@ -63,12 +74,7 @@ bs_row:
 	XORQ AX, AX
 
 bs_col:
-	VMOVUPS (R9)(AX*4), Y2          // x̂
-	VMULPS (R10)(AX*4), Y2, Y3
-	VADDPS (R11)(AX*4), Y3, Y3      // z
-	VCMPPS $0x11, Y3, Y15, Y3       // 0 < z
-	VADDPS (SI)(AX*4), Y15, Y0      // 0 + dy
-	VANDPS Y3, Y0, Y0               // dz
+	RELU_DZ((R9)(AX*4), (R10)(AX*4), (R11)(AX*4))
 	VMULPS Y2, Y0, Y1
 	VADDPS (DI)(AX*4), Y0, Y0
 	VADDPS (R8)(AX*4), Y1, Y1
@@ -105,12 +111,7 @@ bi_row:
 	XORQ AX, AX
 
 bi_col:
-	VMOVUPS (R8)(AX*4), Y2          // x̂
-	VMULPS (R12)(AX*4), Y2, Y3
-	VADDPS (R13)(AX*4), Y3, Y3      // z
-	VCMPPS $0x11, Y3, Y15, Y3       // 0 < z
-	VADDPS (SI)(AX*4), Y15, Y0      // 0 + dy
-	VANDPS Y3, Y0, Y0               // dz
+	RELU_DZ((R8)(AX*4), (R12)(AX*4), (R13)(AX*4))
 	VSUBPS (R10)(AX*4), Y0, Y0
 	VMULPS (R11)(AX*4), Y2, Y1
 	VSUBPS Y1, Y0, Y0

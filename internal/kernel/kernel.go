@@ -79,8 +79,8 @@ type backend struct {
 	bnBwdSums       func(sdy, sdyx, dy, xhat []float32, c int)                                                                                            // bnBwdSumsGeneric
 	bnBwdInput      func(dx, dy, xhat, k, sdy, sdyx []float32, c int)                                                                                     // bnBwdInputGeneric
 	normRowsReLU    func(y, xhat, x, mean, invstd, gamma, beta []float32, c int)                                                                          // normRowsReLUGeneric
-	bnBwdSumsReLU   func(sdy, sdyx, dy, xhat, gamma, beta []float32, c int)                                                                               // bnBwdSumsReLUFrom
-	bnBwdInputReLU  func(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool)                                                              // bnBwdInputReLUFrom
+	bnBwdSumsReLU   func(sdy, sdyx, dy, xhat, gamma, beta []float32, c int)                                                                               // bnBwdSumsReLUGeneric
+	bnBwdInputReLU  func(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool)                                                              // bnBwdInputReLUGeneric
 	maxPool2        func(y, r0, r1 []float32, ow, c int)                                                                                                  // maxPool2Generic, NaNs as NaNs
 	maxPool2Back    func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackGeneric
 	maxPool2BackSet func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackSetGeneric
@@ -99,14 +99,14 @@ var generic = backend{
 	sumSq:           sumSqGeneric,
 	updateSums:      updateSumsGeneric,
 	colSums:         colSumsGeneric[float32],
-	addColSums:      addColSumsGeneric,
+	addColSums:      addColSumsGeneric[float32],
 	colSqDev:        colSqDevGeneric[float32],
 	normRows:        normRowsGeneric[float32],
 	bnBwdSums:       bnBwdSumsGeneric[float32],
 	bnBwdInput:      bnBwdInputGeneric[float32],
-	normRowsReLU:    normRowsReLUGeneric32,
-	bnBwdSumsReLU:   bnBwdSumsReLUGeneric32,
-	bnBwdInputReLU:  bnBwdInputReLUGeneric32,
+	normRowsReLU:    normRowsReLUGeneric[float32],
+	bnBwdSumsReLU:   bnBwdSumsReLUGeneric[float32],
+	bnBwdInputReLU:  bnBwdInputReLUGeneric[float32],
 	maxPool2:        maxPool2Generic,
 	maxPool2Back:    maxPool2BackGeneric,
 	maxPool2BackSet: maxPool2BackSetGeneric,
