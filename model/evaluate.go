@@ -113,39 +113,44 @@ var (
 
 // sliceRows returns the rows of a slice of an inference batch.
 func (m *Sequential) sliceRows() int {
+	return max(inferMinRows, inferBudget/max(m.rowBytes(), 1))
+}
+
+// rowBytes returns the bytes of one sample's input and activations.
+func (m *Sequential) rowBytes() int {
 	per := m.inShape.Len()
 	for _, s := range m.shapes {
 		per += s.Len()
 	}
-	return max(inferMinRows, inferBudget/max(per*m.DType.Size(), 1))
+	return per * m.DType.Size()
 }
 
 // infer runs the model under walk on rows [lo, hi) of x on in's tape and
 // returns the output: from one pass, or, for a batch of at least two
-// slices, gathered from passes of sliceRows rows each. Every pass has the
-// same rows so that the tape reuses its buffers: the last one ends at hi
-// and overlaps the one before, whose rows it recomputes but does not copy.
-// With par, the passes after the first are shared with a helper goroutine
-// per further core, each on a tape of its own; a pass's products then run
-// on its goroutine alone. The first pass runs first, on the caller's
-// goroutine, so that a shape error panics there (every pass has its shape).
+// slices, gathered from passes of about sliceRows rows each. Every pass has
+// the same rows so that the tape reuses its buffers: the last one ends at
+// hi and overlaps the one before, whose rows it recomputes but does not
+// copy. With par, the passes are shared from the start with a helper
+// goroutine per further core, each on a tape of its own, and their number
+// is rounded up to a multiple of the goroutines so that none waits on the
+// others at the end; a pass's products then run on its goroutine alone. A
+// panic in any pass (a shape error) is raised again on the caller's
+// goroutine once every pass has stopped.
 func (m *Sequential) infer(in *inference, x *tensor.Tensor, lo, hi int, walk Walk, par bool) *autodiff.Var {
-	tp, p := in.tape, &in.pass
+	tp := in.tape
 	tp.Reset()
 	rows := m.sliceRows()
 	if hi-lo < 2*rows {
-		return m.Forward(p, tp.Const(in.input(x, lo, hi, m.DType, false)), walk)
+		return m.Forward(&in.pass, tp.Const(in.input(x, lo, hi, m.DType, false)), walk)
 	}
-	y := m.Forward(p, tp.Const(in.input(x, lo, lo+rows, m.DType, true)), walk).Value
-	out := in.out.first(hi-lo, y.DType(), y.Shape()[1:])
-	copyFlat(out, 0, y, 0, y.Len())
-	job := &in.job
-	job.m, job.x, job.lo, job.hi, job.rows, job.walk, job.out = m, x, lo, hi, rows, walk, out
-	job.next.Store(1)
 	helpers := 0
 	if par {
-		helpers = min(runtime.GOMAXPROCS(0), (hi-lo+rows-1)/rows-1) - 1
+		helpers = min(runtime.GOMAXPROCS(0), (hi-lo+rows-1)/rows) - 1
 	}
+	rows = evenRows(hi-lo, rows, helpers+1)
+	job := &in.job
+	job.m, job.x, job.lo, job.hi, job.rows, job.walk, job.outBuf = m, x, lo, hi, rows, walk, &in.out
+	job.next.Store(0)
 	if helpers > 0 {
 		kernel.SerialBegin()
 		defer kernel.SerialEnd()
@@ -161,26 +166,61 @@ func (m *Sequential) infer(in *inference, x *tensor.Tensor, lo, hi int, walk Wal
 	}
 	job.run(in)
 	job.wg.Wait()
-	job.m, job.x, job.out = nil, nil, nil // no references kept in the pool
+	out, p := job.out, job.panicked
+	job.m, job.x, job.out, job.outBuf, job.panicked = nil, nil, nil, nil, nil // no references kept in the pool
+	if p != nil {
+		panic(p)
+	}
 	tp.Reset()
 	return tp.Const(out)
+}
+
+// evenRows returns the rows of each of n rows' passes of about rows rows
+// shared by w goroutines: rows itself for one goroutine, else the rows that
+// make the number of passes a multiple of w (ten passes of 10 rows, not nine
+// of 11 and a tenth that one goroutine runs while the other waits), unless
+// that would go below inferMinRows.
+func evenRows(n, rows, w int) int {
+	if w <= 1 {
+		return rows
+	}
+	passes := (n + rows - 1) / rows
+	passes = (passes + w - 1) / w * w
+	if r := (n + passes - 1) / passes; r >= inferMinRows {
+		return r
+	}
+	return rows
 }
 
 // inferJob is the passes of one sliced inference batch, taken in turn by
 // the goroutines that share them.
 type inferJob struct {
-	m      *Sequential
-	x      *tensor.Tensor
-	lo, hi int
-	rows   int
-	walk   Walk
-	out    *tensor.Tensor
-	next   atomic.Int64 // the next pass to take
-	wg     sync.WaitGroup
+	m        *Sequential
+	x        *tensor.Tensor
+	lo, hi   int
+	rows     int
+	walk     Walk
+	outBuf   *rowBuf      // the caller's, which out is taken from
+	next     atomic.Int64 // the next pass to take
+	wg       sync.WaitGroup
+	mu       sync.Mutex
+	out      *tensor.Tensor // made by the first pass to finish
+	panicked any            // the first pass's panic, if any
 }
 
-// run takes passes until none is left, running each on in's tape.
+// run takes passes until none is left, running each on in's tape. A panic
+// is recorded for the caller and ends this goroutine's share.
 func (j *inferJob) run(in *inference) {
+	defer func() {
+		if r := recover(); r != nil {
+			j.mu.Lock()
+			if j.panicked == nil {
+				j.panicked = r
+			}
+			j.mu.Unlock()
+			j.next.Store(int64(j.hi)) // the others stop at their next pass
+		}
+	}()
 	for {
 		s := j.lo + int(j.next.Add(1)-1)*j.rows
 		if s >= j.hi {
@@ -190,8 +230,19 @@ func (j *inferJob) run(in *inference) {
 		in.tape.Reset()
 		y := j.m.Forward(&in.pass, in.tape.Const(in.input(j.x, a, a+j.rows, j.m.DType, true)), j.walk).Value
 		per := y.Len() / j.rows
-		copyFlat(j.out, (s-j.lo)*per, y, (s-a)*per, y.Len())
+		copyFlat(j.output(y), (s-j.lo)*per, y, (s-a)*per, y.Len())
 	}
+}
+
+// output returns the batch's output buffer, made from the caller's rowBuf
+// with the shape of y's rows by the first pass to ask.
+func (j *inferJob) output(y *tensor.Tensor) *tensor.Tensor {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	if j.out == nil {
+		j.out = j.outBuf.first(j.hi-j.lo, y.DType(), y.Shape()[1:])
+	}
+	return j.out
 }
 
 // getInference returns a pooled inference context, its tape reset.
