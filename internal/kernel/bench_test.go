@@ -41,6 +41,7 @@ var benchShapes = []benchShape{
 	// products (rows are output pixels, N·OH·OW).
 	{"conv1_fwd_43264x9x32", false, false, 43264, 32, 9},
 	{"conv1_dW_AtB_9x43264x32", true, false, 9, 32, 43264},
+	{"conv1_dW_AtB_9x10816x32", true, false, 9, 32, 10816}, // one shard of 16 rows
 	{"conv2_fwd_7744x288x64", false, false, 7744, 64, 288},
 	{"conv2_dW_AtB_288x7744x64", true, false, 288, 64, 7744},
 	{"conv2_dX_ABt_7744x64x288", false, true, 7744, 288, 64},
@@ -80,6 +81,12 @@ func applyBenchFlags() func() {
 		}
 		if *flagNC > 0 {
 			k.nc = *flagNC
+		}
+		if k.tall != nil {
+			// The tall kernel keeps the big one's blocking.
+			t := *k.tall
+			t.kc, t.nc = k.kc, k.nc
+			k.tall = &t
 		}
 		impl.gemm = &k
 	}

@@ -6,7 +6,7 @@ import "golang.org/x/sys/cpu"
 
 // The CPU features the assembly needs, read once.
 var (
-	hasAVX2    = cpu.X86.HasAVX2                                     // the Adam, batch-norm and uint8 conversion loops
+	hasAVX2    = cpu.X86.HasAVX2                                     // the Adam, batch-norm, bias-add, im2col and uint8 conversion loops
 	hasAVX2FMA = hasAVX2 && cpu.X86.HasFMA                           // GEMM, the elementwise loops, SumSq/UpdateSums
 	hasAVX512  = hasAVX2FMA && cpu.X86.HasAVX512F && cpu.X86.HasBMI2 // the AVX-512 GEMM micro-kernels
 )
@@ -17,6 +17,7 @@ func archBackend() backend {
 	b := generic
 	if hasAVX2 {
 		b.adam = adamAsm
+		b.addRows = addRowsAsm
 		b.colSums = colSumsAsm
 		b.addColSums = addColSumsAsm
 		b.colSqDev = colSqDevAsm
@@ -30,6 +31,7 @@ func archBackend() backend {
 		b.maxPool2Back = maxPool2BackAsm
 		b.maxPool2BackSet = maxPool2BackSetAsm
 		b.u8ToF32 = uint8ToFloat32Asm
+		b.im2colWindows = im2colWindowsAsm
 	}
 	if hasAVX2FMA {
 		asmGemmKernels = append(asmGemmKernels, &avx2SmallKernel, &avx2Kernel)
@@ -44,7 +46,7 @@ func archBackend() backend {
 		b.updateSums = updateSumsAsm
 	}
 	if hasAVX512 {
-		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel)
+		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel, &avx512TallKernel)
 		b.gemm, b.gemmSmall = &avx512Kernel, &avx512SmallKernel
 	}
 	return b

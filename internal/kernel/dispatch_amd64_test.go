@@ -28,6 +28,7 @@ func TestFastPathInUse(t *testing.T) {
 		"sgemm":           {sgemmAsm, fma},
 		"sum":             {sumAVX2, fma},
 		"add":             {addAVX2, fma},
+		"addRows":         {addRowsAsm, avx2},
 		"relu":            {reluAVX2, fma},
 		"reluGrad":        {reluGradAVX2, fma},
 		"reluGradAdd":     {reluGradAddAVX2, fma},
@@ -47,6 +48,7 @@ func TestFastPathInUse(t *testing.T) {
 		"maxPool2BackSet": {maxPool2BackSetAsm, avx2},
 		"maxPool2Back":    {maxPool2BackAsm, avx2},
 		"u8ToF32":         {uint8ToFloat32Asm, avx2},
+		"im2colWindows":   {im2colWindowsAsm, avx2},
 	}
 	gen := funcFields(&generic)
 	for field, f := range funcFields(&impl) {

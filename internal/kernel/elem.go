@@ -35,14 +35,15 @@ func AllFinite(x []float32) bool {
 }
 
 // AddRowTo sets dst[i,j] = a[i,j] + row[j] for row-major dst and a with
-// cols columns and no padding (a bias add). It panics unless len(row) ==
-// cols, len(dst) == len(a) and cols divides len(a).
+// cols columns and no padding (a bias add). dst may be a itself; row must
+// not share memory with dst. It panics unless len(row) == cols, len(dst)
+// == len(a) and cols divides len(a).
 func AddRowTo(dst, a, row []float32, cols int) {
 	if len(row) != cols || len(dst) != len(a) || (cols == 0 && len(a) != 0) || (cols != 0 && len(a)%cols != 0) {
 		panic(fmt.Sprintf("kernel: AddRowTo: len(dst)=%d len(a)=%d len(row)=%d cols=%d", len(dst), len(a), len(row), cols))
 	}
-	for i := 0; i < len(a); i += cols {
-		impl.add(dst[i:i+cols], a[i:i+cols], row)
+	if len(a) > 0 {
+		impl.addRows(dst, a, row, cols)
 	}
 }
 
@@ -102,6 +103,22 @@ func addGeneric(dst, a, b []float32) {
 	b = b[:len(a)]
 	for i, v := range a {
 		dst[i] = v + b[i]
+	}
+}
+
+// addRowsGeneric is the reference AddRowTo, for cols > 0:
+//
+//	for i := 0; i < len(a); i += cols {
+//		for j := 0; j < cols; j++ {
+//			dst[i+j] = a[i+j] + row[j]
+//		}
+//	}
+func addRowsGeneric(dst, a, row []float32, cols int) {
+	for i := 0; i < len(a); i += cols {
+		d, x := dst[i:i+cols], a[i:i+cols]
+		for j, v := range row {
+			d[j] = x[j] + v
+		}
 	}
 }
 

@@ -262,3 +262,164 @@ rgadd1loop:
 rgadddone:
 	VZEROUPPER
 	RET
+
+// ADDROW adds bias register B to the 8 floats at byte offset off of the
+// current row of a (SI) and stores them to dst (DI), through T.
+#define ADDROW(off, B, T) \
+	VADDPS off(SI), B, T; \
+	VMOVUPS T, off(DI)
+
+// NEXTROW steps SI and DI one row (DX bytes) on and loops while rows
+// (CX) remain.
+#define NEXTROW(loop) \
+	ADDQ DX, SI; \
+	ADDQ DX, DI; \
+	DECQ CX; \
+	JNZ  loop; \
+	JMP  addrowsdone
+
+// func addRowsAVX2(dst []float32, a []float32, row []float32, rows int)
+// dst = a + row for each of rows rows of len(row) columns, len(row) a
+// multiple of 8 from 8 to 64: the row stays in Y0..Y7 and each column
+// count has its own unrolled loop, so a row costs no call and no reload.
+TEXT ·addRowsAVX2(SB), NOSPLIT, $0-80
+	MOVQ dst_base+0(FP), DI
+	MOVQ a_base+24(FP), SI
+	MOVQ row_base+48(FP), BX
+	MOVQ row_len+56(FP), DX
+	MOVQ rows+72(FP), CX
+	TESTQ CX, CX
+	JZ    addrowsdone
+	MOVQ DX, AX
+	SHLQ $2, DX
+	CMPQ AX, $32
+	JB   addrows8or16or24
+	JEQ  addrows32
+	CMPQ AX, $48
+	JB   addrows40
+	JEQ  addrows48
+	CMPQ AX, $56
+	JEQ  addrows56
+	JMP  addrows64
+
+addrows8or16or24:
+	CMPQ AX, $16
+	JB   addrows8
+	JEQ  addrows16
+	JMP  addrows24
+
+addrows8:
+	VMOVUPS (BX), Y0
+
+addrows8loop:
+	ADDROW(0, Y0, Y8)
+	NEXTROW(addrows8loop)
+
+addrows16:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+
+addrows16loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	NEXTROW(addrows16loop)
+
+addrows24:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+
+addrows24loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	ADDROW(64, Y2, Y10)
+	NEXTROW(addrows24loop)
+
+addrows32:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+
+addrows32loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	ADDROW(64, Y2, Y10)
+	ADDROW(96, Y3, Y11)
+	NEXTROW(addrows32loop)
+
+addrows40:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+
+addrows40loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	ADDROW(64, Y2, Y10)
+	ADDROW(96, Y3, Y11)
+	ADDROW(128, Y4, Y12)
+	NEXTROW(addrows40loop)
+
+addrows48:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+
+addrows48loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	ADDROW(64, Y2, Y10)
+	ADDROW(96, Y3, Y11)
+	ADDROW(128, Y4, Y12)
+	ADDROW(160, Y5, Y13)
+	NEXTROW(addrows48loop)
+
+addrows56:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VMOVUPS 192(BX), Y6
+
+addrows56loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	ADDROW(64, Y2, Y10)
+	ADDROW(96, Y3, Y11)
+	ADDROW(128, Y4, Y12)
+	ADDROW(160, Y5, Y13)
+	ADDROW(192, Y6, Y14)
+	NEXTROW(addrows56loop)
+
+addrows64:
+	VMOVUPS (BX), Y0
+	VMOVUPS 32(BX), Y1
+	VMOVUPS 64(BX), Y2
+	VMOVUPS 96(BX), Y3
+	VMOVUPS 128(BX), Y4
+	VMOVUPS 160(BX), Y5
+	VMOVUPS 192(BX), Y6
+	VMOVUPS 224(BX), Y7
+
+addrows64loop:
+	ADDROW(0, Y0, Y8)
+	ADDROW(32, Y1, Y9)
+	ADDROW(64, Y2, Y10)
+	ADDROW(96, Y3, Y11)
+	ADDROW(128, Y4, Y12)
+	ADDROW(160, Y5, Y13)
+	ADDROW(192, Y6, Y14)
+	ADDROW(224, Y7, Y15)
+	NEXTROW(addrows64loop)
+
+addrowsdone:
+	VZEROUPPER
+	RET

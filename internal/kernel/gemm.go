@@ -54,6 +54,10 @@ var (
 	// smallMMax: up to this many rows of C, the one-row kernel is used;
 	// an 8-row tile would spend most of its FMAs on absent rows.
 	smallMMax = 4
+	// tallMMax: up to this many rows of C (not a multiple of the big
+	// kernel's mr), the tall kernel is used where there is one: 9 rows
+	// are one tile instead of 8 and a packed edge row.
+	tallMMax = 16
 )
 
 // serialHolds counts the SerialBegin calls not yet ended.
@@ -276,7 +280,7 @@ func (p *gemmPlan) block(buf *gemmBuf, i0, i1, j0, j1 int) {
 				mrv := min(mr, i1-ir)
 				var ap *float32
 				var rsa, ksa uintptr
-				if mrv < mr || p.packA {
+				if (mrv < mr && !kern.exactRows) || p.packA {
 					packA(kern, buf.a, p.a, p.lda, p.transA, ir, mrv, pc, kc)
 					ap, rsa, ksa = &buf.a[0], 4, uintptr(mr)*4
 				} else if p.transA {

@@ -4,12 +4,16 @@ package kernel
 
 // The assembly micro-kernels (sgemm_amd64.s) and the blocking each uses.
 var (
-	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX}
+	avx512Kernel = gemmKernel{name: "avx512-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: sgemmKernel8x32AVX512, packBT: packBTAVX, tall: &avx512TallKernel}
 	avx2Kernel   = gemmKernel{name: "avx2-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: sgemmKernel6x16AVX2, packBT: packBTAVX}
 	// The small-m kernels keep kc at 256 so that a row of C gets the same
 	// bits whichever kernel computes it (same k blocks, same FMA order).
 	avx512SmallKernel = gemmKernel{name: "avx512-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: sgemmKernel1x64AVX512, packBT: packBTAVX}
 	avx2SmallKernel   = gemmKernel{name: "avx2-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: sgemmKernel1x32AVX2, packBT: packBTAVX}
+
+	// The tall kernel for few rows (see pickKernel), with the same kc so
+	// that an element gets the same bits from it as from the 8×32 one.
+	avx512TallKernel = gemmKernel{name: "avx512-12x32", mr: 12, nr: 32, kc: 256, nc: 512, edge: true, exactRows: true, fn: sgemmKernel12x32AVX512, packBT: packBTAVX}
 )
 
 // sgemmAsm is the blocked driver with the backend's micro-kernels, on the
@@ -22,6 +26,9 @@ func sgemmAsm(transA, transB bool, m, n, k int, alpha float32, a []float32, lda 
 
 //go:noescape
 func sgemmKernel8x32AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
+
+//go:noescape
+func sgemmKernel12x32AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)
 
 //go:noescape
 func sgemmKernel1x64AVX512(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64)

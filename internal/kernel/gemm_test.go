@@ -58,6 +58,7 @@ func implementations() []namedSgemm {
 		{name: "go-6x16", mr: 6, nr: 16, kc: 256, nc: 512, fn: goKernel(6, 16)},
 		{name: "go-1x64", mr: 1, nr: 64, kc: 256, nc: 512, edge: true, fn: goKernel(1, 64)},
 		{name: "go-1x32", mr: 1, nr: 32, kc: 256, nc: 512, fn: goKernel(1, 32)},
+		{name: "go-12x32", mr: 12, nr: 32, kc: 256, nc: 512, edge: true, exactRows: true, fn: goKernel(12, 32)},
 	}
 	for i := range goKernels {
 		impls = append(impls, namedSgemm{goKernels[i].name, blockedWith(&goKernels[i])})
@@ -540,6 +541,92 @@ func TestSmallKernelSameBits(t *testing.T) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// TestTallKernelSameBits checks that a tall kernel gives every element of
+// C the same bits as its big kernel (the path Sgemm took before there was
+// one), over the shapes it gets: few rows, up to two column tiles, k
+// within one block, around a block edge and long; then that Sgemm, which
+// picks it, gives the big kernel's bits at every GOMAXPROCS.
+func TestTallKernelSameBits(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	goBig := &gemmKernel{name: "go-8x32", mr: 8, nr: 32, kc: 256, nc: 512, edge: true, fn: goKernel(8, 32)}
+	goTall := &gemmKernel{name: "go-12x32", mr: 12, nr: 32, kc: 256, nc: 512, edge: true, exactRows: true, fn: goKernel(12, 32)}
+	type pair struct {
+		big, tall *gemmKernel
+		ks        []int
+	}
+	// The Go kernels are slow: k past two blocks stands for the long one.
+	pairs := []pair{{goBig, goTall, []int{1, 255, 256, 257, 600}}}
+	if impl.gemm != nil && impl.gemm.tall != nil {
+		ks := []int{1, 255, 256, 257, 10816}
+		if raceEnabled {
+			ks = ks[:4]
+		}
+		pairs = append(pairs, pair{impl.gemm, impl.gemm.tall, ks})
+		if impl.gemm.tall.kc != impl.gemm.kc || !impl.gemm.tall.edge || !impl.gemm.edge {
+			t.Fatalf("%s and %s: want the same kc and both handling edges", impl.gemm.tall.name, impl.gemm.name)
+		}
+	}
+	for _, pr := range pairs {
+		for m := 1; m <= 17; m++ {
+			for _, n := range []int{1, 9, 32, 33, 64} {
+				for _, k := range pr.ks {
+					for _, tr := range [4][2]bool{{false, false}, {true, false}, {false, true}, {true, true}} {
+						tc := gemmCase{transA: tr[0], transB: tr[1], m: m, n: n, k: k, padC: m % 3, offA: n % 2, offC: 1}
+						d := makeOperands(tc, rng)
+						for _, sc := range [4][2]float32{{1, 0}, {1, 1}, {0.5, 0}, {0.5, 1}} {
+							tc.alpha, tc.beta = sc[0], sc[1]
+							want := runCase(blockedWith(pr.big), tc, d)
+							got := runCase(blockedWith(pr.tall), tc, d)
+							sameC(t, pr.tall.name+" vs "+pr.big.name, tc, d, got, want)
+						}
+					}
+				}
+			}
+		}
+	}
+	if impl.gemm == nil || impl.gemm.tall == nil {
+		return
+	}
+	// Sgemm picks the tall kernel; products may be shared out.
+	setProcs(t, runtime.GOMAXPROCS(0))
+	forceParallel(t)
+	sizes := [][3]int{{9, 32, 43264}, {9, 32, 10816}, {13, 600, 300}, {7, 33, 257}, {15, 64, 2000}, {9, 10, 5000}}
+	if raceEnabled {
+		sizes = [][3]int{{9, 32, 600}, {13, 100, 300}, {7, 33, 257}}
+	}
+	for _, sz := range sizes {
+		for _, tr := range [2]bool{false, true} {
+			tc := gemmCase{transA: tr, m: sz[0], n: sz[1], k: sz[2], alpha: 1, beta: 1}
+			d := makeOperands(tc, rng)
+			runtime.GOMAXPROCS(1)
+			want := runCase(blockedWith(impl.gemm), tc, d)
+			for _, procs := range []int{1, 2, 4, 8} {
+				runtime.GOMAXPROCS(procs)
+				sameC(t, fmt.Sprintf("Sgemm GOMAXPROCS=%d vs %s", procs, impl.gemm.name), tc, d, runCase(Sgemm, tc, d), want)
+			}
+		}
+	}
+}
+
+// runCase runs fn on a fresh copy of d's C and returns it, guard bands
+// included.
+func runCase(fn sgemmFunc, tc gemmCase, d *gemmData) []float32 {
+	c := append([]float32(nil), d.c0...)
+	fn(tc.transA, tc.transB, tc.m, tc.n, tc.k, tc.alpha, d.a, d.lda, d.b, d.ldb, tc.beta, c[d.cStart:], d.ldc)
+	return c
+}
+
+// sameC fails t at the first element of got (C with its guard bands)
+// whose bits differ from want's.
+func sameC(t *testing.T, name string, tc gemmCase, d *gemmData, got, want []float32) {
+	t.Helper()
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			t.Fatalf("%s %v: c[%d] got %v (%#08x), want %v (%#08x)", name, tc, i-d.cStart, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
 		}
 	}
 }

@@ -37,11 +37,19 @@ func (g *Window) Cols() int { return g.KH * g.KW * g.C }
 //
 // A window row inside the image with DW = 1 is KW·C contiguous values and
 // is copied at once; a short one (the first layer's single channel) by a
-// loop, since a call to copy costs more than a few moves.
+// loop, since a call to copy costs more than a few moves. In float32, the
+// windows of an output row that lie wholly inside the image go to the
+// backend's im2colWindows in one call.
 func Im2col[T float32 | float64](cols, x []T, g *Window) {
 	c, k := g.C, g.Cols()
 	_ = cols[g.Rows()*k-1]
 	kwc := g.KW * c
+	cols32, _ := any(cols).([]float32)
+	x32, _ := any(x).([]float32)
+	lo, hi := 0, 0 // the output columns whose windows im2colWindows copies
+	if x32 != nil && g.DW == 1 && kwc > 16 && kwc <= im2colWindowsMax {
+		lo, hi = insideCols(g)
+	}
 	row := 0
 	for n := 0; n < g.N; n++ {
 		img := x[n*g.H*g.W*c : (n+1)*g.H*g.W*c]
@@ -50,7 +58,18 @@ func Im2col[T float32 | float64](cols, x []T, g *Window) {
 				row += g.OW
 				continue
 			}
+			ih0 := oh*g.SH - g.PadTop
+			run := lo < hi && ih0 >= 0 && ih0+(g.KH-1)*g.DH < g.H
 			for ow := 0; ow < g.OW; ow++ {
+				if run && ow == lo {
+					m := hi - lo
+					off := n*g.H*g.W*c + (ih0*g.W+lo*g.SW-g.PadLeft)*c
+					span := (m-1)*g.SW*c + (g.KH-1)*g.DH*g.W*c + kwc
+					impl.im2colWindows(cols32[row*k:(row+m)*k], x32[off:off+span], m, g.KH, kwc, g.SW*c, g.DH*g.W*c)
+					row += m
+					ow = hi - 1
+					continue
+				}
 				dst := cols[row*k : (row+1)*k]
 				row++
 				iw0 := ow*g.SW - g.PadLeft
@@ -85,6 +104,40 @@ func Im2col[T float32 | float64](cols, x []T, g *Window) {
 					}
 				}
 			}
+		}
+	}
+}
+
+// im2colWindowsMax is the longest window row (KW·C values) Im2col hands
+// to im2colWindows; longer rows amortize copy's call.
+const im2colWindowsMax = 512
+
+// insideCols returns the output columns lo ≤ ow < hi whose windows lie
+// inside the image horizontally, for DW = 1 (lo == hi when none does).
+func insideCols(g *Window) (lo, hi int) {
+	if g.PadLeft > 0 {
+		lo = (g.PadLeft + g.SW - 1) / g.SW
+	}
+	if last := g.W - g.KW + g.PadLeft; last >= 0 {
+		hi = min(last/g.SW+1, g.OW)
+	}
+	return min(lo, hi), hi
+}
+
+// im2colWindowsGeneric is the reference im2colWindows: it copies n
+// windows of kh rows of kwc values, window p's row i from
+// src[p·step+i·rowStride:] to dst[(p·kh+i)·kwc:]:
+//
+//	for p := 0; p < n; p++ {
+//		for i := 0; i < kh; i++ {
+//			copy(dst[(p*kh+i)*kwc:][:kwc], src[p*step+i*rowStride:][:kwc])
+//		}
+//	}
+func im2colWindowsGeneric(dst, src []float32, n, kh, kwc, step, rowStride int) {
+	for p := 0; p < n; p++ {
+		d, s := dst[p*kh*kwc:(p+1)*kh*kwc], src[p*step:]
+		for i := 0; i < kh; i++ {
+			copy(d[i*kwc:(i+1)*kwc], s[i*rowStride:][:kwc])
 		}
 	}
 }

@@ -146,6 +146,72 @@ func TestCol2imFloat32Order(t *testing.T) {
 	}
 }
 
+// TestIm2colWindowsMatchGeneric checks the window copy in use against its
+// reference bit for bit (NaN, ±Inf and -0 among the values), on window
+// rows around the vector widths, overlapping windows and guard bands.
+func TestIm2colWindowsMatchGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	for _, kwc := range []int{1, 7, 8, 9, 15, 17, 23, 24, 31, 32, 33, 40, 96, 100, 127, 128, 129, 513} {
+		for _, kh := range []int{1, 2, 3} {
+			for _, n := range []int{0, 1, 2, 5} {
+				step, rowStride := kwc/3+1, 2*kwc+5
+				span := kwc
+				if n > 0 {
+					span = (n-1)*step + (kh-1)*rowStride + kwc
+				}
+				src, _ := guarded(span, 3, rng, true)
+				want := make([]float32, n*kh*kwc)
+				im2colWindowsGeneric(want, src, n, kh, kwc, step, rowStride)
+				dst, db := guarded(n*kh*kwc, 1, rng, false)
+				impl.im2colWindows(dst, src, n, kh, kwc, step, rowStride)
+				name := fmt.Sprintf("im2colWindows kwc=%d kh=%d n=%d", kwc, kh, n)
+				same32(t, name, dst, want)
+				checkGuards(t, name, n*kh*kwc, 1, db)
+			}
+		}
+	}
+}
+
+// TestIm2colFloat32 checks float32 Im2col bit for bit (NaN, ±Inf and -0
+// among the inputs, a buffer of sentinels to overwrite) on window rows
+// longer than 16 values, where whole windows go to im2colWindows: padding
+// on every side, strides, row dilation, a single tap row, windows none of
+// which fits, and rows too long for im2colWindows.
+func TestIm2colFloat32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	ws := append([]Window{
+		{N: 2, H: 6, W: 7, C: 17, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 6, OW: 7},
+		{N: 2, H: 13, W: 13, C: 32, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, OH: 11, OW: 11},
+		{N: 1, H: 9, W: 10, C: 9, KH: 2, KW: 2, SH: 2, SW: 3, DH: 3, DW: 1, PadTop: 1, PadLeft: 2, OH: 4, OW: 4},
+		{N: 1, H: 5, W: 5, C: 24, KH: 1, KW: 1, SH: 1, SW: 1, DH: 1, DW: 1, OH: 5, OW: 5},
+		{N: 1, H: 4, W: 2, C: 10, KH: 3, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 1, PadLeft: 1, OH: 4, OW: 2},
+		{N: 1, H: 5, W: 5, C: 11, KH: 3, KW: 2, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 2, PadLeft: 0, OH: 7, OW: 5},
+		{N: 1, H: 4, W: 4, C: 200, KH: 2, KW: 3, SH: 1, SW: 1, DH: 1, DW: 1, PadTop: 0, PadLeft: 1, OH: 3, OW: 4},
+	}, windows...)
+	for _, g := range ws {
+		x, _ := guarded(g.N*g.H*g.W*g.C, 0, rng, true)
+		// The formula on the indices of x (1-based, 0 for padding).
+		idx := make([]float64, len(x))
+		for i := range idx {
+			idx[i] = float64(i + 1)
+		}
+		cols := make([]float32, g.Rows()*g.Cols())
+		for i := range cols {
+			cols[i] = sentinel
+		}
+		Im2col(cols, x, &g)
+		for i, v := range im2colNaive(idx, &g) {
+			var want float32
+			if v > 0 {
+				want = x[int(v)-1]
+			}
+			if !sameBits(cols[i], want) {
+				t.Fatalf("%+v: cols[%d] = %v, want %v", g, i, cols[i], want)
+			}
+		}
+	}
+}
+
 // BenchmarkIm2col times the im2col of the CNN's two convolutions
 // (examples/cnn.json) over a slice of 16 images.
 func BenchmarkIm2col(b *testing.B) {

@@ -66,6 +66,7 @@ type backend struct {
 	sgemm           func(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) // sgemmGeneric, within rounding
 	sum             func(x []float32) float32                                                                                                             // sumGeneric, within rounding
 	add             func(dst, a, b []float32)                                                                                                             // addGeneric
+	addRows         func(dst, a, row []float32, cols int)                                                                                                 // addRowsGeneric
 	relu            func(dst, x []float32)                                                                                                                // reluGeneric
 	reluGrad        func(dst, dy, y []float32)                                                                                                            // reluGradGeneric
 	reluGradAdd     func(dst, dy, x []float32)                                                                                                            // reluGradAddGeneric
@@ -85,6 +86,7 @@ type backend struct {
 	maxPool2Back    func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackGeneric
 	maxPool2BackSet func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackSetGeneric
 	u8ToF32         func(dst []float32, src []uint8, div float32)                                                                                         // uint8ToFloat32Generic
+	im2colWindows   func(dst, src []float32, n, kh, kwc, step, rowStride int)                                                                             // im2colWindowsGeneric
 }
 
 // generic is the backend of plain Go references.
@@ -92,6 +94,7 @@ var generic = backend{
 	sgemm:           sgemmGeneric,
 	sum:             sumGeneric,
 	add:             addGeneric,
+	addRows:         addRowsGeneric,
 	relu:            reluGeneric,
 	reluGrad:        reluGradGeneric,
 	reluGradAdd:     reluGradAddGeneric,
@@ -111,6 +114,7 @@ var generic = backend{
 	maxPool2Back:    maxPool2BackGeneric,
 	maxPool2BackSet: maxPool2BackSetGeneric,
 	u8ToF32:         uint8ToFloat32Generic,
+	im2colWindows:   im2colWindowsGeneric,
 }
 
 // impl is the backend in use, set once by init in cpu.go.

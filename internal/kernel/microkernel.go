@@ -35,32 +35,43 @@ type gemmKernel struct {
 	kc     int  // largest k block
 	nc     int  // largest packed block of B columns (multiple of nr)
 	edge   bool // fn handles partial tiles itself (see microKernel)
-	fn     microKernel
+	// exactRows: fn reads only the rows of A that flags gives, so the
+	// driver reads an edge tile's A in place instead of packing it.
+	exactRows bool
+	fn        microKernel
 	// packBT packs one panel of a transposed B (see packBTGeneric);
 	// nil means packBTGeneric.
 	packBT func(d, b []float32, ldb, kc, w, nr int)
+	// tall, when not nil, is a taller kernel with the same kc (and the
+	// same bits per element) for products of few rows; see pickKernel.
+	tall *gemmKernel
 }
 
-// pickKernel returns small for m <= smallMMax when there is one, else big.
-// With the same kc both sum each element over the same k blocks in the same
-// order; where both also handle edges themselves (AVX-512) a row of C gets
-// the same bits from either (TestSmallKernelSameBits).
+// pickKernel returns small for m <= smallMMax when there is one, big's
+// tall kernel for other m up to tallMMax that big's mr does not divide,
+// else big. With the same kc all sum each element over the same k blocks
+// in the same order; where all also handle edges themselves (AVX-512) a
+// row of C gets the same bits from any (TestSmallKernelSameBits,
+// TestTallKernelSameBits).
 func pickKernel(big, small *gemmKernel, m int) *gemmKernel {
 	if small != nil && m <= smallMMax {
 		return small
+	}
+	if big.tall != nil && m <= tallMMax && m%big.mr != 0 {
+		return big.tall
 	}
 	return big
 }
 
 // goKernel is the plain Go twin of the assembly micro-kernels, for any
-// mr×nr up to 8×64, honouring the row and column counts in flags: it
+// mr×nr up to 16×64, honouring the row and column counts in flags: it
 // reads only those rows of A and columns of B. Tests run the driver with
 // it on every platform.
 func goKernel(mr, nr int) microKernel {
 	return func(kc int, a *float32, rsa, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha, beta float32, flags uint64) {
 		rows := min(mr, int(flags>>8&0xff))
 		cols := min(nr, int(flags>>16&0xff))
-		var acc [8][64]float32
+		var acc [16][64]float32
 		for p := 0; p < kc; p++ {
 			ap := unsafe.Add(unsafe.Pointer(a), uintptr(p)*ksa)
 			bp := unsafe.Add(unsafe.Pointer(b), uintptr(p)*ksb)

@@ -235,6 +235,248 @@ edgeb0512:
 	VZEROUPPER
 	RET
 
+// The tall kernel (up to 12 rows of 32 columns) for products with few
+// rows: one tile holds all of C's rows where the 8-row kernel needed a
+// second, mostly empty one (a 3×3 convolution's 9 rows), and it reads
+// only the rows of A that flags gives, so edge tiles need no packing.
+// Register use as in the 8×32 kernel, with rows 8-11 of A from AX;
+// accumulators: row r in Z(8+2r), Z(9+2r).
+
+// TROW accumulates one row (A value at m, broadcast through t).
+#define TROW(m, t, lo, hi) \
+	VBROADCASTSS m, t; \
+	VFMADD231PS Z0, t, lo; \
+	VFMADD231PS Z1, t, hi
+
+// TROWSn accumulates rows 0..n-1; TLROWSn does it for the low half only.
+#define TROWS1 TROW((SI), Z2, Z8, Z9)
+#define TLROWS1 VFMADD231PS.BCST (SI), Z0, Z8
+#define TROWS2 TROWS1; TROW((SI)(R8*1), Z3, Z10, Z11)
+#define TLROWS2 TLROWS1; VFMADD231PS.BCST (SI)(R8*1), Z0, Z10
+#define TROWS3 TROWS2; TROW((SI)(R8*2), Z2, Z12, Z13)
+#define TLROWS3 TLROWS2; VFMADD231PS.BCST (SI)(R8*2), Z0, Z12
+#define TROWS4 TROWS3; TROW((SI)(R12*1), Z3, Z14, Z15)
+#define TLROWS4 TLROWS3; VFMADD231PS.BCST (SI)(R12*1), Z0, Z14
+#define TROWS5 TROWS4; TROW((DX), Z2, Z16, Z17)
+#define TLROWS5 TLROWS4; VFMADD231PS.BCST (DX), Z0, Z16
+#define TROWS6 TROWS5; TROW((DX)(R8*1), Z3, Z18, Z19)
+#define TLROWS6 TLROWS5; VFMADD231PS.BCST (DX)(R8*1), Z0, Z18
+#define TROWS7 TROWS6; TROW((DX)(R8*2), Z2, Z20, Z21)
+#define TLROWS7 TLROWS6; VFMADD231PS.BCST (DX)(R8*2), Z0, Z20
+#define TROWS8 TROWS7; TROW((DX)(R12*1), Z3, Z22, Z23)
+#define TLROWS8 TLROWS7; VFMADD231PS.BCST (DX)(R12*1), Z0, Z22
+#define TROWS9 TROWS8; TROW((AX), Z2, Z24, Z25)
+#define TLROWS9 TLROWS8; VFMADD231PS.BCST (AX), Z0, Z24
+#define TROWS10 TROWS9; TROW((AX)(R8*1), Z3, Z26, Z27)
+#define TLROWS10 TLROWS9; VFMADD231PS.BCST (AX)(R8*1), Z0, Z26
+#define TROWS11 TROWS10; TROW((AX)(R8*2), Z2, Z28, Z29)
+#define TLROWS11 TLROWS10; VFMADD231PS.BCST (AX)(R8*2), Z0, Z28
+#define TROWS12 TROWS11; TROW((AX)(R12*1), Z3, Z30, Z31)
+#define TLROWS12 TLROWS11; VFMADD231PS.BCST (AX)(R12*1), Z0, Z30
+
+// TNEXT moves A and B one k step on and counts it.
+#define TNEXT \
+	ADDQ R9, SI; \
+	ADDQ R9, DX; \
+	ADDQ R9, AX; \
+	ADDQ R10, BX; \
+	DECQ CX
+
+// TLOOP is the k loop for one row count: B row into Z0, Z1, then rows.
+// B comes in place from memory (one pass over it for all the rows):
+// fetching it eight steps ahead gained 15-20% on the 9×43264×32 product.
+#define TLOOP(lbl, rows) \
+lbl: \
+	VMOVUPS.Z (BX), K1, Z0; \
+	VMOVUPS.Z 64(BX), K2, Z1; \
+	PREFETCHT0 (BX)(R10*8); \
+	PREFETCHT0 64(BX)(R10*8); \
+	rows; \
+	TNEXT; \
+	JNZ lbl; \
+	JMP tallstores
+
+// TLOOPLO is TLOOP for at most 16 columns: the low half only, A values
+// broadcast into the FMAs.
+#define TLOOPLO(lbl, rows) \
+lbl: \
+	VMOVUPS.Z (BX), K1, Z0; \
+	PREFETCHT0 (BX)(R10*8); \
+	rows; \
+	TNEXT; \
+	JNZ lbl; \
+	JMP tallstores
+
+// func sgemmKernel12x32AVX512(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uint64)
+TEXT ·sgemmKernel12x32AVX512(SB), NOSPLIT, $0-80
+	MOVQ kc+0(FP), CX
+	MOVQ a+8(FP), SI
+	MOVQ rsa+16(FP), R8
+	MOVQ ksa+24(FP), R9
+	MOVQ b+32(FP), BX
+	MOVQ ksb+40(FP), R10
+	MOVQ c+48(FP), DI
+	MOVQ ldc+56(FP), R11
+	LEAQ (R8)(R8*2), R12
+	LEAQ (SI)(R8*4), DX
+	LEAQ (DX)(R8*4), AX
+
+	// Column masks into K1, K2 as in the 8×32 kernel.
+	MOVQ flags+72(FP), R13
+	SHRQ $32, R13
+	KMOVW R13, K1
+	SHRQ $16, R13
+	KMOVW R13, K2
+
+	VPXORD Z8, Z8, Z8
+	VPXORD Z9, Z9, Z9
+	VPXORD Z10, Z10, Z10
+	VPXORD Z11, Z11, Z11
+	VPXORD Z12, Z12, Z12
+	VPXORD Z13, Z13, Z13
+	VPXORD Z14, Z14, Z14
+	VPXORD Z15, Z15, Z15
+	VPXORD Z16, Z16, Z16
+	VPXORD Z17, Z17, Z17
+	VPXORD Z18, Z18, Z18
+	VPXORD Z19, Z19, Z19
+	VPXORD Z20, Z20, Z20
+	VPXORD Z21, Z21, Z21
+	VPXORD Z22, Z22, Z22
+	VPXORD Z23, Z23, Z23
+	VPXORD Z24, Z24, Z24
+	VPXORD Z25, Z25, Z25
+	VPXORD Z26, Z26, Z26
+	VPXORD Z27, Z27, Z27
+	VPXORD Z28, Z28, Z28
+	VPXORD Z29, Z29, Z29
+	VPXORD Z30, Z30, Z30
+	VPXORD Z31, Z31, Z31
+
+	// The loop for the row count (flags bits 8-15), the low half's alone
+	// when K2 is empty.
+	MOVQ flags+72(FP), R13
+	SHRQ $8, R13
+	ANDQ $0xff, R13
+	KORTESTW K2, K2
+	JZ   tallsel16
+	CMPQ R13, $1
+	JEQ  tall1
+	CMPQ R13, $2
+	JEQ  tall2
+	CMPQ R13, $3
+	JEQ  tall3
+	CMPQ R13, $4
+	JEQ  tall4
+	CMPQ R13, $5
+	JEQ  tall5
+	CMPQ R13, $6
+	JEQ  tall6
+	CMPQ R13, $7
+	JEQ  tall7
+	CMPQ R13, $8
+	JEQ  tall8
+	CMPQ R13, $9
+	JEQ  tall9
+	CMPQ R13, $10
+	JEQ  tall10
+	CMPQ R13, $11
+	JEQ  tall11
+	JMP  tall12
+
+tallsel16:
+	CMPQ R13, $1
+	JEQ  tall1lo
+	CMPQ R13, $2
+	JEQ  tall2lo
+	CMPQ R13, $3
+	JEQ  tall3lo
+	CMPQ R13, $4
+	JEQ  tall4lo
+	CMPQ R13, $5
+	JEQ  tall5lo
+	CMPQ R13, $6
+	JEQ  tall6lo
+	CMPQ R13, $7
+	JEQ  tall7lo
+	CMPQ R13, $8
+	JEQ  tall8lo
+	CMPQ R13, $9
+	JEQ  tall9lo
+	CMPQ R13, $10
+	JEQ  tall10lo
+	CMPQ R13, $11
+	JEQ  tall11lo
+	JMP  tall12lo
+
+	TLOOP(tall1, TROWS1)
+	TLOOP(tall2, TROWS2)
+	TLOOP(tall3, TROWS3)
+	TLOOP(tall4, TROWS4)
+	TLOOP(tall5, TROWS5)
+	TLOOP(tall6, TROWS6)
+	TLOOP(tall7, TROWS7)
+	TLOOP(tall8, TROWS8)
+	TLOOP(tall9, TROWS9)
+	TLOOP(tall10, TROWS10)
+	TLOOP(tall11, TROWS11)
+	TLOOP(tall12, TROWS12)
+	TLOOPLO(tall1lo, TLROWS1)
+	TLOOPLO(tall2lo, TLROWS2)
+	TLOOPLO(tall3lo, TLROWS3)
+	TLOOPLO(tall4lo, TLROWS4)
+	TLOOPLO(tall5lo, TLROWS5)
+	TLOOPLO(tall6lo, TLROWS6)
+	TLOOPLO(tall7lo, TLROWS7)
+	TLOOPLO(tall8lo, TLROWS8)
+	TLOOPLO(tall9lo, TLROWS9)
+	TLOOPLO(tall10lo, TLROWS10)
+	TLOOPLO(tall11lo, TLROWS11)
+	TLOOPLO(tall12lo, TLROWS12)
+
+tallstores:
+	// The rows given, masked to the columns given (R13 counts the rows).
+	VBROADCASTSS alpha+64(FP), Z0
+	VBROADCASTSS beta+68(FP), Z1
+	MOVQ flags+72(FP), AX
+	MOVQ AX, R13
+	SHRQ $8, R13
+	ANDQ $0xff, R13
+	TESTQ $1, AX
+	JNZ  tallb0
+	STORE512M(Z8, Z9, talldone)
+	STORE512M(Z10, Z11, talldone)
+	STORE512M(Z12, Z13, talldone)
+	STORE512M(Z14, Z15, talldone)
+	STORE512M(Z16, Z17, talldone)
+	STORE512M(Z18, Z19, talldone)
+	STORE512M(Z20, Z21, talldone)
+	STORE512M(Z22, Z23, talldone)
+	STORE512M(Z24, Z25, talldone)
+	STORE512M(Z26, Z27, talldone)
+	STORE512M(Z28, Z29, talldone)
+	STORE512M(Z30, Z31, talldone)
+
+talldone:
+	VZEROUPPER
+	RET
+
+tallb0:
+	STORE512MB0(Z8, Z9, talldone)
+	STORE512MB0(Z10, Z11, talldone)
+	STORE512MB0(Z12, Z13, talldone)
+	STORE512MB0(Z14, Z15, talldone)
+	STORE512MB0(Z16, Z17, talldone)
+	STORE512MB0(Z18, Z19, talldone)
+	STORE512MB0(Z20, Z21, talldone)
+	STORE512MB0(Z22, Z23, talldone)
+	STORE512MB0(Z24, Z25, talldone)
+	STORE512MB0(Z26, Z27, talldone)
+	STORE512MB0(Z28, Z29, talldone)
+	STORE512MB0(Z30, Z31, talldone)
+	VZEROUPPER
+	RET
+
 // func sgemmKernel1x64AVX512(kc int, a *float32, rsa uintptr, ksa uintptr, b *float32, ksb uintptr, c *float32, ldc uintptr, alpha float32, beta float32, flags uint64)
 // One row of C, up to 64 columns (the small-m kernel): four accumulators,
 // one per 16 columns, so four independent FMA chains per k step and no
