@@ -7,7 +7,6 @@ import (
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/nn"
-	"github.com/myelin-go/myelin/reduce"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -96,56 +95,38 @@ func (l *BatchNormalization) Build(in tensor.Shape, dt tensor.DType, _ *rand.Ran
 // is not Frozen), holding their moving-average update until Commit;
 // otherwise with the moving statistics.
 func (l *BatchNormalization) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
-	return l.forward(p, x, fuseNone)
+	return l.forward(p, x, false)
 }
 
 // ForwardReLU is Forward followed by a ReLU, in one op (nn.BatchNormReLU
 // and its kin): the same values and gradients, one pass over memory
 // fewer each way.
 func (l *BatchNormalization) ForwardReLU(p *Pass, x *autodiff.Var) *autodiff.Var {
-	return l.forward(p, x, fuseReLU)
+	return l.forward(p, x, true)
 }
 
-// ForwardReLUMaxPool2 is ForwardReLU followed by a 2×2, stride-2, "valid"
-// max pool, in one op (nn.BatchNormReLUMaxPool2 and its kin): the same
-// values and gradients, and the ReLU's output, four times the pool's, is
-// never stored. It returns nil for x that is not (batch, height, width,
-// channels) of at least 2×2 pixels.
-func (l *BatchNormalization) ForwardReLUMaxPool2(p *Pass, x *autodiff.Var) *autodiff.Var {
-	if s := x.Shape(); len(s) != 4 || s[1] < 2 || s[2] < 2 {
-		return nil
-	}
-	return l.forward(p, x, fuseReLUPool)
-}
-
-// fused is what a BatchNormalization's op runs after it.
-type fused int
-
-const (
-	fuseNone fused = iota
-	fuseReLU
-	fuseReLUPool
-)
-
-func (l *BatchNormalization) forward(p *Pass, x *autodiff.Var, f fused) *autodiff.Var {
+func (l *BatchNormalization) forward(p *Pass, x *autodiff.Var, relu bool) *autodiff.Var {
 	if !p.Training || l.Frozen {
-		return [...]func(*autodiff.Tape, *autodiff.Var, *tensor.Tensor, *tensor.Tensor, *autodiff.Var, *autodiff.Var, float64) *autodiff.Var{
-			nn.Normalize, nn.NormalizeReLU, nn.NormalizeReLUMaxPool2,
-		}[f](p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
+		if relu {
+			return nn.NormalizeReLU(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
+		}
+		return nn.Normalize(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
 	}
 	if p.Shards != nil {
-		bn := [...]func(*autodiff.Tape, *autodiff.Var, *autodiff.Var, *autodiff.Var, float64, reduce.Group) (*autodiff.Var, *tensor.Tensor, *tensor.Tensor, int){
-			nn.BatchNormSync, nn.BatchNormSyncReLU, nn.BatchNormSyncReLUMaxPool2,
-		}[f]
+		bn := nn.BatchNormSync
+		if relu {
+			bn = nn.BatchNormSyncReLU
+		}
 		y, mean, variance, n := bn(p.Tape, x, l.Gamma, l.Beta, l.Epsilon, p.Shards)
 		if p.Replica || p.Shards.Rank() == 0 { // every member has the same statistics
 			l.pendMean, l.pendVar, l.pendM = mean, variance, n
 		}
 		return y
 	}
-	bn := [...]func(*autodiff.Tape, *autodiff.Var, *autodiff.Var, *autodiff.Var, float64) (*autodiff.Var, *tensor.Tensor, *tensor.Tensor){
-		nn.BatchNorm, nn.BatchNormReLU, nn.BatchNormReLUMaxPool2,
-	}[f]
+	bn := nn.BatchNorm
+	if relu {
+		bn = nn.BatchNormReLU
+	}
 	y, mean, variance := bn(p.Tape, x, l.Gamma, l.Beta, l.Epsilon)
 	l.pendMean, l.pendVar = mean, variance
 	l.pendM = x.Value.Len() / max(mean.Len(), 1)

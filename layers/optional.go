@@ -35,17 +35,6 @@ type ReLUFuser interface {
 	ForwardReLU(p *Pass, x *autodiff.Var) *autodiff.Var
 }
 
-// ReLUPoolFuser is a ReLUFuser that can also run a 2×2, stride-2,
-// "valid" max pool after the ReLU in its op (see MaxPooling2D.IsPool2),
-// with the same values and gradients as the three layers. A model runs
-// such a triple through ForwardReLUMaxPool2 when nothing needs the two
-// outputs in between; a nil result means x does not suit the fused op,
-// and the model runs the layers apart. BatchNormalization implements it.
-type ReLUPoolFuser interface {
-	ReLUFuser
-	ForwardReLUMaxPool2(p *Pass, x *autodiff.Var) *autodiff.Var
-}
-
 // WeightCounter is a layer that can tell, before Build, how many weight
 // values (parameters and state) Build will allocate for inputs of feature
 // shape in, and the output feature shape, with ok false when Build would

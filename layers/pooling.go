@@ -102,13 +102,6 @@ func (l *MaxPooling2D) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 	return nn.MaxPool2D(p.Tape, x, l.PoolSize, l.strides(), l.Padding)
 }
 
-// IsPool2 reports whether l is a 2×2 pool with strides 2 and "valid"
-// padding, the pool that batch norm and a ReLU before it can run in
-// their op (ReLUPoolFuser).
-func (l *MaxPooling2D) IsPool2() bool {
-	return l.PoolSize == Size2{2, 2} && l.strides() == [2]int{2, 2} && l.Padding == nn.Valid
-}
-
 // WeightCount returns 0 and the output shape.
 func (l *MaxPooling2D) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) {
 	out, err := l.outShape(l.Type(), in)

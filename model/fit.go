@@ -268,12 +268,6 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 		history: h, callbacks: opt.Callbacks,
 	}
 	b.shards.size = run.settings.ShardSize
-	b.keepOuts = false
-	for _, c := range opt.Callbacks {
-		if _, ok := c.(LayerOutputsReader); ok {
-			b.keepOuts = true
-		}
-	}
 	b.ranks.g, b.ranks.perRank = ranks, opt.BatchNormPerRank
 	if ranks != nil {
 		run.settings.Ranks = ranks.Size()

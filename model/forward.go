@@ -32,15 +32,6 @@ type Walk struct {
 	// which a NaN or +Inf keeps pointing at the right layer (a −Inf that
 	// the ReLU turns into 0 is found only later, in the loss).
 	Fuse bool
-	// FusePool lets a Fuse walk also run a 2×2, stride-2, "valid"
-	// MaxPooling2D after such a ReLU in the same op
-	// (layers.ReLUPoolFuser); Outputs then holds the pool's output for
-	// all three layers, since the two before it are never stored.
-	// Without Outputs the walk always fuses. Training sets it unless a
-	// callback reads layer outputs (LayerOutputsReader). A NaN that only
-	// a last row or column no window reads holds is then found by the
-	// gradient's check rather than the outputs'.
-	FusePool bool
 }
 
 // Forward runs x through the layers w selects, in p's mode, and returns
@@ -60,16 +51,6 @@ func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.
 	for i := w.From; i < upto; i++ {
 		l := m.Layers[i]
 		if f, ok := l.(layers.ReLUFuser); ok && (w.Outputs == nil || w.Fuse) && reluNext(m.Layers, i, upto, w.PreActivation) {
-			if pf, ok := f.(layers.ReLUPoolFuser); ok && (w.Outputs == nil || w.FusePool) && pool2Next(m.Layers, i+1, upto) {
-				if y := pf.ForwardReLUMaxPool2(p, x); y != nil {
-					x = y
-					if w.Outputs != nil {
-						*w.Outputs = append(*w.Outputs, x, x, x)
-					}
-					i += 2 // the ReLU and the pool are done
-					continue
-				}
-			}
 			x = f.ForwardReLU(p, x)
 			if w.Outputs != nil {
 				*w.Outputs = append(*w.Outputs, x, x)
@@ -100,33 +81,12 @@ func reluNext(ls []layers.Layer, i, upto int, pre bool) bool {
 	return ok && a.Activation == nn.ActReLU
 }
 
-// pool2Next reports whether the layer after i is a MaxPooling2D that a
-// ReLUPoolFuser can run (2×2, strides 2, "valid") and the walk runs.
-func pool2Next(ls []layers.Layer, i, upto int) bool {
-	if i+1 >= upto {
-		return false
-	}
-	mp, ok := ls[i+1].(*layers.MaxPooling2D)
-	return ok && mp.IsPool2()
-}
-
-// LayerOutputsReader is a Callback that reads LayerOutputs and needs the
-// output of every layer there. Training otherwise runs a batch norm, the
-// ReLU after it and a 2×2 max pool after that as one op, and the three
-// slots hold the pool's output (see Walk.FusePool). monitor.Health is one.
-type LayerOutputsReader interface {
-	Callback
-	ReadsLayerOutputs()
-}
-
 // LayerOutputs returns each layer's output in the last training step
 // (for the last layer, the logits when its activation is fused into the
 // loss; for a batch normalization followed by an Activation layer of
 // ReLU, the ReLU's output for both, as training runs them as one op: see
-// Walk.Fuse; and when a 2×2 MaxPooling2D follows them, the pool's output
-// for all three unless a callback is a LayerOutputsReader: see
-// Walk.FusePool). Callbacks may read them in OnBatchEnd; they are
-// overwritten by the next step.
+// Walk.Fuse). Callbacks may read them in OnBatchEnd; they are overwritten
+// by the next step.
 func (m *Sequential) LayerOutputs() []*autodiff.Var { return m.fit.outs }
 
 // Trace runs x through the model in inference mode and returns a copy of

@@ -37,10 +37,9 @@ func (m *Sequential) resolveFusion() {
 
 // lossWalk is the walk whose output lossOf takes: through every layer,
 // ending before a fused activation, with batch norm and a ReLU after it
-// fused (Walk.Fuse), and a max pool after them unless a callback reads
-// the layer outputs (Walk.FusePool); outs, when not nil, receives each layer's output.
+// fused (Walk.Fuse); outs, when not nil, receives each layer's output.
 func (m *Sequential) lossWalk(outs *[]*autodiff.Var) Walk {
-	return Walk{PreActivation: m.fusedLoss != nil, Outputs: outs, Fuse: true, FusePool: !m.fit.keepOuts}
+	return Walk{PreActivation: m.fusedLoss != nil, Outputs: outs, Fuse: true}
 }
 
 // lossOf computes the loss of lossWalk's output against targets y, each

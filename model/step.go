@@ -47,7 +47,6 @@ type fitBuffers struct {
 	xv, yv     *tensor.Tensor // views of the batch buffers' first rows
 	wb, wv     *tensor.Tensor // the batch's loss weights and their view; wv nil without weights
 	outs       []*autodiff.Var
-	keepOuts   bool // a callback reads every layer's output: no pool fusion
 	logs       Logs
 	stepParams []*autodiff.Var
 	pass       layers.Pass

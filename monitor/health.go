@@ -115,10 +115,6 @@ type healthLayer struct {
 	last   HealthRecord
 }
 
-// ReadsLayerOutputs marks Health as a model.LayerOutputsReader: it
-// reads each ReLU's own output.
-func (h *Health) ReadsLayerOutputs() {}
-
 // OnTrainBegin finds the layers to watch.
 func (h *Health) OnTrainBegin(m *model.Sequential) error {
 	if h.Vanishing < 0 || h.Exploding < 0 || math.IsNaN(h.Vanishing) || math.IsNaN(h.Exploding) {

@@ -26,40 +26,43 @@ func (batchNormSyncOp) Name() string { return "nn.BatchNormSync" }
 // Every member must run its backward pass too, since that meets the
 // others again; a shard with no rows takes part with zeros.
 func BatchNormSync(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64, g reduce.Group) (y *autodiff.Var, mean, variance *tensor.Tensor, count int) {
-	return batchNormSyncPost(tp, x, gamma, beta, eps, g, postNone)
+	return batchNormSync(tp, x, gamma, beta, eps, g, false)
 }
 
 // BatchNormSyncReLU is ReLU(BatchNormSync(...)) in one op, as
 // BatchNormReLU is for BatchNorm.
 func BatchNormSyncReLU(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64, g reduce.Group) (y *autodiff.Var, mean, variance *tensor.Tensor, count int) {
-	return batchNormSyncPost(tp, x, gamma, beta, eps, g, postReLU)
+	return batchNormSync(tp, x, gamma, beta, eps, g, true)
 }
 
-func batchNormSyncPost(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64, g reduce.Group, p post) (y *autodiff.Var, mean, variance *tensor.Tensor, count int) {
-	op := bnSyncNames[p]
+func batchNormSync(tp *autodiff.Tape, x, gamma, beta *autodiff.Var, eps float64, g reduce.Group, relu bool) (y *autodiff.Var, mean, variance *tensor.Tensor, count int) {
+	op := "nn.BatchNormSync"
+	if relu {
+		op = "nn.BatchNormSyncReLU"
+	}
 	m, c := checkNorm(op, x, gamma, beta)
 	dt := x.DType()
-	out := p.alloc(tp, op, x, gamma, beta)
+	out := tp.Alloc(dt, x.Shape()...)
 	xhat := tp.Alloc(dt, x.Shape()...)
 	mean, variance = tp.Alloc(dt, c), tp.Alloc(dt, c)
 	invstd := tp.Alloc(dt, c)
 	acc := tp.Alloc(tensor.Float64, c+1).Float64s()
 	if is32(out) {
 		count = bnSyncFwd(g, acc, out.Float32s(), xhat.Float32s(), mean.Float32s(), variance.Float32s(), invstd.Float32s(),
-			x.Value.Float32s(), valF32(gamma), valF32(beta), m, c, float32(eps), p.relu(), poolFor[float32](tp, p, x.Shape(), out, false))
+			x.Value.Float32s(), valF32(gamma), valF32(beta), m, c, float32(eps), relu)
 	} else {
 		count = bnSyncFwd(g, acc, out.Float64s(), xhat.Float64s(), mean.Float64s(), variance.Float64s(), invstd.Float64s(),
-			x.Value.Float64s(), valF64(gamma), valF64(beta), m, c, eps, p.relu(), poolFor[float64](tp, p, x.Shape(), out, false))
+			x.Value.Float64s(), valF64(gamma), valF64(beta), m, c, eps, relu)
 	}
 	if count < 2 {
 		tensor.Panicf(op, shapes(x, gamma, beta), "training needs more than one value per feature (batch of %d); use a larger batch or inference mode", count)
 	}
 	y = tp.Output(out, autodiff.Record{Op: batchNormSyncOp{}, In: [4]*autodiff.Var{x, gamma, beta},
-		Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{count, c, int(p)}, Ctx: g})
+		Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{count, c, b2i(relu)}, Ctx: g})
 	return y, mean, variance, count
 }
 
-func bnSyncFwd[T Float](g reduce.Group, acc []float64, y, xhat, mean, variance, invstd, x, gamma, beta []T, m, c int, eps T, relu bool, pl poolRows[T]) int {
+func bnSyncFwd[T Float](g reduce.Group, acc []float64, y, xhat, mean, variance, invstd, x, gamma, beta []T, m, c int, eps T, relu bool) int {
 	s := acc[:c]
 	clear(acc)
 	if m > 0 {
@@ -81,7 +84,7 @@ func bnSyncFwd[T Float](g reduce.Group, acc []float64, y, xhat, mean, variance, 
 		invstd[j] = T(1 / math.Sqrt(float64(variance[j]+eps)))
 	}
 	if m > 0 {
-		normalizeFwd(y, xhat, x, mean, invstd, gamma, beta, c, relu, pl, true)
+		normalizeRows(y, xhat, x, mean, invstd, gamma, beta, c, relu)
 	}
 	return int(n)
 }
@@ -95,19 +98,19 @@ func (batchNormSyncOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	sdy, sdyx, k := tp.Alloc(dt, c), tp.Alloc(dt, c), tp.Alloc(dt, c)
 	acc := tp.Alloc(tensor.Float64, 2*c).Float64s()
 	g := r.Ctx.(reduce.Group)
-	p := post(r.I[2])
+	relu := r.I[2] == 1
 	if is32(sdy) {
-		bnSyncBwd(g, acc, f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), valF32(beta), n, c, dirty, p.relu(), poolFor[float32](tp, p, x.Shape(), r.Out.Value, true))
+		bnSyncBwd(g, acc, f32s(dx), f32s(dg), f32s(db), sdy.Float32s(), sdyx.Float32s(), k.Float32s(), r.Out.Grad.Float32s(), r.Aux[0].Float32s(), r.Aux[1].Float32s(), valF32(gamma), valF32(beta), n, c, dirty, relu)
 	} else {
-		bnSyncBwd(g, acc, f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), valF64(beta), n, c, dirty, p.relu(), poolFor[float64](tp, p, x.Shape(), r.Out.Value, true))
+		bnSyncBwd(g, acc, f64s(dx), f64s(dg), f64s(db), sdy.Float64s(), sdyx.Float64s(), k.Float64s(), r.Out.Grad.Float64s(), r.Aux[0].Float64s(), r.Aux[1].Float64s(), valF64(gamma), valF64(beta), n, c, dirty, relu)
 	}
 }
 
-func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma, beta []T, n, c int, dirty, relu bool, pl poolRows[T]) {
+func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k, dy, xhat, invstd, gamma, beta []T, n, c int, dirty, relu bool) {
 	clear(sdy)
 	clear(sdyx)
 	if len(dy) > 0 {
-		bnBackwardSums(sdy, sdyx, dy, xhat, gamma, beta, c, relu, pl)
+		bnBackwardSums(sdy, sdyx, dy, xhat, gamma, beta, c, relu)
 	}
 	if dg != nil {
 		for j, v := range sdyx {
@@ -138,5 +141,5 @@ func bnSyncBwd[T Float](g reduce.Group, acc []float64, dx, dg, db, sdy, sdyx, k,
 		sdy[j] = T(acc[j] / fn)
 		sdyx[j] = T(acc[c+j] / fn)
 	}
-	bnBackwardInput(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, dirty, relu, pl)
+	bnBackwardInput(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, dirty, relu)
 }

@@ -8,7 +8,7 @@ package kernel
 // least one pixel for the geometries Keras's "valid" and "same" give.
 
 // MaxPool writes the maximum of each window into y, shaped (N, OH, OW, C).
-func MaxPool[T Float](y, x []T, g *Window) {
+func MaxPool[T float32 | float64](y, x []T, g *Window) {
 	c := g.C
 	if y32, ok := any(y).([]float32); ok && pool2Rows(g) {
 		x32 := any(x).([]float32)
@@ -56,7 +56,7 @@ func MaxPool[T Float](y, x []T, g *Window) {
 // MaxPoolBackwardSet sets dx to the gradient MaxPoolBackwardAdd would add
 // to a cleared dx, with the same bits, writing each element once where
 // the windows tile the image (2×2, stride 2) instead of clearing first.
-func MaxPoolBackwardSet[T Float](dx, dy, x, y []T, g *Window) {
+func MaxPoolBackwardSet[T float32 | float64](dx, dy, x, y []T, g *Window) {
 	dx32, ok := any(dx).([]float32)
 	if !ok || !pool2Rows(g) {
 		clear(dx[:g.N*g.H*g.W*g.C])
@@ -87,7 +87,7 @@ func MaxPoolBackwardSet[T Float](dx, dy, x, y []T, g *Window) {
 //
 // Each output pixel's valid taps are listed once as offsets into the
 // image, so the channel loop inside compares values and does no geometry.
-func MaxPoolBackwardAdd[T Float](dx, dy, x, y []T, g *Window) {
+func MaxPoolBackwardAdd[T float32 | float64](dx, dy, x, y []T, g *Window) {
 	c := g.C
 	if dx32, ok := any(dx).([]float32); ok && pool2Rows(g) {
 		x32, y32, dy32 := any(x).([]float32), any(y).([]float32), any(dy).([]float32)
@@ -128,7 +128,7 @@ func MaxPoolBackwardAdd[T Float](dx, dy, x, y []T, g *Window) {
 
 // maxBackward adds dy[ch] to dimg[off+ch] at the first offset whose
 // img[off+ch] equals m[ch], for each channel ch.
-func maxBackward[T Float](dimg, img, m, dy []T, offs []int) {
+func maxBackward[T float32 | float64](dimg, img, m, dy []T, offs []int) {
 	if len(offs) == 4 { // the 2×2 pool of most networks
 		o0, o1, o2, o3 := offs[0], offs[1], offs[2], offs[3]
 		a, b, cc, d := img[o0:o0+len(m)], img[o1:o1+len(m)], img[o2:o2+len(m)], img[o3:o3+len(m)]
