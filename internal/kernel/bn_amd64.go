@@ -4,14 +4,17 @@ package kernel
 
 // The batch-norm loops: the first c &^ 7 columns in 8-wide vectors (same
 // operations in the same order as the references, no fused multiply-adds),
-// the rest by the reference's own loop from that column on.
+// the rest by the reference's own loop from that column on, which is
+// skipped when no column is left (it would still walk every row).
 
 func colSumsAsm(s []float64, x []float32, c int) {
 	c8 := vecCols(len(x), c)
 	if c8 > 0 {
 		colSumsAVX2(s, x, len(x)/c, c, c8)
 	}
-	colSumsFrom(s, x, c, c8)
+	if c8 < c {
+		colSumsFrom(s, x, c, c8)
+	}
 }
 
 func colSqDevAsm(s []float64, x, mean []float32, c int) {
@@ -19,7 +22,9 @@ func colSqDevAsm(s []float64, x, mean []float32, c int) {
 	if c8 > 0 {
 		colSqDevAVX2(s, x, mean, len(x)/c, c, c8)
 	}
-	colSqDevFrom(s, x, mean, c, c8)
+	if c8 < c {
+		colSqDevFrom(s, x, mean, c, c8)
+	}
 }
 
 func normRowsAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
@@ -27,7 +32,9 @@ func normRowsAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
 	if c8 > 0 {
 		normRowsAVX2(y, xhat, x, mean, invstd, gamma, beta, len(x)/c, c, c8)
 	}
-	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8, false)
+	if c8 < c {
+		normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8, false)
+	}
 }
 
 func bnBwdSumsAsm(sdy, sdyx, dy, xhat []float32, c int) {
@@ -35,7 +42,9 @@ func bnBwdSumsAsm(sdy, sdyx, dy, xhat []float32, c int) {
 	if c8 > 0 {
 		bnBwdSumsAVX2(sdy, sdyx, dy, xhat, len(dy)/c, c, c8)
 	}
-	bnBwdSumsFrom(sdy, sdyx, dy, xhat, c, c8)
+	if c8 < c {
+		bnBwdSumsFrom(sdy, sdyx, dy, xhat, c, c8)
+	}
 }
 
 func bnBwdInputAsm(dx, dy, xhat, k, sdy, sdyx []float32, c int) {
@@ -43,7 +52,9 @@ func bnBwdInputAsm(dx, dy, xhat, k, sdy, sdyx []float32, c int) {
 	if c8 > 0 {
 		bnBwdInputAVX2(dx, dy, xhat, k, sdy, sdyx, len(dy)/c, c, c8)
 	}
-	bnBwdInputFrom(dx, dy, xhat, k, sdy, sdyx, c, c8)
+	if c8 < c {
+		bnBwdInputFrom(dx, dy, xhat, k, sdy, sdyx, c, c8)
+	}
 }
 
 // vecCols returns how many columns of a matrix of n values in rows of c
@@ -87,7 +98,9 @@ func normRowsReLUAsm(y, xhat, x, mean, invstd, gamma, beta []float32, c int) {
 	if c8 > 0 {
 		normRowsReLUAVX2(y, xhat, x, mean, invstd, gamma, beta, len(x)/c, c, c8)
 	}
-	normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8, true)
+	if c8 < c {
+		normRowsFrom(y, xhat, x, mean, invstd, gamma, beta, c, c8, true)
+	}
 }
 
 func bnBwdSumsReLUAsm(sdy, sdyx, dy, xhat, gamma, beta []float32, c int) {
@@ -95,7 +108,9 @@ func bnBwdSumsReLUAsm(sdy, sdyx, dy, xhat, gamma, beta []float32, c int) {
 	if c8 > 0 {
 		bnBwdSumsReLUAVX2(sdy, sdyx, dy, xhat, gamma, beta, len(dy)/c, c, c8)
 	}
-	bnBwdSumsReLUFrom(sdy, sdyx, dy, xhat, gamma, beta, c, c8)
+	if c8 < c {
+		bnBwdSumsReLUFrom(sdy, sdyx, dy, xhat, gamma, beta, c, c8)
+	}
 }
 
 func bnBwdInputReLUAsm(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int, add bool) {
@@ -103,7 +118,9 @@ func bnBwdInputReLUAsm(dx, dy, xhat, k, sdy, sdyx, gamma, beta []float32, c int,
 	if c8 > 0 {
 		bnBwdInputReLUAVX2(dx, dy, xhat, k, sdy, sdyx, gamma, beta, len(dy)/c, c, c8, add)
 	}
-	bnBwdInputReLUFrom(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, c8, add)
+	if c8 < c {
+		bnBwdInputReLUFrom(dx, dy, xhat, k, sdy, sdyx, gamma, beta, c, c8, add)
+	}
 }
 
 //go:noescape
@@ -120,7 +137,9 @@ func addColSumsAsm(dst, x []float32, c int) {
 	if c8 > 0 {
 		addColSumsAVX2(dst, x, len(x)/c, c, c8)
 	}
-	addColSumsFrom(dst, x, c, c8)
+	if c8 < c {
+		addColSumsFrom(dst, x, c, c8)
+	}
 }
 
 // addColSumsAVX2 keeps the sums of up to 32 columns in registers while it
