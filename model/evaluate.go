@@ -175,11 +175,11 @@ func (m *Sequential) infer(in *inference, x *tensor.Tensor, lo, hi int, walk Wal
 	return tp.Const(out)
 }
 
-// evenRows returns the rows of each of n rows' passes of about rows rows
-// shared by w goroutines: rows itself for one goroutine, else the rows that
-// make the number of passes a multiple of w (ten passes of 10 rows, not nine
-// of 11 and a tenth that one goroutine runs while the other waits), unless
-// that would go below inferMinRows.
+// evenRows returns the rows per pass when w goroutines share n rows in
+// passes of about rows rows: rows itself for one goroutine, else the rows
+// that make the number of passes a multiple of w (at n = 100, rows = 11 and
+// w = 2, ten passes of 10, not nine of 11 and a tenth that one goroutine
+// runs while the other waits), unless that would go below inferMinRows.
 func evenRows(n, rows, w int) int {
 	if w <= 1 {
 		return rows
@@ -218,7 +218,7 @@ func (j *inferJob) run(in *inference) {
 				j.panicked = r
 			}
 			j.mu.Unlock()
-			j.next.Store(int64(j.hi)) // the others stop at their next pass
+			j.next.Store(int64(j.hi)) // a pass index past the last (rows ≥ 1): the others stop at their next pass
 		}
 	}()
 	for {
