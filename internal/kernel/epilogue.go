@@ -1,0 +1,81 @@
+package kernel
+
+// Epilogue is the per-column work that follows a product at inference:
+// a convolution's or dense layer's bias, then batch normalization with
+// fixed statistics, then a ReLU, in one pass over the product's output.
+// Each value v of column j becomes
+//
+//	v += Bias[j]                             (when Bias is not nil)
+//	v = (v − Mean[j]) · InvStd[j]            (when Mean is not nil)
+//	v = affine(v, Gamma, Beta, j)            (when Mean is not nil)
+//	v = 0 where v < 0                        (when ReLU; NaN and −0 pass)
+//
+// with the roundings, in this order, of AddRowTo, NormalizeRows (or
+// NormalizeRowsReLU) and ReluTo run one after the other, so the fused and
+// separate passes give the same bits.
+type Epilogue struct {
+	Bias         []float32 // nil: no bias
+	Mean, InvStd []float32 // nil Mean: no normalization
+	Gamma, Beta  []float32 // nil: a scale of 1, a shift of 0 (both skipped)
+	ReLU         bool
+}
+
+// at applies e to v in column j.
+func (e *Epilogue) at(v float32, j int) float32 {
+	if e.Bias != nil {
+		v += e.Bias[j]
+	}
+	if e.Mean != nil {
+		v = (v - e.Mean[j]) * e.InvStd[j]
+		v = affine(v, e.Gamma, e.Beta, j)
+	}
+	if e.ReLU && v < 0 {
+		v = 0
+	}
+	return v
+}
+
+// check panics unless e's slices have c values each.
+func (e *Epilogue) check(op string, c, n int, mats ...int) {
+	cols := []int{lenOr(e.Bias, c)}
+	if e.Mean != nil {
+		cols = append(cols, len(e.Mean), len(e.InvStd), lenOr(e.Gamma, c), lenOr(e.Beta, c))
+	}
+	checkCols(op, c, n, mats, cols...)
+}
+
+// ApplyEpilogue sets y to e applied to x, both rows of c values (y may be
+// x).
+func ApplyEpilogue(y, x []float32, c int, e *Epilogue) {
+	e.check("ApplyEpilogue", c, len(x), len(y))
+	impl.epilogue(y[:len(x)], x, c, e)
+}
+
+// epilogueGeneric is the reference ApplyEpilogue.
+func epilogueGeneric(y, x []float32, c int, e *Epilogue) {
+	epilogueFrom(y, x, c, e, 0)
+}
+
+// epilogueFrom is epilogueGeneric on columns j0 and up of each row.
+func epilogueFrom(y, x []float32, c int, e *Epilogue, j0 int) {
+	for i := 0; i < len(x); i += c {
+		yr, xr := y[i:i+c], x[i:i+c]
+		for j := j0; j < c; j++ {
+			yr[j] = e.at(xr[j], j)
+		}
+	}
+}
+
+// ConvDirect sets y, a Rows()×f matrix, to the convolution of x by the
+// kernel w (Cols()×f, as Im2col's matrix multiplies it) followed by e,
+// reading each window in place where the backend has a direct kernel for
+// g and f, and reports whether it did. Its bits are those of Im2col,
+// Sgemm (alpha 1, beta 0) and ApplyEpilogue; where it returns false it
+// has written nothing, and the caller runs those three.
+func ConvDirect(y, x []float32, g *Window, w []float32, f int, e *Epilogue) bool {
+	if f <= 0 || len(y) < g.Rows()*f || len(x) < g.N*g.H*g.W*g.C || len(w) < g.Cols()*f {
+		panic("kernel: ConvDirect: slices too short for the window")
+	}
+	e.check("ConvDirect", f, g.Rows()*f)
+	return impl.convDirect(y, x, g, w, f, e)
+}
