@@ -49,6 +49,7 @@ func archBackend() backend {
 		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel, &avx512TallKernel)
 		b.gemm, b.gemmSmall = &avx512Kernel, &avx512SmallKernel
 		b.convDirect = convDirectAsm
+		b.epilogue = epilogueAsm
 	}
 	return b
 }
