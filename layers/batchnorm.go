@@ -105,6 +105,16 @@ func (l *BatchNormalization) ForwardReLU(p *Pass, x *autodiff.Var) *autodiff.Var
 	return l.forward(p, x, true)
 }
 
+// InferenceNorm returns the moving statistics, gamma, beta and epsilon
+// when Forward normalizes with the moving statistics in p's mode, for
+// InferenceNormer.
+func (l *BatchNormalization) InferenceNorm(p *Pass) (nn.Norm, bool) {
+	if p.Training && !l.Frozen {
+		return nn.Norm{}, false
+	}
+	return nn.Norm{Mean: l.MovingMean, Variance: l.MovingVariance, Gamma: l.Gamma, Beta: l.Beta, Epsilon: l.Epsilon}, true
+}
+
 func (l *BatchNormalization) forward(p *Pass, x *autodiff.Var, relu bool) *autodiff.Var {
 	if !p.Training || l.Frozen {
 		if relu {

@@ -147,6 +147,14 @@ func (l *Conv2D) ForwardLinear(p *Pass, x *autodiff.Var) *autodiff.Var {
 	return nn.Conv2D(p.Tape, x, l.Kernel, l.Bias, l.opts(), nn.Linear)
 }
 
+// FusesNorm reports whether the activation is linear, for NormFuser.
+func (l *Conv2D) FusesNorm() bool { return l.Activation == nn.Linear }
+
+// ForwardNormalize is nn.Conv2DNormalize, for NormFuser.
+func (l *Conv2D) ForwardNormalize(p *Pass, x *autodiff.Var, n nn.Norm, relu bool) *autodiff.Var {
+	return nn.Conv2DNormalize(p.Tape, x, l.Kernel, l.Bias, l.opts(), n, relu)
+}
+
 // Weights returns kernel and, with a bias, bias.
 func (l *Conv2D) Weights() []Weight {
 	if !l.built {

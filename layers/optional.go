@@ -35,6 +35,32 @@ type ReLUFuser interface {
 	ForwardReLU(p *Pass, x *autodiff.Var) *autodiff.Var
 }
 
+// NormFuser is a layer whose linear output a batch normalization in its
+// inference form (and a ReLU after it) can finish in the layer's own op,
+// with the same values to the bit: at inference the normalization then
+// runs on the product while it is in cache, with no pass of its own. A
+// model runs such a pair (or triple) through ForwardNormalize when nothing
+// needs the values in between. Conv2D implements it.
+type NormFuser interface {
+	Layer
+	// FusesNorm reports whether ForwardNormalize applies: the layer's own
+	// activation is linear.
+	FusesNorm() bool
+	// ForwardNormalize is Forward followed by normalizing with n, then a
+	// ReLU when relu.
+	ForwardNormalize(p *Pass, x *autodiff.Var, n nn.Norm, relu bool) *autodiff.Var
+}
+
+// InferenceNormer is a layer that in some modes is batch normalization's
+// inference form, for NormFuser. BatchNormalization implements it.
+type InferenceNormer interface {
+	Layer
+	// InferenceNorm returns the statistics, scale and shift Forward uses in
+	// p's mode, and false when Forward does something else there (it
+	// normalizes with the batch's statistics).
+	InferenceNorm(p *Pass) (nn.Norm, bool)
+}
+
 // WeightCounter is a layer that can tell, before Build, how many weight
 // values (parameters and state) Build will allocate for inputs of feature
 // shape in, and the output feature shape, with ok false when Build would

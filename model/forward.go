@@ -50,6 +50,13 @@ func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.
 	}
 	for i := w.From; i < upto; i++ {
 		l := m.Layers[i]
+		if w.Outputs == nil {
+			if y, n := fuseNorm(m.Layers, i, upto, p, x, w.PreActivation); n > 0 {
+				x = y
+				i += n - 1
+				continue
+			}
+		}
 		if f, ok := l.(layers.ReLUFuser); ok && (w.Outputs == nil || w.Fuse) && reluNext(m.Layers, i, upto, w.PreActivation) {
 			x = f.ForwardReLU(p, x)
 			if w.Outputs != nil {
@@ -68,6 +75,33 @@ func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.
 		}
 	}
 	return x
+}
+
+// fuseNorm runs layer i and the batch normalization after it as one op
+// when layer i is a layers.NormFuser, that batch normalization is in its
+// inference form, and nothing needs the value in between; a ReLU after
+// them joins in (see reluNext). It returns the output and how many layers
+// it ran, 0 when it ran none.
+func fuseNorm(ls []layers.Layer, i, upto int, p *layers.Pass, x *autodiff.Var, pre bool) (*autodiff.Var, int) {
+	if i+1 >= upto {
+		return nil, 0
+	}
+	f, ok := ls[i].(layers.NormFuser)
+	if !ok || !f.FusesNorm() {
+		return nil, 0
+	}
+	b, ok := ls[i+1].(layers.InferenceNormer)
+	if !ok {
+		return nil, 0
+	}
+	n, ok := b.InferenceNorm(p)
+	if !ok {
+		return nil, 0
+	}
+	if reluNext(ls, i+1, upto, pre) {
+		return f.ForwardNormalize(p, x, n, true), 3
+	}
+	return f.ForwardNormalize(p, x, n, false), 2
 }
 
 // reluNext reports whether the layer after i is an Activation layer of

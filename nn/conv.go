@@ -40,18 +40,9 @@ func (conv2DOp) Name() string { return "nn.Conv2D" }
 // (im2col), one row per output pixel, which the backward pass reuses for
 // the kernel's gradient; a 1×1 kernel with unit strides reads x directly.
 func Conv2D(tp *autodiff.Tape, x, w, b *autodiff.Var, o Conv2DOptions, act Activation) *autodiff.Var {
-	const op = "nn.Conv2D"
-	sameDType(op, x, w, b)
-	ws := w.Shape()
-	if len(ws) != 4 || x.Value.Rank() != 4 || x.Shape()[3] != ws[2] {
-		tensor.Panicf(op, shapes(x, w), "want x (batch, height, width, channels) and a kernel (kh, kw, channels, filters) with equal channels")
-	}
-	if b != nil && (b.Value.Rank() != 1 || b.Value.Len() != ws[3]) {
-		tensor.Panicf(op, shapes(x, w, b), "bias must have shape (%d,)", ws[3])
-	}
-	sh, sw, dh, dw := orOne(o.Strides[0]), orOne(o.Strides[1]), orOne(o.Dilation[0]), orOne(o.Dilation[1])
-	g := window(op, x.Shape(), ws[0], ws[1], sh, sw, dh, dw, o.Padding)
-	m, k, f := g.Rows(), g.Cols(), ws[3]
+	g := convWindow("nn.Conv2D", x, w, b, o)
+	sh, sw, dh, dw := g.SH, g.SW, g.DH, g.DW
+	m, k, f := g.Rows(), g.Cols(), w.Shape()[3]
 	cols := im2col(tp, x.Value, &g)
 	out := tp.Alloc(x.DType(), g.N, g.OH, g.OW, f)
 	gemm(false, false, m, f, k, 1, cols, w.Value, 0, out)
@@ -61,6 +52,20 @@ func Conv2D(tp *autodiff.Tape, x, w, b *autodiff.Var, o Conv2DOptions, act Activ
 		F: [4]float64{float64(sh), float64(sw), float64(dh), float64(dw)},
 		I: [4]int{int(o.Padding), int(act)},
 	})
+}
+
+// convWindow checks Conv2D's operands for op and returns the geometry.
+func convWindow(op string, x, w, b *autodiff.Var, o Conv2DOptions) kernel.Window {
+	sameDType(op, x, w, b)
+	ws := w.Shape()
+	if len(ws) != 4 || x.Value.Rank() != 4 || x.Shape()[3] != ws[2] {
+		tensor.Panicf(op, shapes(x, w), "want x (batch, height, width, channels) and a kernel (kh, kw, channels, filters) with equal channels")
+	}
+	if b != nil && (b.Value.Rank() != 1 || b.Value.Len() != ws[3]) {
+		tensor.Panicf(op, shapes(x, w, b), "bias must have shape (%d,)", ws[3])
+	}
+	sh, sw, dh, dw := orOne(o.Strides[0]), orOne(o.Strides[1]), orOne(o.Dilation[0]), orOne(o.Dilation[1])
+	return window(op, x.Shape(), ws[0], ws[1], sh, sw, dh, dw, o.Padding)
 }
 
 // direct reports whether the im2col matrix of g is the input itself: a

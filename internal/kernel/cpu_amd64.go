@@ -48,8 +48,7 @@ func archBackend() backend {
 	if hasAVX512 {
 		asmGemmKernels = append(asmGemmKernels, &avx512SmallKernel, &avx512Kernel, &avx512TallKernel)
 		b.gemm, b.gemmSmall = &avx512Kernel, &avx512SmallKernel
-		b.convDirect = convDirectAsm
-		b.epilogue = epilogueAsm
+		b.epilogueAsm, b.convDirectAsm = true, true
 	}
 	return b
 }

@@ -37,18 +37,22 @@ func (e *Epilogue) at(v float32, j int) float32 {
 
 // check panics unless e's slices have c values each.
 func (e *Epilogue) check(op string, c, n int, mats ...int) {
-	cols := []int{lenOr(e.Bias, c)}
+	mean, invstd := c, c
 	if e.Mean != nil {
-		cols = append(cols, len(e.Mean), len(e.InvStd), lenOr(e.Gamma, c), lenOr(e.Beta, c))
+		mean, invstd = len(e.Mean), len(e.InvStd)
 	}
-	checkCols(op, c, n, mats, cols...)
+	checkCols(op, c, n, mats, lenOr(e.Bias, c), mean, invstd, lenOr(e.Gamma, c), lenOr(e.Beta, c))
 }
 
 // ApplyEpilogue sets y to e applied to x, both rows of c values (y may be
 // x).
 func ApplyEpilogue(y, x []float32, c int, e *Epilogue) {
 	e.check("ApplyEpilogue", c, len(x), len(y))
-	impl.epilogue(y[:len(x)], x, c, e)
+	if impl.epilogueAsm {
+		epilogueAsm(y[:len(x)], x, c, e)
+		return
+	}
+	epilogueGeneric(y[:len(x)], x, c, e)
 }
 
 // epilogueGeneric is the reference ApplyEpilogue.
@@ -77,5 +81,5 @@ func ConvDirect(y, x []float32, g *Window, w []float32, f int, e *Epilogue) bool
 		panic("kernel: ConvDirect: slices too short for the window")
 	}
 	e.check("ConvDirect", f, g.Rows()*f)
-	return impl.convDirect(y, x, g, w, f, e)
+	return impl.convDirectAsm && convDirectAsm(y, x, g, w, f, e)
 }

@@ -87,8 +87,10 @@ type backend struct {
 	maxPool2BackSet func(d0, d1, r0, r1, y, dy []float32, ow, c int)                                                                                      // maxPool2BackSetGeneric
 	u8ToF32         func(dst []float32, src []uint8, div float32)                                                                                         // uint8ToFloat32Generic
 	im2colWindows   func(dst, src []float32, n, kh, kwc, step, rowStride int)                                                                             // im2colWindowsGeneric
-	epilogue        func(y, x []float32, c int, e *Epilogue)                                                                                              // epilogueGeneric
-	convDirect      func(y, x []float32, g *Window, w []float32, f int, e *Epilogue) bool                                                                 // Im2col, Sgemm and ApplyEpilogue; false: not applicable
+	// The fused inference kernels are called directly, not through
+	// function values, so that their pointer arguments stay on the
+	// caller's stack: these say whether this CPU runs them.
+	epilogueAsm, convDirectAsm bool
 }
 
 // generic is the backend of plain Go references.
@@ -117,8 +119,6 @@ var generic = backend{
 	maxPool2BackSet: maxPool2BackSetGeneric,
 	u8ToF32:         uint8ToFloat32Generic,
 	im2colWindows:   im2colWindowsGeneric,
-	epilogue:        epilogueGeneric,
-	convDirect:      func([]float32, []float32, *Window, []float32, int, *Epilogue) bool { return false },
 }
 
 // impl is the backend in use, set once by init in cpu.go.
