@@ -43,6 +43,7 @@ var benchShapes = []benchShape{
 	{"conv1_dW_AtB_9x43264x32", true, false, 9, 32, 43264},
 	{"conv1_dW_AtB_9x10816x32", true, false, 9, 32, 10816}, // one shard of 16 rows
 	{"conv2_fwd_7744x288x64", false, false, 7744, 64, 288},
+	{"conv2_infer_1210x288x64", false, false, 1210, 64, 288}, // an inference pass of 10 images
 	{"conv2_dW_AtB_288x7744x64", true, false, 288, 64, 7744},
 	{"conv2_dX_ABt_7744x64x288", false, true, 7744, 288, 64},
 	{"NN_512", false, false, 512, 512, 512},
@@ -68,12 +69,16 @@ var (
 	flagPackAN  = flag.Int("kernel.packan", -1, "benchmarks: packAMinN (-1: default)")
 	flagParWork = flag.Int("kernel.parwork", -1, "benchmarks: parMinWork (-1: default)")
 	flagUKC     = flag.Int("kernel.ukc", 256, "BenchmarkMicroKernel: k steps per call")
+	flagTall    = flag.Bool("kernel.tall", false, "benchmarks: the tall micro-kernel for every m (same bits)")
 )
 
 // applyBenchFlags installs the flag overrides and returns a function that
 // restores the defaults.
 func applyBenchFlags() func() {
 	oldKern, oldD, oldP, oldW := impl.gemm, directBMaxM, packAMinN, parMinWork
+	if impl.gemm != nil && *flagTall && impl.gemm.tall != nil {
+		impl.gemm = impl.gemm.tall
+	}
 	if impl.gemm != nil && (*flagKC > 0 || *flagNC > 0) {
 		k := *impl.gemm
 		if *flagKC > 0 {

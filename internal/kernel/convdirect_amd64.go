@@ -2,7 +2,115 @@
 
 package kernel
 
-// convDirectAsm is the AVX-512 direct convolution; see ConvDirect.
+// convDirectMaxK is the most taps (KH·KW·C) convDirectAsm takes. Up to
+// it the direct kernel beats Im2col, Sgemm and ApplyEpilogue run one after
+// the other (BenchmarkConvDirect); it must stay at most the GEMM's k
+// block (256), since the bits match only while the product sums each
+// element in one block.
+const convDirectMaxK = 64
+
+// Epilogue flags for the assembly, one bit per optional stage.
+const (
+	cdBias = 1 << iota // add bias
+	cdNorm             // subtract mean, scale by invstd, gamma, shift by beta
+	cdReLU             // clamp below at 0
+)
+
+// convDirectAsm is the AVX-512 direct convolution; see ConvDirect. It
+// takes the windows that lie inside the image (no padding is read) of
+// at most convDirectMaxK taps, for f a multiple of 16 up to 64, and runs
+// one assembly call per image and group of up to 32 filters. Each output
+// value is summed from +0 by one FMA per tap in tap order, with the
+// operands in the registers the GEMM's AVX-512 micro-kernels use, and
+// the epilogue then rounds each stage apart: the bits of Im2col, Sgemm
+// and ApplyEpilogue.
 func convDirectAsm(y, x []float32, g *Window, w []float32, f int, e *Epilogue) bool {
-	return false // TODO(helper): the kernel
+	if !convDirectFits(g, f, e) {
+		return false
+	}
+	// The byte offset of each tap from its window's top-left value, in
+	// Im2col's column order; on the stack (it does not escape).
+	var offs [convDirectMaxK]int
+	t := 0
+	for i := 0; i < g.KH; i++ {
+		for j := 0; j < g.KW; j++ {
+			for c := 0; c < g.C; c++ {
+				offs[t] = ((i*g.DH*g.W+j*g.DW)*g.C + c) * 4
+				t++
+			}
+		}
+	}
+	flags := 0
+	if e.Bias != nil {
+		flags |= cdBias
+	}
+	if e.Mean != nil {
+		flags |= cdNorm
+	}
+	if e.ReLU {
+		flags |= cdReLU
+	}
+	img, out := g.H*g.W*g.C, g.OH*g.OW*f
+	pix, row := g.SW*g.C*4, g.SH*g.W*g.C*4
+	_ = y[g.N*out-1]
+	_ = x[g.N*img-1]
+	_ = w[t*f-1]
+	for n := 0; n < g.N; n++ {
+		for j := 0; j < f; j += 32 {
+			var bias, mean, invstd, gamma, beta *float32
+			if e.Bias != nil {
+				bias = &e.Bias[j]
+			}
+			if e.Mean != nil {
+				mean, invstd, gamma, beta = &e.Mean[j], &e.InvStd[j], &e.Gamma[j], &e.Beta[j]
+			}
+			// Direct calls: through a func value offs would escape.
+			if f-j == 16 {
+				convDirect16AVX512(&y[n*out+j], &x[n*img], &w[j], &offs[0], t, g.OH, g.OW, pix, row, f*4,
+					bias, mean, invstd, gamma, beta, flags)
+			} else {
+				convDirect32AVX512(&y[n*out+j], &x[n*img], &w[j], &offs[0], t, g.OH, g.OW, pix, row, f*4,
+					bias, mean, invstd, gamma, beta, flags)
+			}
+		}
+	}
+	return true
 }
+
+// convDirectFits reports whether convDirectAsm takes the convolution:
+// windows wholly inside the image (the kernel has no padding to read),
+// few taps (beyond convDirectMaxK the GEMM's packed panels win), whole
+// 16-lane groups of filters that fit in registers, and a normalization
+// with both its scale and shift (the kernel always applies both).
+func convDirectFits(g *Window, f int, e *Epilogue) bool {
+	k := g.Cols()
+	switch {
+	case k < 1 || k > convDirectMaxK || f%16 != 0 || f > 64:
+		return false
+	case g.N < 1 || g.OH < 1 || g.OW < 1 || g.Rows() <= smallMMax:
+		// Empty, or so few rows that Sgemm takes its one-row kernel,
+		// whose FMAs order their operands otherwise (it decides which of
+		// two NaNs survives).
+		return false
+	case g.SH < 1 || g.SW < 1 || g.DH < 1 || g.DW < 1 || g.PadTop != 0 || g.PadLeft != 0:
+		return false
+	case (g.OH-1)*g.SH+(g.KH-1)*g.DH >= g.H || (g.OW-1)*g.SW+(g.KW-1)*g.DW >= g.W:
+		return false
+	case e.Mean != nil && (e.Gamma == nil || e.Beta == nil):
+		return false
+	}
+	return true
+}
+
+// The kernels compute one image's outputs for 32 (or 16) filters, 8
+// output pixels at a time: the oh×ow outputs in row-major order, output
+// (r, c) reading its window at x + r·row + c·pix bytes, tap t offs[t]
+// bytes on from there, and writing y[(r·ow+c)·ld/4:] from the weights at
+// w[t·ld/4:] and the epilogue stages in flags (the vectors point at the
+// group's first filter; a nil one is not read).
+
+//go:noescape
+func convDirect32AVX512(y, x, w *float32, offs *int, k, oh, ow, pix, row, ld int, bias, mean, invstd, gamma, beta *float32, flags int)
+
+//go:noescape
+func convDirect16AVX512(y, x, w *float32, offs *int, k, oh, ow, pix, row, ld int, bias, mean, invstd, gamma, beta *float32, flags int)
