@@ -151,8 +151,8 @@ func (l *Conv2D) ForwardLinear(p *Pass, x *autodiff.Var) *autodiff.Var {
 func (l *Conv2D) FusesNorm() bool { return l.Activation == nn.Linear }
 
 // ForwardNormalize is nn.Conv2DNormalize, for NormFuser.
-func (l *Conv2D) ForwardNormalize(p *Pass, x *autodiff.Var, n nn.Norm, relu bool) *autodiff.Var {
-	return nn.Conv2DNormalize(p.Tape, x, l.Kernel, l.Bias, l.opts(), n, relu)
+func (l *Conv2D) ForwardNormalize(p *Pass, x *autodiff.Var, n nn.Norm, relu, pool bool) *autodiff.Var {
+	return nn.Conv2DNormalize(p.Tape, x, l.Kernel, l.Bias, l.opts(), n, relu, pool)
 }
 
 // Weights returns kernel and, with a bias, bias.

@@ -47,8 +47,18 @@ type NormFuser interface {
 	// activation is linear.
 	FusesNorm() bool
 	// ForwardNormalize is Forward followed by normalizing with n, then a
-	// ReLU when relu.
-	ForwardNormalize(p *Pass, x *autodiff.Var, n nn.Norm, relu bool) *autodiff.Var
+	// ReLU when relu, then when pool a max pool over 2×2 windows of
+	// stride 2 without padding.
+	ForwardNormalize(p *Pass, x *autodiff.Var, n nn.Norm, relu, pool bool) *autodiff.Var
+}
+
+// HalvingMaxPool is a layer that may be a max pool over 2×2 windows of
+// stride 2 without padding, which a NormFuser can run in its own op.
+// MaxPooling2D implements it.
+type HalvingMaxPool interface {
+	Layer
+	// HalvesByMax reports whether Forward is such a pool.
+	HalvesByMax() bool
 }
 
 // InferenceNormer is a layer that in some modes is batch normalization's

@@ -102,6 +102,12 @@ func (l *MaxPooling2D) Forward(p *Pass, x *autodiff.Var) *autodiff.Var {
 	return nn.MaxPool2D(p.Tape, x, l.PoolSize, l.strides(), l.Padding)
 }
 
+// HalvesByMax reports whether the layer pools 2×2 windows at strides of
+// 2 without padding, for HalvingMaxPool.
+func (l *MaxPooling2D) HalvesByMax() bool {
+	return l.PoolSize == Size2{2, 2} && l.strides() == [2]int{2, 2} && l.Padding == nn.Valid
+}
+
 // WeightCount returns 0 and the output shape.
 func (l *MaxPooling2D) WeightCount(in tensor.Shape) (uint64, tensor.Shape, bool) {
 	out, err := l.outShape(l.Type(), in)

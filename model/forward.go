@@ -80,8 +80,9 @@ func (m *Sequential) Forward(p *layers.Pass, x *autodiff.Var, w Walk) *autodiff.
 // fuseNorm runs layer i and the batch normalization after it as one op
 // when layer i is a layers.NormFuser, that batch normalization is in its
 // inference form, and nothing needs the value in between; a ReLU after
-// them joins in (see reluNext). It returns the output and how many layers
-// it ran, 0 when it ran none.
+// them joins in (see reluNext), and then a 2×2 max pool of stride 2
+// (layers.HalvingMaxPool). It returns the output and how many layers it
+// ran, 0 when it ran none.
 func fuseNorm(ls []layers.Layer, i, upto int, p *layers.Pass, x *autodiff.Var, pre bool) (*autodiff.Var, int) {
 	if i+1 >= upto {
 		return nil, 0
@@ -98,10 +99,19 @@ func fuseNorm(ls []layers.Layer, i, upto int, p *layers.Pass, x *autodiff.Var, p
 	if !ok {
 		return nil, 0
 	}
-	if reluNext(ls, i+1, upto, pre) {
-		return f.ForwardNormalize(p, x, n, true), 3
+	runs := 2
+	relu := reluNext(ls, i+1, upto, pre)
+	if relu {
+		runs++
 	}
-	return f.ForwardNormalize(p, x, n, false), 2
+	pool := false
+	if j := i + runs; j < upto && !(pre && j == upto-1) {
+		if h, ok := ls[j].(layers.HalvingMaxPool); ok && h.HalvesByMax() {
+			pool = true
+			runs++
+		}
+	}
+	return f.ForwardNormalize(p, x, n, relu, pool), runs
 }
 
 // reluNext reports whether the layer after i is an Activation layer of

@@ -12,7 +12,8 @@ import (
 )
 
 // TestFusedNormSameBits checks that the CNN's inference, which runs each
-// Conv2D → BatchNormalization → ReLU as one op (nn.Conv2DNormalize),
+// Conv2D → BatchNormalization → ReLU → MaxPooling2D as one op
+// (nn.Conv2DNormalize),
 // gives the bits of the layers run one by one (Trace keeps every layer's
 // output, so it fuses nothing), and that the walk does fuse them at
 // inference and not in training.
@@ -37,8 +38,8 @@ func TestFusedNormSameBits(t *testing.T) {
 		in          tensor.Shape
 	}{
 		{0, 0, tensor.Shape{2, 784}},        // Reshape: nothing to fuse
-		{1, 3, tensor.Shape{2, 28, 28, 1}},  // Conv2D, BatchNormalization, ReLU
-		{5, 3, tensor.Shape{2, 13, 13, 32}}, // the second three
+		{1, 4, tensor.Shape{2, 28, 28, 1}},  // Conv2D, BatchNormalization, ReLU, MaxPooling2D
+		{5, 4, tensor.Shape{2, 13, 13, 32}}, // the second four
 	} {
 		if _, n := fuseNorm(m.Layers, c.layer, len(m.Layers), infer, tp.Const(tensor.New(tensor.Float32, c.in...)), false); n != c.runs {
 			t.Fatalf("inference walk at layer %d (%s) runs %d layers as one, want %d", c.layer, m.Layers[c.layer].Type(), n, c.runs)

@@ -17,18 +17,24 @@ type Norm struct {
 }
 
 // Conv2DNormalize returns Normalize(Conv2D(x, w, b, o, Linear), n), or
-// NormalizeReLU of it when relu, with the same values to the bit. When
-// nothing needs a gradient (inference) and x is float32 it takes fewer
-// passes over memory: the bias, the normalization and the ReLU run in one
-// pass over the product (kernel.ApplyEpilogue), and where the kernel
-// package has a direct kernel for the window (a first layer's few input
-// channels) the windows are read in place, with no im2col matrix, and the
-// rest runs on the product while it is in registers. Otherwise it runs the
-// two ops, which record their backward passes.
-func Conv2DNormalize(tp *autodiff.Tape, x, w, b *autodiff.Var, o Conv2DOptions, n Norm, relu bool) *autodiff.Var {
+// NormalizeReLU of it when relu, then with pool MaxPool2D over 2×2
+// windows of stride 2 without padding, with the same values to the bit.
+// When nothing needs a gradient (inference) and x is float32 it takes
+// fewer passes over memory: the bias, the normalization and the ReLU run
+// in one pass over the product (kernel.ApplyEpilogue), and where the
+// kernel package has a direct kernel for the window (a first layer's few
+// input channels) the windows are read in place, with no im2col matrix,
+// the rest runs on the product while it is in registers, and the pool
+// reads it from the first-level cache. Otherwise it runs the ops one by
+// one, which record their backward passes.
+func Conv2DNormalize(tp *autodiff.Tape, x, w, b *autodiff.Var, o Conv2DOptions, n Norm, relu, pool bool) *autodiff.Var {
 	const op = "nn.Conv2DNormalize"
 	if !is32(x.Value) || needsGrad(tp, x, w, b, n.Gamma, n.Beta) {
-		return normalize(tp, Conv2D(tp, x, w, b, o, Linear), n.Mean, n.Variance, n.Gamma, n.Beta, n.Epsilon, relu)
+		y := normalize(tp, Conv2D(tp, x, w, b, o, Linear), n.Mean, n.Variance, n.Gamma, n.Beta, n.Epsilon, relu)
+		if pool {
+			y = MaxPool2D(tp, y, [2]int{2, 2}, [2]int{2, 2}, Valid)
+		}
+		return y
 	}
 	g := convWindow(op, x, w, b, o)
 	f := w.Shape()[3]
@@ -39,19 +45,39 @@ func Conv2DNormalize(tp *autodiff.Tape, x, w, b *autodiff.Var, o Conv2DOptions, 
 	if n.Mean == nil || n.Variance == nil || n.Mean.Len() != f || n.Variance.Len() != f || n.Mean.DType() != x.DType() || n.Variance.DType() != x.DType() {
 		tensor.Panicf(op, shapes(x, w), "mean and variance must be %s of shape (%d,)", x.DType(), f)
 	}
+	if pool && (g.OH < 2 || g.OW < 2) {
+		tensor.Panicf(op, shapes(x, w), "a 2×2 pool does not fit the convolution's %d×%d output", g.OH, g.OW)
+	}
 	invstd := tp.Alloc(tensor.Float32, f).Float32s()
 	for j, v := range n.Variance.Float32s() {
 		invstd[j] = float32(1 / math.Sqrt(float64(v)+n.Epsilon)) // as normalize computes it
 	}
 	e := kernel.Epilogue{Bias: valF32(b), Mean: n.Mean.Float32s(), InvStd: invstd, Gamma: valF32(n.Gamma), Beta: valF32(n.Beta), ReLU: relu}
+	xs, ws := x.Value.Float32s(), w.Value.Float32s()
+	if pool {
+		out := tp.Alloc(tensor.Float32, g.N, g.OH/2, g.OW/2, f)
+		if kernel.ConvDirectMaxPool2(out.Float32s(), xs, &g, ws, f, &e) {
+			return tp.Const(out)
+		}
+		conv := convEpilogue(tp, x.Value, ws, &g, f, &e)
+		pg := kernel.Window{N: g.N, H: g.OH, W: g.OW, C: f, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, OH: g.OH / 2, OW: g.OW / 2}
+		kernel.MaxPool(out.Float32s(), conv.Float32s(), &pg)
+		return tp.Const(out)
+	}
+	return tp.Const(convEpilogue(tp, x.Value, ws, &g, f, &e))
+}
+
+// convEpilogue returns e applied to the convolution of x by the kernel w
+// (f filters), directly where the kernel package can.
+func convEpilogue(tp *autodiff.Tape, x *tensor.Tensor, w []float32, g *kernel.Window, f int, e *kernel.Epilogue) *tensor.Tensor {
 	out := tp.Alloc(tensor.Float32, g.N, g.OH, g.OW, f)
 	y := out.Float32s()
-	if !kernel.ConvDirect(y, x.Value.Float32s(), &g, w.Value.Float32s(), f, &e) {
-		cols := im2col(tp, x.Value, &g)
-		gemm(false, false, g.Rows(), f, g.Cols(), 1, cols, w.Value, 0, out)
-		kernel.ApplyEpilogue(y, y, f, &e)
+	if !kernel.ConvDirect(y, x.Float32s(), g, w, f, e) {
+		cols := im2col(tp, x, g)
+		kernel.Sgemm(false, false, g.Rows(), f, g.Cols(), 1, cols.Float32s(), g.Cols(), w, f, 0, y, f)
+		kernel.ApplyEpilogue(y, y, f, e)
 	}
-	return tp.Const(out)
+	return out
 }
 
 // perFeature reports whether v is nil or of shape (f,).

@@ -13,7 +13,8 @@ import (
 )
 
 // TestConv2DNormalizeSameBits checks that the fused inference op gives
-// the bits of Conv2D followed by Normalize (or NormalizeReLU), for the
+// the bits of Conv2D followed by Normalize (or NormalizeReLU) and, with
+// pool, MaxPool2D over 2×2 windows of stride 2, for the
 // convolution cases of the gradient checks and for the CNN's two layers
 // (the first on the direct kernel where the CPU has one, the second on
 // the GEMM and the epilogue), with and without bias, gamma and beta.
@@ -40,9 +41,9 @@ func TestConv2DNormalizeSameBits(t *testing.T) {
 			variance.Float32s()[i] = float32(0.5 + rng.Float64())
 		}
 		gamma, beta := randn(f), randn(f)
-		for combo := range 8 {
-			relu, withBias, affine := combo&1 != 0, combo&2 != 0, combo&4 != 0
-			t.Run(fmt.Sprintf("%v/relu=%v/bias=%v/affine=%v", c, relu, withBias, affine), func(t *testing.T) {
+		for combo := range 16 {
+			relu, withBias, affine, pool := combo&1 != 0, combo&2 != 0, combo&4 != 0, combo&8 != 0
+			t.Run(fmt.Sprintf("%v/relu=%v/bias=%v/affine=%v/pool=%v", c, relu, withBias, affine, pool), func(t *testing.T) {
 				tp := autodiff.NewTape()
 				tp.NoGrad = true
 				var bv, gv, bev *autodiff.Var
@@ -54,14 +55,20 @@ func TestConv2DNormalizeSameBits(t *testing.T) {
 				}
 				xv, wv := tp.Const(x), tp.Const(w)
 				n := nn.Norm{Mean: mean, Variance: variance, Gamma: gv, Beta: bev, Epsilon: 1e-3}
-				got := nn.Conv2DNormalize(tp, xv, wv, bv, c.opts(), n, relu).Value
 				y := nn.Conv2D(tp, xv, wv, bv, c.opts(), nn.Linear)
-				var want *tensor.Tensor
-				if relu {
-					want = nn.NormalizeReLU(tp, y, mean, variance, gv, bev, 1e-3).Value
-				} else {
-					want = nn.Normalize(tp, y, mean, variance, gv, bev, 1e-3).Value
+				if pool && (y.Shape()[1] < 2 || y.Shape()[2] < 2) {
+					t.Skip("no 2×2 pool fits")
 				}
+				got := nn.Conv2DNormalize(tp, xv, wv, bv, c.opts(), n, relu, pool).Value
+				if relu {
+					y = nn.NormalizeReLU(tp, y, mean, variance, gv, bev, 1e-3)
+				} else {
+					y = nn.Normalize(tp, y, mean, variance, gv, bev, 1e-3)
+				}
+				if pool {
+					y = nn.MaxPool2D(tp, y, [2]int{2, 2}, [2]int{2, 2}, nn.Valid)
+				}
+				want := y.Value
 				if !got.Shape().Equal(want.Shape()) {
 					t.Fatalf("shape %v, want %v", got.Shape(), want.Shape())
 				}
@@ -82,10 +89,11 @@ func TestConv2DNormalizeGradient(t *testing.T) {
 	c := convCases[1]
 	f := c.k[3]
 	mean, variance := gradcheck.Randn(f), gradcheck.Uniform(0.5, 2, f)
-	for _, relu := range []bool{false, true} {
+	for combo := range 4 {
+		relu, pool := combo&1 != 0, combo&2 != 0
 		gradcheck.Central(t, func(tp *autodiff.Tape, v []*autodiff.Var) *autodiff.Var {
 			n := nn.Norm{Mean: mean, Variance: variance, Gamma: v[3], Beta: v[4], Epsilon: 1e-3}
-			return project(tp, nn.Conv2DNormalize(tp, v[0], v[1], v[2], c.opts(), n, relu))
+			return project(tp, nn.Conv2DNormalize(tp, v[0], v[1], v[2], c.opts(), n, relu, pool))
 		}, 1e-6, spatialRandn(c.x[:]...), spatialRandn(c.k[:]...), gradcheck.Randn(f), gradcheck.Randn(f), gradcheck.Randn(f))
 	}
 }
@@ -111,7 +119,7 @@ func TestConv2DNormalizeErrors(t *testing.T) {
 					t.Errorf("%s: want a *tensor.ShapeError from nn.Conv2DNormalize, got %v", tc.name, se)
 				}
 			}()
-			nn.Conv2DNormalize(tp, x, w, nil, nn.Conv2DOptions{}, tc.n, true)
+			nn.Conv2DNormalize(tp, x, w, nil, nn.Conv2DOptions{}, tc.n, true, false)
 		}()
 	}
 }

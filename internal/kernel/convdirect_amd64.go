@@ -28,18 +28,21 @@ func convDirectAsm(y, x []float32, g *Window, w []float32, f int, e *Epilogue) b
 	if !convDirectFits(g, f, e) {
 		return false
 	}
-	// The byte offset of each tap from its window's top-left value, in
-	// Im2col's column order; on the stack (it does not escape).
-	var offs [convDirectMaxK]int
-	t := 0
-	for i := 0; i < g.KH; i++ {
-		for j := 0; j < g.KW; j++ {
-			for c := 0; c < g.C; c++ {
-				offs[t] = ((i*g.DH*g.W+j*g.DW)*g.C + c) * 4
-				t++
-			}
-		}
+	var offs [convDirectMaxK]int // on the stack: it does not escape
+	t := convDirectOffsets(g, &offs)
+	img, out := g.H*g.W*g.C, g.OH*g.OW*f
+	_ = y[g.N*out-1]
+	_ = x[g.N*img-1]
+	_ = w[t*f-1]
+	for n := 0; n < g.N; n++ {
+		convDirectRows(y[n*out:], x[n*img:], g, g.OH, w, f, e, &offs, t)
 	}
+	return true
+}
+
+// convDirectRows runs the kernels over oh output rows of one image, from
+// the window row x starts at, into y.
+func convDirectRows(y, x []float32, g *Window, oh int, w []float32, f int, e *Epilogue, offs *[convDirectMaxK]int, t int) {
 	flags := 0
 	if e.Bias != nil {
 		flags |= cdBias
@@ -50,31 +53,75 @@ func convDirectAsm(y, x []float32, g *Window, w []float32, f int, e *Epilogue) b
 	if e.ReLU {
 		flags |= cdReLU
 	}
-	img, out := g.H*g.W*g.C, g.OH*g.OW*f
 	pix, row := g.SW*g.C*4, g.SH*g.W*g.C*4
-	_ = y[g.N*out-1]
+	for j := 0; j < f; j += 32 {
+		var bias, mean, invstd, gamma, beta *float32
+		if e.Bias != nil {
+			bias = &e.Bias[j]
+		}
+		if e.Mean != nil {
+			mean, invstd, gamma, beta = &e.Mean[j], &e.InvStd[j], &e.Gamma[j], &e.Beta[j]
+		}
+		// Direct calls: through a func value offs would escape.
+		if f-j == 16 {
+			convDirect16AVX512(&y[j], &x[0], &w[j], &offs[0], t, oh, g.OW, pix, row, f*4,
+				bias, mean, invstd, gamma, beta, flags)
+		} else {
+			convDirect32AVX512(&y[j], &x[0], &w[j], &offs[0], t, oh, g.OW, pix, row, f*4,
+				bias, mean, invstd, gamma, beta, flags)
+		}
+	}
+}
+
+// convPool2Band is the most floats of convolution output convDirectPool2Asm
+// holds at once: 16 KiB, with room in a 48 KiB first-level cache for the
+// windows and the weights.
+const convPool2Band = 4096
+
+// convDirectPool2Asm is convDirectAsm then maxPool2 (see
+// ConvDirectMaxPool2), a band of pooled rows at a time through a buffer
+// on the stack.
+func convDirectPool2Asm(y, x []float32, g *Window, w []float32, f int, e *Epilogue) bool {
+	if !convDirectFits(g, f, e) || 2*g.OW*f > convPool2Band {
+		return false
+	}
+	var offs [convDirectMaxK]int
+	t := convDirectOffsets(g, &offs)
+	var band [convPool2Band]float32
+	ph, pw := g.OH/2, g.OW/2
+	rows := convPool2Band / (2 * g.OW * f) // pooled rows per band
+	img, rowIn := g.H*g.W*g.C, 2*g.SH*g.W*g.C
+	_ = y[g.N*ph*pw*f-1]
 	_ = x[g.N*img-1]
 	_ = w[t*f-1]
 	for n := 0; n < g.N; n++ {
-		for j := 0; j < f; j += 32 {
-			var bias, mean, invstd, gamma, beta *float32
-			if e.Bias != nil {
-				bias = &e.Bias[j]
-			}
-			if e.Mean != nil {
-				mean, invstd, gamma, beta = &e.Mean[j], &e.InvStd[j], &e.Gamma[j], &e.Beta[j]
-			}
-			// Direct calls: through a func value offs would escape.
-			if f-j == 16 {
-				convDirect16AVX512(&y[n*out+j], &x[n*img], &w[j], &offs[0], t, g.OH, g.OW, pix, row, f*4,
-					bias, mean, invstd, gamma, beta, flags)
-			} else {
-				convDirect32AVX512(&y[n*out+j], &x[n*img], &w[j], &offs[0], t, g.OH, g.OW, pix, row, f*4,
-					bias, mean, invstd, gamma, beta, flags)
+		for p0 := 0; p0 < ph; p0 += rows {
+			r := min(rows, ph-p0)
+			convDirectRows(band[:], x[n*img+p0*rowIn:], g, 2*r, w, f, e, &offs, t)
+			for q := range r {
+				r0 := band[2*q*g.OW*f:]
+				r1 := band[(2*q+1)*g.OW*f:]
+				o := ((n*ph + p0 + q) * pw) * f
+				maxPool2Asm(y[o:o+pw*f], r0[:2*pw*f], r1[:2*pw*f], pw, f) // impl.maxPool2 wherever this runs; called directly so band stays on the stack
 			}
 		}
 	}
 	return true
+}
+
+// convDirectOffsets fills offs with the byte offset of each tap from its
+// window's top-left value, in Im2col's column order, and returns the taps.
+func convDirectOffsets(g *Window, offs *[convDirectMaxK]int) int {
+	t := 0
+	for i := 0; i < g.KH; i++ {
+		for j := 0; j < g.KW; j++ {
+			for c := 0; c < g.C; c++ {
+				offs[t] = ((i*g.DH*g.W+j*g.DW)*g.C + c) * 4
+				t++
+			}
+		}
+	}
+	return t
 }
 
 // convDirectFits reports whether convDirectAsm takes the convolution:

@@ -322,3 +322,81 @@ func BenchmarkConvDirect(b *testing.B) {
 		})
 	}
 }
+
+// TestConvDirectMaxPool2 checks ConvDirectMaxPool2 against the
+// convolution's reference followed by MaxPool (2×2, stride 2), to the
+// bit, over random geometries (odd output sizes drop their last row or
+// column, as "valid" pooling does); where it declines, y must be
+// untouched.
+func TestConvDirectMaxPool2(t *testing.T) {
+	rng := rand.New(rand.NewPCG(51, 52))
+	direct := 0
+	for gi := 0; gi < 80; gi++ {
+		g := cdRandomWindow(rng)
+		x := cdValues(g.N*g.H*g.W*g.C, rng)
+		x[rng.IntN(len(x))] = cdNaNx
+		for _, f := range []int{16, 32, 48, 64} {
+			w := cdValues(g.Cols()*f, rng)
+			for _, stages := range []int{0, 7} {
+				e := cdEpilogue(f, stages, false, false, rng)
+				conv := make([]float32, g.Rows()*f)
+				convDirectRef(conv, x, &g, w, f, e)
+				pg := Window{N: g.N, H: g.OH, W: g.OW, C: f, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, OH: g.OH / 2, OW: g.OW / 2}
+				got := make([]float32, g.N*pg.OH*pg.OW*f)
+				for i := range got {
+					got[i] = cdSentinel
+				}
+				what := fmt.Sprintf("%+v f=%d stages=%d", g, f, stages)
+				if !ConvDirectMaxPool2(got, x, &g, w, f, e) {
+					if cdAVX512() && cdDirectExpected(&g, f, e) && g.OH >= 2 && g.OW >= 2 && 2*g.OW*f <= 4096 {
+						t.Fatalf("%s: declined a case the direct kernel must take", what)
+					}
+					for i, v := range got {
+						if math.Float32bits(v) != math.Float32bits(cdSentinel) {
+							t.Fatalf("%s: declined but wrote y[%d] = %v", what, i, v)
+						}
+					}
+					continue
+				}
+				direct++
+				want := make([]float32, len(got))
+				MaxPool(want, conv, &pg)
+				for i := range want {
+					if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+						t.Fatalf("%s: y[%d] = %v (%#08x), want %v (%#08x)", what, i, got[i], math.Float32bits(got[i]), want[i], math.Float32bits(want[i]))
+					}
+				}
+			}
+		}
+	}
+	if cdAVX512() && direct == 0 {
+		t.Fatal("no case took the direct path")
+	}
+}
+
+// BenchmarkConvDirectMaxPool2 times the CNN's first layer and the pool
+// after it at 10 images: banded through the first-level cache, against
+// ConvDirect then MaxPool.
+func BenchmarkConvDirectMaxPool2(b *testing.B) {
+	rng := rand.New(rand.NewPCG(53, 54))
+	g, x, w, f, e := cdCNNLayer(rng)
+	pg := Window{N: g.N, H: g.OH, W: g.OW, C: f, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, OH: g.OH / 2, OW: g.OW / 2}
+	y, conv := make([]float32, g.N*pg.OH*pg.OW*f), make([]float32, g.Rows()*f)
+	b.Run("banded", func(b *testing.B) {
+		if !ConvDirectMaxPool2(y, x, &g, w, f, e) {
+			b.Skip("no direct kernel")
+		}
+		for b.Loop() {
+			ConvDirectMaxPool2(y, x, &g, w, f, e)
+		}
+	})
+	b.Run("apart", func(b *testing.B) {
+		if !ConvDirect(conv, x, &g, w, f, e) {
+			b.Skip("no direct kernel")
+		}
+		for b.Loop() {
+			ConvDirect(conv, x, &g, w, f, e)
+			MaxPool(y, conv, &pg)
+		}
+	})
+}
