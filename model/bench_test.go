@@ -100,6 +100,8 @@ func benchTrainStep(b *testing.B, name string, x, y *tensor.Tensor, bs, shard in
 		for b.Loop() {
 			k := step % n
 			xb, yb := m.batch(x, y, perm[k*bs:(k+1)*bs])
+			k1 := (k + 1) % n
+			prefetchRows(x, perm[k1*bs:(k1+1)*bs]) // as Fit does
 			step++
 			if _, err := m.trainStep(xb, yb, 1, step); err != nil {
 				b.Fatal(err)

@@ -1,0 +1,7 @@
+//go:build !amd64 || noasm
+
+package kernel
+
+import "unsafe"
+
+func prefetchLines(p unsafe.Pointer, n uintptr) {}
