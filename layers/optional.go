@@ -36,11 +36,12 @@ type ReLUFuser interface {
 }
 
 // NormFuser is a layer whose linear output a batch normalization in its
-// inference form (and a ReLU after it) can finish in the layer's own op,
-// with the same values to the bit: at inference the normalization then
-// runs on the product while it is in cache, with no pass of its own. A
-// model runs such a pair (or triple) through ForwardNormalize when nothing
-// needs the values in between. Conv2D implements it.
+// inference form (and a ReLU and a halving max pool after it) can finish
+// in the layer's own op, with the same values to the bit: at inference the
+// normalization then runs on the product while it is in cache, with no
+// pass of its own. A model runs such a run of layers through
+// ForwardNormalize when nothing needs the values in between. Conv2D
+// implements it.
 type NormFuser interface {
 	Layer
 	// FusesNorm reports whether ForwardNormalize applies: the layer's own

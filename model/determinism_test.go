@@ -19,16 +19,16 @@ import (
 // outputs.
 //
 // Where parallelism exists: internal/kernel's Sgemm splits C into blocks over
-// up to GOMAXPROCS goroutines once m·n·k ≥ parMinWork (2²⁰ ≈ 1.05M). At batch
+// up to GOMAXPROCS goroutines once m·n·k ≥ parMinWork (2²³ ≈ 8.39M). At batch
 // 256 the first layer's forward (256·64·784 ≈ 12.8M), its weight gradient
 // (784·64·256) and Predict at batch 1000 all cross it, so with GOMAXPROCS 1
 // they run on one goroutine and with 2..8 on several, with a block layout
 // that depends on the worker count. Any k-split or reduction whose order
 // followed that layout would change the rounding and the hashes here.
 // Batch 176 over 700 samples adds a ragged last batch of 172 (172·784·64 ≈
-// 8.6M is parallel too). The 64×64 layer's products reach the threshold
-// only at batch 256 (exactly 2²⁰) and in Predict at batch 1000; the 64×10
-// layer's stay serial throughout (1000·64·10 = 640,000).
+// 8.63M is parallel too). The 64×64 and 64×10 layers' products stay serial
+// throughout (at most 1000·64·64 ≈ 4.1M); the kernel package's own tests
+// force the parallel path on small products.
 func TestDeterministicAcrossGOMAXPROCS(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 12 small models")

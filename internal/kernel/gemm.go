@@ -41,9 +41,14 @@ type gemmPlan struct {
 var (
 	// parMinWork is the m*n*k from which Sgemm shares a product with
 	// helpers: below it, waking a helper and waiting for its items costs
-	// more than the helper saves. 2^20 keeps a training step at batch 32
-	// (32×784×64 is 1.6M) parallel; BENCHMARKS.md has the measurements.
-	parMinWork = 1 << 20
+	// more than the helper saves. Back to back, 32×784×64 runs 1.6× faster
+	// on two cores; inside a training step, between a hundred microseconds
+	// of other work, the helper has gone cold, and on 6 December's host a
+	// founding-model step at batch 32 and 128 ran slower on two threads
+	// than on one with 2^20. 2^23 keeps those products (up to 6.4M) on
+	// their caller and a convolution's (from 9×43264×32 ≈ 12.5M) shared;
+	// BENCHMARKS.md has the measurements.
+	parMinWork = 1 << 23
 	// directBMaxM: with m up to this, B (not transposed) is read in place;
 	// packing it would cost more than its reuse across m/mr tiles repays.
 	directBMaxM = 128
