@@ -116,11 +116,11 @@ func (l *BatchNormalization) InferenceNorm(p *Pass) (nn.Norm, bool) {
 }
 
 func (l *BatchNormalization) forward(p *Pass, x *autodiff.Var, relu bool) *autodiff.Var {
-	if !p.Training || l.Frozen {
+	if n, ok := l.InferenceNorm(p); ok {
 		if relu {
-			return nn.NormalizeReLU(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
+			return nn.NormalizeReLU(p.Tape, x, n.Mean, n.Variance, n.Gamma, n.Beta, n.Epsilon)
 		}
-		return nn.Normalize(p.Tape, x, l.MovingMean, l.MovingVariance, l.Gamma, l.Beta, l.Epsilon)
+		return nn.Normalize(p.Tape, x, n.Mean, n.Variance, n.Gamma, n.Beta, n.Epsilon)
 	}
 	if p.Shards != nil {
 		bn := nn.BatchNormSync

@@ -96,12 +96,9 @@ func copyRows(dst, src *tensor.Tensor, idx []int) {
 // prefetchRows asks the CPU to start loading rows idx of x into its
 // caches (kernel.Prefetch), for the batch after the one in progress: a
 // shuffled batch's rows lie scattered over a dataset much larger than
-// the caches, and gathering them from memory took a fifth of a founding
-// model step at batch 32.
+// the caches, and copying them from memory took a sixth of a founding
+// model step at batch 32 (CPU profile of BenchmarkTrainStep).
 func prefetchRows(x *tensor.Tensor, idx []int) {
-	if !prefetchNext {
-		return
-	}
 	row := x.Len() / max(x.Dim(0), 1)
 	switch {
 	case x.Float32s() != nil:
@@ -121,9 +118,6 @@ func prefetchRows(x *tensor.Tensor, idx []int) {
 		}
 	}
 }
-
-// prefetchNext turns prefetchRows on; benchmarks turn it off to compare.
-var prefetchNext = true
 
 // convertRows writes q/div, converted to dst's float dtype, into dst's
 // elements from off on.

@@ -72,12 +72,39 @@ func checkNorm(op string, x, gamma, beta *autodiff.Var) (m, c int) {
 		tensor.Panicf(op, shapes(x, gamma, beta), "want rank ≥ 1 with features last")
 	}
 	m, c = lastDim(x.Shape())
-	for _, p := range []*autodiff.Var{gamma, beta} {
-		if p != nil && (p.Value.Rank() != 1 || p.Value.Len() != c) {
-			tensor.Panicf(op, shapes(x, gamma, beta), "gamma and beta must have shape (%d,)", c)
-		}
+	if !perFeature(gamma, c) || !perFeature(beta, c) {
+		tensor.Panicf(op, shapes(x, gamma, beta), "gamma and beta must have shape (%d,)", c)
 	}
 	return m, c
+}
+
+// perFeature reports whether v is nil or of shape (c,).
+func perFeature(v *autodiff.Var, c int) bool {
+	return v == nil || (v.Value.Rank() == 1 && v.Value.Len() == c)
+}
+
+// movingInvStd checks op's fixed statistics against c features of dtype
+// dt (in is the input's shape, for the message) and returns
+// 1/√(variance + eps) per feature, computed in float64 and rounded to dt.
+func movingInvStd(tp *autodiff.Tape, op string, in tensor.Shape, dt tensor.DType, mean, variance *tensor.Tensor, c int, eps float64) *tensor.Tensor {
+	if mean == nil || variance == nil {
+		tensor.Panicf(op, []tensor.Shape{in}, "mean and variance must be %s of shape (%d), not nil", dt, c)
+	}
+	if mean.Len() != c || variance.Len() != c || mean.DType() != dt || variance.DType() != dt {
+		tensor.Panicf(op, []tensor.Shape{in, mean.Shape(), variance.Shape()}, "mean and variance must be %s of shape (%d,)", dt, c)
+	}
+	invstd := tp.Alloc(dt, c)
+	if is := invstd.Float32s(); is != nil {
+		for j, v := range variance.Float32s() {
+			is[j] = float32(1 / math.Sqrt(float64(v)+eps))
+		}
+	} else {
+		is := invstd.Float64s()
+		for j, v := range variance.Float64s() {
+			is[j] = 1 / math.Sqrt(v+eps)
+		}
+	}
+	return invstd
 }
 
 func valF32(v *autodiff.Var) []float32 {
@@ -227,28 +254,17 @@ func normalize(tp *autodiff.Tape, x *autodiff.Var, mean, variance *tensor.Tensor
 		op = "nn.NormalizeReLU"
 	}
 	_, c := checkNorm(op, x, gamma, beta)
-	if mean.Len() != c || variance.Len() != c || mean.DType() != x.DType() || variance.DType() != x.DType() {
-		tensor.Panicf(op, []tensor.Shape{x.Shape(), mean.Shape(), variance.Shape()}, "mean and variance must be %s of shape (%d,)", x.DType(), c)
-	}
 	dt := x.DType()
+	invstd := movingInvStd(tp, op, x.Shape(), dt, mean, variance, c, eps)
 	out := tp.Alloc(dt, x.Shape()...)
 	xhat := out // without a backward pass x̂ is not kept: the kernels write it, then y over it
 	if !tp.NoGrad {
 		xhat = tp.Alloc(dt, x.Shape()...)
 	}
-	invstd := tp.Alloc(dt, c)
 	if is32(out) {
-		is := invstd.Float32s()
-		for j, v := range variance.Float32s() {
-			is[j] = float32(1 / math.Sqrt(float64(v)+eps))
-		}
-		normalizeRows(out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), is, valF32(gamma), valF32(beta), c, relu)
+		normalizeRows(out.Float32s(), xhat.Float32s(), x.Value.Float32s(), mean.Float32s(), invstd.Float32s(), valF32(gamma), valF32(beta), c, relu)
 	} else {
-		is := invstd.Float64s()
-		for j, v := range variance.Float64s() {
-			is[j] = 1 / math.Sqrt(v+eps)
-		}
-		normalizeRows(out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), is, valF64(gamma), valF64(beta), c, relu)
+		normalizeRows(out.Float64s(), xhat.Float64s(), x.Value.Float64s(), mean.Float64s(), invstd.Float64s(), valF64(gamma), valF64(beta), c, relu)
 	}
 	return tp.Output(out, autodiff.Record{Op: normalizeOp{}, In: [4]*autodiff.Var{x, gamma, beta}, Aux: [4]*tensor.Tensor{xhat, invstd}, I: [4]int{0, c, b2i(relu)}})
 }

@@ -1,8 +1,6 @@
 package nn
 
 import (
-	"math"
-
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/internal/kernel"
 	"github.com/myelin-go/myelin/tensor"
@@ -42,29 +40,23 @@ func Conv2DNormalize(tp *autodiff.Tape, x, w, b *autodiff.Var, o Conv2DOptions, 
 	if !perFeature(n.Gamma, f) || !perFeature(n.Beta, f) {
 		tensor.Panicf(op, shapes(x, w, n.Gamma, n.Beta), "gamma and beta must have shape (%d,)", f)
 	}
-	if n.Mean == nil || n.Variance == nil || n.Mean.Len() != f || n.Variance.Len() != f || n.Mean.DType() != x.DType() || n.Variance.DType() != x.DType() {
-		tensor.Panicf(op, shapes(x, w), "mean and variance must be %s of shape (%d,)", x.DType(), f)
-	}
-	if pool && (g.OH < 2 || g.OW < 2) {
-		tensor.Panicf(op, shapes(x, w), "a 2×2 pool does not fit the convolution's %d×%d output", g.OH, g.OW)
-	}
-	invstd := tp.Alloc(tensor.Float32, f).Float32s()
-	for j, v := range n.Variance.Float32s() {
-		invstd[j] = float32(1 / math.Sqrt(float64(v)+n.Epsilon)) // as normalize computes it
-	}
+	invstd := movingInvStd(tp, op, x.Shape(), tensor.Float32, n.Mean, n.Variance, f, n.Epsilon).Float32s()
 	e := kernel.Epilogue{Bias: valF32(b), Mean: n.Mean.Float32s(), InvStd: invstd, Gamma: valF32(n.Gamma), Beta: valF32(n.Beta), ReLU: relu}
 	xs, ws := x.Value.Float32s(), w.Value.Float32s()
-	if pool {
-		out := tp.Alloc(tensor.Float32, g.N, g.OH/2, g.OW/2, f)
-		if kernel.ConvDirectMaxPool2(out.Float32s(), xs, &g, ws, f, &e) {
-			return tp.Const(out)
-		}
-		conv := convEpilogue(tp, x.Value, ws, &g, f, &e)
-		pg := kernel.Window{N: g.N, H: g.OH, W: g.OW, C: f, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, OH: g.OH / 2, OW: g.OW / 2}
-		kernel.MaxPool(out.Float32s(), conv.Float32s(), &pg)
-		return tp.Const(out)
+	if !pool {
+		return tp.Const(convEpilogue(tp, x.Value, ws, &g, f, &e))
 	}
-	return tp.Const(convEpilogue(tp, x.Value, ws, &g, f, &e))
+	if g.OH < 2 || g.OW < 2 {
+		tensor.Panicf(op, shapes(x, w), "a 2×2 pool does not fit the convolution's %d×%d output", g.OH, g.OW)
+	}
+	// window would check this too, but its shape argument escapes: every
+	// call would allocate.
+	pg := kernel.Window{N: g.N, H: g.OH, W: g.OW, C: f, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, OH: g.OH / 2, OW: g.OW / 2}
+	out := tp.Alloc(tensor.Float32, pg.N, pg.OH, pg.OW, f)
+	if !kernel.ConvDirectMaxPool2(out.Float32s(), xs, &g, ws, f, &e) {
+		kernel.MaxPool(out.Float32s(), convEpilogue(tp, x.Value, ws, &g, f, &e).Float32s(), &pg)
+	}
+	return tp.Const(out)
 }
 
 // convEpilogue returns e applied to the convolution of x by the kernel w
@@ -78,11 +70,6 @@ func convEpilogue(tp *autodiff.Tape, x *tensor.Tensor, w []float32, g *kernel.Wi
 		kernel.ApplyEpilogue(y, y, f, e)
 	}
 	return out
-}
-
-// perFeature reports whether v is nil or of shape (f,).
-func perFeature(v *autodiff.Var, f int) bool {
-	return v == nil || (v.Value.Rank() == 1 && v.Value.Len() == f)
 }
 
 // needsGrad reports whether tp records an op on any of vs.

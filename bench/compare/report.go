@@ -414,7 +414,7 @@ func micro(v float64) string {
 // FMA peak's own ratio beside them as the limit.
 func (b *bench) scaling(p printer) {
 	p("### Thread scaling (2 threads ÷ 1 thread)\n\n")
-	p("myelin trains each batch whole (products shared between cores) or in shards of half the batch (issue 16:\n")
+	p("myelin trains each batch whole (products from 2²³ multiply-adds shared between cores) or in shards of half the batch (issue 16:\n")
 	p("`FitOptions.ShardSize`, each shard on its own core); the FMA peak's ratio is the limit.\n\n")
 	p("| batch | myelin whole batches | myelin shards of batch/2 | PyTorch 2×1 ÷ 1×1 | FMA peak | myelin shards, 2 threads, samples/s | myelin shards/PyTorch's best |\n|---|---|---|---|---|---|---|\n")
 	peak := b.get("peak/train/t=2") / b.get("peak/train/t=1")

@@ -9,13 +9,6 @@ package kernel
 // element in one block.
 const convDirectMaxK = 64
 
-// Epilogue flags for the assembly, one bit per optional stage.
-const (
-	cdBias = 1 << iota // add bias
-	cdNorm             // subtract mean, scale by invstd, gamma, shift by beta
-	cdReLU             // clamp below at 0
-)
-
 // convDirectAsm is the AVX-512 direct convolution; see ConvDirect. It
 // takes the windows that lie inside the image (no padding is read) of
 // at most convDirectMaxK taps, for f a multiple of 16 up to 64, and runs
@@ -43,25 +36,9 @@ func convDirectAsm(y, x []float32, g *Window, w []float32, f int, e *Epilogue) b
 // convDirectRows runs the kernels over oh output rows of one image, from
 // the window row x starts at, into y.
 func convDirectRows(y, x []float32, g *Window, oh int, w []float32, f int, e *Epilogue, offs *[convDirectMaxK]int, t int) {
-	flags := 0
-	if e.Bias != nil {
-		flags |= cdBias
-	}
-	if e.Mean != nil {
-		flags |= cdNorm
-	}
-	if e.ReLU {
-		flags |= cdReLU
-	}
 	pix, row := g.SW*g.C*4, g.SH*g.W*g.C*4
 	for j := 0; j < f; j += 32 {
-		var bias, mean, invstd, gamma, beta *float32
-		if e.Bias != nil {
-			bias = &e.Bias[j]
-		}
-		if e.Mean != nil {
-			mean, invstd, gamma, beta = &e.Mean[j], &e.InvStd[j], &e.Gamma[j], &e.Beta[j]
-		}
+		flags, bias, mean, invstd, gamma, beta := e.asmArgs(j)
 		// Direct calls: through a func value offs would escape.
 		if f-j == 16 {
 			convDirect16AVX512(&y[j], &x[0], &w[j], &offs[0], t, oh, g.OW, pix, row, f*4,
@@ -102,7 +79,9 @@ func convDirectPool2Asm(y, x []float32, g *Window, w []float32, f int, e *Epilog
 				r0 := band[2*q*g.OW*f:]
 				r1 := band[(2*q+1)*g.OW*f:]
 				o := ((n*ph + p0 + q) * pw) * f
-				maxPool2Asm(y[o:o+pw*f], r0[:2*pw*f], r1[:2*pw*f], pw, f) // impl.maxPool2 wherever this runs; called directly so band stays on the stack
+				// impl.maxPool2 wherever this runs, called directly so
+				// that band stays on the stack.
+				maxPool2Asm(y[o:o+pw*f], r0[:2*pw*f], r1[:2*pw*f], pw, f)
 			}
 		}
 	}

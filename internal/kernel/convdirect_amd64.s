@@ -19,7 +19,7 @@
 // Frame: cur the next tile's first pixel, owl the outputs left in its
 // row, left the outputs left in the image, yp where they go, wrap the
 // step from a row's last pixel to the next row's first. The flags bits
-// are cdBias (1), cdNorm (2) and cdReLU (4).
+// are epBias (1), epNorm (2) and epReLU (4).
 
 // SETUP loads the loop-invariant registers and frame slots.
 #define SETUP \

@@ -2,10 +2,10 @@
 
 #include "textflag.h"
 
-// func epilogueAVX512(y, x *float32, rows, c, c16 int, bias, mean, invstd, gamma, beta *float32, flags uintptr)
+// func epilogueAVX512(y, x *float32, rows, c, c16 int, bias, mean, invstd, gamma, beta *float32, flags int)
 //
 // Each step is its own rounding, in Epilogue's order; the flags pick the
-// steps (bit 0 bias, bit 1 normalize, bit 2 ReLU). Branches on the flags
+// steps (epBias 1, epNorm 2, epReLU 4). Branches on the flags
 // are taken the same way every time, so they cost next to nothing.
 TEXT ·epilogueAVX512(SB), NOSPLIT, $0-88
 	MOVQ y+0(FP), DI

@@ -3,6 +3,7 @@ package kernel
 import (
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"testing"
 )
 
@@ -85,7 +86,7 @@ func TestEpilogueChecksLengths(t *testing.T) {
 			defer func() {
 				if r := recover(); r == nil {
 					t.Errorf("%s: no panic", tc.name)
-				} else if s := fmt.Sprint(r); len(s) < 10 || s[:len("kernel: ApplyEpilogue")] != "kernel: ApplyEpilogue" {
+				} else if s := fmt.Sprint(r); !strings.HasPrefix(s, "kernel: ApplyEpilogue") {
 					t.Errorf("%s: panic %q does not name ApplyEpilogue", tc.name, s)
 				}
 			}()
