@@ -247,10 +247,11 @@ func (tp *Tape) GradOf(v *Var) *tensor.Tensor {
 }
 
 // GradLazy is GradOf for an op that zeroes the buffer itself: on first
-// touch of a value that is not a parameter it returns the buffer as it was
-// (dirty true), and the op must clear each part before adding into it. An
-// op that clears a cache-sized piece just before adding into it saves a
-// pass over memory, which for large activations costs as much as the add.
+// touch it returns the buffer as it was (dirty true), and the op must
+// clear each part before adding into it, or overwrite it. An op that
+// clears a cache-sized piece just before adding into it saves a pass over
+// memory, which for large activations costs as much as the add; a product
+// that overwrites a weight's gradient (beta 0) saves the pass entirely.
 func (tp *Tape) GradLazy(v *Var) (g *tensor.Tensor, dirty bool) {
 	if v == nil || !v.needsGrad {
 		return nil, false
@@ -264,10 +265,9 @@ func (tp *Tape) GradLazy(v *Var) (g *tensor.Tensor, dirty bool) {
 		if g.gen != tp.gen {
 			if g.t == nil || !g.t.Shape().Equal(v.Value.Shape()) || g.t.DType() != v.Value.DType() {
 				g.t = tensor.New(v.Value.DType(), v.Value.Shape()...)
-			} else {
-				g.t.Zero()
 			}
 			g.gen = tp.gen
+			return g.t, true
 		}
 		return g.t, false
 	}
@@ -277,15 +277,12 @@ func (tp *Tape) GradLazy(v *Var) (g *tensor.Tensor, dirty bool) {
 	if v.param {
 		if v.Grad == nil || !v.Grad.Shape().Equal(v.Value.Shape()) || v.Grad.DType() != v.Value.DType() {
 			v.Grad = tensor.New(v.Value.DType(), v.Value.Shape()...)
-		} else {
-			v.Grad.Zero()
 		}
 	} else {
 		v.Grad = tp.grads.get(v.Value.DType(), v.Value.Shape())
-		dirty = true
 	}
 	v.gen, v.tape = tp.gen, tp
-	return v.Grad, dirty
+	return v.Grad, true
 }
 
 // HasGrad reports whether the last Backward on tp wrote v.Grad.

@@ -28,14 +28,14 @@ func (m *Sequential) batch(x, y *tensor.Tensor, idx []int) (xb, yb *tensor.Tenso
 	w := b.run.w
 	lazy := b.shards.shardCount(len(idx)) > 1
 	if lazy {
-		b.gx, b.gy, b.gw, b.gidx = x, y, w, idx
+		b.gx, b.gy, b.gw, b.gidx, b.gnext = x, y, w, idx, nil
 		b.xb = gatherInto(b.xb, x, m.DType, nil, len(idx))
 		b.yb = gatherInto(b.yb, y, y.DType(), nil, len(idx))
 		if w != nil {
 			b.wb = gatherInto(b.wb, w, w.DType(), nil, len(idx))
 		}
 	} else {
-		b.gidx = nil
+		b.gidx, b.gnext = nil, nil
 		b.xb = gatherInto(b.xb, x, m.DType, idx, len(idx))
 		b.yb = gatherInto(b.yb, y, y.DType(), idx, len(idx))
 		if w != nil {
@@ -91,6 +91,20 @@ func copyRows(dst, src *tensor.Tensor, idx []int) {
 			copy(d[i*row:(i+1)*row], s[k*row:(k+1)*row])
 		}
 	}
+}
+
+// prefetch starts loading rows idx of x, the next batch's, into the
+// caches while the current step runs. When the current step runs in
+// shards (batch left their rows to them), each shard prefetches its own
+// range of them on its own core, where it will copy them next step.
+func (m *Sequential) prefetch(x *tensor.Tensor, idx []int) {
+	b := &m.fit
+	if b.gidx != nil && b.gx == x {
+		b.gnext = idx
+		return
+	}
+	b.gnext = nil
+	prefetchRows(x, idx)
 }
 
 // prefetchRows asks the CPU to start loading rows idx of x into its

@@ -21,7 +21,7 @@ import (
 // bench/compare measures the same operations side by side with PyTorch.
 
 // benchFounding returns the founding model, compiled as myelin train does.
-func benchFounding(b *testing.B) *Sequential {
+func benchFounding(b testing.TB) *Sequential {
 	b.Helper()
 	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
 		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
@@ -35,7 +35,7 @@ func benchFounding(b *testing.B) *Sequential {
 }
 
 // benchData returns MNIST as (x, one-hot y) for training and test.
-func benchData(b *testing.B) (x, y, tx, ty *tensor.Tensor) {
+func benchData(b testing.TB) (x, y, tx, ty *tensor.Tensor) {
 	b.Helper()
 	train, test, err := mnist.Load()
 	if err != nil {
@@ -61,7 +61,7 @@ func stepFlops(batch int) float64 {
 func BenchmarkTrainStep(b *testing.B) {
 	x, y, _, _ := benchData(b)
 	for _, bs := range []int{32, 128} {
-		for _, shard := range []int{0, 16, 32} {
+		for _, shard := range []int{0, 16, 32, 64} {
 			if shard >= bs {
 				continue
 			}
@@ -101,7 +101,7 @@ func benchTrainStep(b *testing.B, name string, x, y *tensor.Tensor, bs, shard in
 			k := step % n
 			xb, yb := m.batch(x, y, perm[k*bs:(k+1)*bs])
 			k1 := (k + 1) % n
-			prefetchRows(x, perm[k1*bs:(k1+1)*bs]) // as Fit does
+			m.prefetch(x, perm[k1*bs:(k1+1)*bs]) // as Fit does
 			step++
 			if _, err := m.trainStep(xb, yb, 1, step); err != nil {
 				b.Fatal(err)

@@ -381,7 +381,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 				loss, err = m.trainStepRanks(xb, yb, hi-lo, epoch+1, step+1)
 			} else {
 				xb, yb := m.batch(x, y, b.perm[lo:hi])
-				prefetchRows(x, b.perm[min(hi, n):min(hi+opt.BatchSize, n)])
+				m.prefetch(x, b.perm[min(hi, n):min(hi+opt.BatchSize, n)])
 				loss, err = m.trainStep(xb, yb, epoch+1, step+1)
 			}
 			if err != nil {

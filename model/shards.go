@@ -60,6 +60,7 @@ type shard struct {
 	lo, hi    int
 	outs      []*autodiff.Var
 	out       *autodiff.Var // the model's output (logits when the loss is fused)
+	pred      *autodiff.Var // its predictions for the metrics, nil without metrics
 	loss      float64
 	t32       treeBufs[float32] // for the gradient sums of its ranges
 	t64       treeBufs[float64]
@@ -186,9 +187,8 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 		return 0, err
 	}
 	for _, sh := range s.shards[:n] {
-		pred := m.predictions(sh.tape, sh.out)
 		for _, mt := range m.metrics {
-			if err := mt.Update(pred.Value, sh.y); err != nil {
+			if err := mt.Update(sh.pred.Value, sh.y); err != nil {
 				return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
 			}
 		}
@@ -237,6 +237,13 @@ func (m *Sequential) runShard(sh *shard) {
 	}
 	sh.loss = loss.Value.Item()
 	tp.Backward(loss)
+	// The metrics' predictions (a softmax when the loss is fused) are
+	// each shard's own work; only the metrics' updates run serially.
+	sh.pred = nil
+	if len(m.metrics) > 0 {
+		sh.pred = m.predictions(tp, sh.out)
+	}
+	defer m.prefetchShard(sh)
 
 	g := sh.pass.Shards
 	g.Barrier()
@@ -289,6 +296,16 @@ func (m *Sequential) runShard(sh *shard) {
 			sh.weightBad = sh.weightBad || !allFinite(v.Float64s()[a:c])
 		}
 	})
+}
+
+// prefetchShard starts loading the shard's rows of the next batch (see
+// Sequential.prefetch) into its core's caches, where it copies them on the
+// next step: the same shard runs on the same worker every step.
+func (m *Sequential) prefetchShard(sh *shard) {
+	b := &m.fit
+	if next := b.gnext; next != nil {
+		prefetchRows(b.gx, next[min(sh.lo, len(next)):min(sh.hi, len(next))])
+	}
 }
 
 // treeBufs holds a shard's buffers for adding gradient ranges.

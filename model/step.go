@@ -56,6 +56,9 @@ type fitBuffers struct {
 	// A sharded batch's sources and rows, copied by the shards (batch).
 	gx, gy, gw *tensor.Tensor
 	gidx       []int
+	// The next batch's rows of gx, which the shards start loading into
+	// their cores' caches (prefetch), each its own range.
+	gnext []int
 }
 
 // trainStep runs forward, backward and the update on one batch and returns

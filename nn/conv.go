@@ -128,8 +128,8 @@ func (conv2DOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	g := window("nn.Conv2D", x.Shape(), ws[0], ws[1], int(r.F[0]), int(r.F[1]), int(r.F[2]), int(r.F[3]), Padding(r.I[0]))
 	m, k, f := g.Rows(), g.Cols(), ws[3]
 	dz := preActGrad(tp, r.Out.Value, r.Out.Grad, f, Activation(r.I[1]))
-	if dw := tp.GradOf(w); dw != nil {
-		gemm(true, false, k, f, m, 1, cols, dz, 1, dw) // colsᵀ·dz
+	if dw, dirty := tp.GradLazy(w); dw != nil {
+		gemm(true, false, k, f, m, 1, cols, dz, accumulate(dirty), dw) // colsᵀ·dz
 	}
 	addBiasGrad(tp, b, dz, f)
 	dx, dirty := tp.GradLazy(x)
@@ -137,10 +137,7 @@ func (conv2DOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 		return
 	}
 	if direct(&g) {
-		if dirty {
-			dx.Zero()
-		}
-		gemm(false, true, m, k, f, 1, dz, w.Value, 1, dx)
+		gemm(false, true, m, k, f, 1, dz, w.Value, accumulate(dirty), dx)
 		return
 	}
 	dcols := tp.Alloc(x.DType(), m, k)

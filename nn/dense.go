@@ -142,12 +142,14 @@ func (denseOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 			actGrad(dz.Float64s(), dy.Float64s(), y.Float64s(), n, act)
 		}
 	}
-	if dw := tp.GradOf(w); dw != nil {
-		gemm(true, false, k, n, m, 1, x.Value, dz, 1, dw)
+	// A gradient touched for the first time is overwritten (beta 0)
+	// rather than cleared and added into: the same bits, one pass less.
+	if dw, dirty := tp.GradLazy(w); dw != nil {
+		gemm(true, false, k, n, m, 1, x.Value, dz, accumulate(dirty), dw)
 	}
 	addBiasGrad(tp, b, dz, n)
-	if dx := tp.GradOf(x); dx != nil {
-		gemm(false, true, m, k, n, 1, dz, w.Value, 1, dx)
+	if dx, dirty := tp.GradLazy(x); dx != nil {
+		gemm(false, true, m, k, n, 1, dz, w.Value, accumulate(dirty), dx)
 	}
 }
 

@@ -23,6 +23,16 @@ func gemm(ta, tb bool, m, n, k int, alpha float64, a, b *tensor.Tensor, beta flo
 	}
 }
 
+// accumulate is gemm's beta for a gradient buffer from Tape.GradLazy: 0
+// overwrites an uncleared (dirty) one, 1 adds into one that holds other
+// ops' contributions.
+func accumulate(dirty bool) float64 {
+	if dirty {
+		return 0
+	}
+	return 1
+}
+
 type matmulOp struct{}
 
 func (matmulOp) Name() string { return "nn.MatMul" }
@@ -63,18 +73,18 @@ func (matmulOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
 	a, b, dc := r.In[0], r.In[1], r.Out.Grad
 	ta, tb, k := r.I[0] == 1, r.I[1] == 1, r.I[2]
 	m, n := dc.Dim(0), dc.Dim(1)
-	if da := tp.GradOf(a); da != nil {
+	if da, dirty := tp.GradLazy(a); da != nil {
 		if !ta { // dA (m×k) = dC·op(B)ᵀ
-			gemm(false, !tb, m, k, n, 1, dc, b.Value, 1, da)
+			gemm(false, !tb, m, k, n, 1, dc, b.Value, accumulate(dirty), da)
 		} else { // dA (k×m) = op(B)·dCᵀ
-			gemm(tb, true, k, m, n, 1, b.Value, dc, 1, da)
+			gemm(tb, true, k, m, n, 1, b.Value, dc, accumulate(dirty), da)
 		}
 	}
-	if db := tp.GradOf(b); db != nil {
+	if db, dirty := tp.GradLazy(b); db != nil {
 		if !tb { // dB (k×n) = op(A)ᵀ·dC
-			gemm(!ta, false, k, n, m, 1, a.Value, dc, 1, db)
+			gemm(!ta, false, k, n, m, 1, a.Value, dc, accumulate(dirty), db)
 		} else { // dB (n×k) = dCᵀ·op(A)
-			gemm(true, ta, n, k, m, 1, dc, a.Value, 1, db)
+			gemm(true, ta, n, k, m, 1, dc, a.Value, accumulate(dirty), db)
 		}
 	}
 }
