@@ -77,6 +77,43 @@ func adamGeneric[T Float](w, g, m, v, vh []T, a, r, eps, c1, c2, s, cv T) {
 	}
 }
 
+// adamVia64 is adamGeneric with cv = 0 and no vh, each float32 operation
+// done in float64 and rounded to float32 at once. That gives the same bits:
+// float64 holds a product of two float32s exactly, and has more than
+// twice their precision, so a sum, quotient or root rounded to float64
+// and then to float32 is rounded as float32 arithmetic rounds it (and a
+// sum in float32's subnormal range is exact). But no subnormal float32
+// enters or leaves an arithmetic instruction, where each costs Intel
+// cores a microcode assist of a hundred cycles or more. The AVX-512 loop
+// redoes the vectors that would meet one the same way, in assembly; this
+// is its Go form, which takes the tail after the vectors.
+func adamVia64(w, g, m, v []float32, a, r, eps, c1, c2, s float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	A, R, E, C1, C2, S := float64(a), float64(r), float64(eps), float64(c1), float64(c2), float64(s)
+	// r32 rounds to float32 once; the conversion also keeps the compiler
+	// from fusing a product into a sum.
+	r32 := func(x float64) float64 { return float64(float32(x)) }
+	for i := range w {
+		gi := r32(float64(g[i]) * S)
+		mi := float64(m[i])
+		mi = flush64(r32(mi + r32(r32(gi-mi)*C1)))
+		vi := float64(v[i])
+		vi = flush64(r32(vi + r32(r32(r32(gi*gi)-vi)*C2)))
+		m[i], v[i] = float32(mi), float32(vi)
+		den := r32(r32(r32(math.Sqrt(vi))*R) + E)
+		w[i] = float32(float64(w[i]) - r32(r32(A*mi)/den))
+	}
+}
+
+// flush64 is flush for a float32 held in a float64, compared there so
+// that a subnormal never meets a float32 instruction.
+func flush64(x float64) float64 {
+	if x < 0x1p-126 && x > -0x1p-126 {
+		return 0
+	}
+	return x
+}
+
 // flush returns 0 for magnitudes below T's smallest normal number, as
 // VANDPS with the comparison mask does in the assembly (float32 only).
 func flush[T Float](x T) T {

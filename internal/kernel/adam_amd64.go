@@ -2,22 +2,35 @@
 
 package kernel
 
-// adamAsm is adamGeneric: whole vectors of 16 (AVX-512) or 8 in
-// assembly, the tail and
-// any step with a clip value (which the assembly does not do) in Go.
+import "math"
+
+// adamAsm is adamGeneric: whole vectors in assembly (adamVectors), and
+// any step with a clip value, which the assembly does not do, in Go.
 func adamAsm(w, g, m, v []float32, a, r, eps, c1, c2, s, cv float32) {
-	n := 0
-	if cv <= 0 {
-		n = len(w) &^ 7
+	if cv > 0 {
+		adamGeneric(w, g, m, v, nil, a, r, eps, c1, c2, s, cv)
+		return
 	}
-	if n16 := n &^ 15; n16 > 0 && hasAVX512 {
-		adamStepAVX512(w[:n16], g, m, v, a, r, eps, c1, c2, s)
-		w, g, m, v, n = w[n16:], g[n16:], m[n16:], v[n16:], n-n16
+	adamVectors(hasAVX512, w, g, m, v, a, r, eps, c1, c2, s)
+}
+
+// adamVectors is adamGeneric with cv = 0: vectors of 16 (wide, AVX-512)
+// or 8 in assembly, the tail in adamVia64 (which, like the AVX-512 loop,
+// keeps subnormals out of float32 arithmetic).
+func adamVectors(wide bool, w, g, m, v []float32, a, r, eps, c1, c2, s float32) {
+	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
+	for len(w) >= 8 {
+		k := len(w) &^ 7
+		if n16 := len(w) &^ 15; n16 > 0 && wide {
+			k = n16
+			tm, tv := adamTiny(a, c1, c2)
+			adamStepAVX512(w[:k], g, m, v, a, r, eps, c1, c2, s, tm, tv)
+		} else {
+			adamStepAVX2(w[:k], g, m, v, a, r, eps, c1, c2, s)
+		}
+		w, g, m, v = w[k:], g[k:], m[k:], v[k:]
 	}
-	if n > 0 {
-		adamStepAVX2(w[:n], g, m, v, a, r, eps, c1, c2, s)
-	}
-	adamGeneric(w[n:], g[n:], m[n:], v[n:], nil, a, r, eps, c1, c2, s, cv)
+	adamVia64(w, g, m, v, a, r, eps, c1, c2, s)
 }
 
 // adamStepAVX2 is adamGeneric with cv = 0, 8 lanes at a time; len(w) must
@@ -26,8 +39,29 @@ func adamAsm(w, g, m, v []float32, a, r, eps, c1, c2, s, cv float32) {
 //go:noescape
 func adamStepAVX2(w, g, m, v []float32, a, r, eps, c1, c2, s float32)
 
-// adamStepAVX512 is adamStepAVX2 on 16 lanes; len(w) must be a multiple
-// of 16.
+// adamStepAVX512 is adamStepAVX2 on 16 lanes, computing the vectors that
+// would meet a subnormal in float64 (those with a nonzero moment below
+// tm or tv among them); len(w) must be a multiple of 16.
 //
 //go:noescape
-func adamStepAVX512(w, g, m, v []float32, a, r, eps, c1, c2, s float32)
+func adamStepAVX512(w, g, m, v []float32, a, r, eps, c1, c2, s, tm, tv float32)
+
+// adamTiny returns the magnitudes under which a nonzero m or v may make
+// Adam's float32 arithmetic underflow with a zero gradient: m·c1 and a·m
+// (m's next value, about m·(1-c1)) and v·c2, with a factor 4 to spare.
+// They only decide which vectors skip the fast loop; the loop's flag
+// check catches any underflow they miss.
+func adamTiny(a, c1, c2 float32) (tm, tv float32) {
+	const tiny = 0x1p-124 // 4·2⁻¹²⁶
+	lim := func(c float64) float32 {
+		if !(c > 0) || tiny/c > math.MaxFloat32 {
+			return math.MaxFloat32
+		}
+		return float32(tiny / c)
+	}
+	cm := float64(c1)
+	if f := math.Abs(float64(a)) * (1 - float64(c1)); f > 0 { // with c1 = 1, a·m's m is g
+		cm = min(cm, f)
+	}
+	return lim(cm), lim(float64(c2))
+}

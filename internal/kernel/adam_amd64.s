@@ -67,11 +67,77 @@ done:
 	VZEROUPPER
 	RET
 
-// func adamStepAVX512(w, g, m, v []float32, a, r, eps, c1, c2, s float32)
+// func adamStepAVX512(w, g, m, v []float32, a, r, eps, c1, c2, s, tm, tv float32)
 // adamStepAVX2 on 16 lanes: the same operations in the same order, so
 // the same bits; a flushed lane is set to +0 by a masked move, as the
 // AND-NOT sets it.
-TEXT ·adamStepAVX512(SB), NOSPLIT, $0-120
+//
+// A subnormal result or operand costs Intel cores a microcode assist of
+// a hundred cycles or more per instruction, and the moments of weights
+// whose gradient stays zero decay through the subnormal range (a·m and
+// (g²-v)·c2 underflow for thousands of steps). So a vector with a moment
+// below tm or tv (adamTiny: where such products may underflow) is listed
+// at once, and the others are computed with MXCSR's flush-to-zero set,
+// reading its underflow flag (UE, which flushing sets even for an exact
+// result) after each: a vector that underflowed anyway is listed too,
+// not stored. The listed vectors (32 at most at a time) are computed
+// again in float64, in the caller's mode, each operation rounded to
+// float32 at once: the bits of float32 arithmetic (see adamVia64) without
+// a subnormal float32 in any arithmetic instruction. Flush-to-zero changes
+// nothing else (subnormal operands, which only g and w can hold, are used
+// as they are), so every vector stored has the default mode's bits. The
+// caller's MXCSR, flags included, is restored before returning; assembly
+// is never preempted asynchronously, so no other goroutine runs in
+// between.
+
+// R32 rounds the float64 lanes of z to float32 and back (y is z's low half).
+#define R32(z, y) VCVTPD2PS z, y; VCVTPS2PD y, z
+
+// FLUSH64 zeroes the lanes of z below 2⁻¹²⁶ in magnitude (Z23), as the
+// float32 flush does; Z24 is the float64 |x| mask, Z16 zeros.
+#define FLUSH64(z) VANDPD Z24, z, Z31; VCMPPD $1, Z23, Z31, K1; VMOVAPD Z16, K1, z
+
+// ADAM64 redoes the 8 lanes at byte offset off of the vector at AX in
+// float64: g Z25, m Z26, v Z27, temporaries Z28-Z31. Operand order
+// follows the float32 loop's, so a NaN that survives there survives here.
+#define ADAM64(off) \
+	VCVTPS2PD off(SI)(AX*4), Z25; \
+	VMULPD    Z17, Z25, Z25; R32(Z25, Y25); \
+	VCVTPS2PD off(R8)(AX*4), Z26; \
+	VSUBPD    Z26, Z25, Z28; R32(Z28, Y28); \
+	VMULPD    Z18, Z28, Z28; R32(Z28, Y28); \
+	VADDPD    Z28, Z26, Z26; R32(Z26, Y26); \
+	FLUSH64(Z26); \
+	VMULPD    Z25, Z25, Z28; R32(Z28, Y28); \
+	VCVTPS2PD off(R9)(AX*4), Z27; \
+	VSUBPD    Z27, Z28, Z28; R32(Z28, Y28); \
+	VMULPD    Z19, Z28, Z28; R32(Z28, Y28); \
+	VADDPD    Z28, Z27, Z27; R32(Z27, Y27); \
+	FLUSH64(Z27); \
+	VSQRTPD   Z27, Z29; R32(Z29, Y29); \
+	VMULPD    Z20, Z29, Z29; R32(Z29, Y29); \
+	VADDPD    Z21, Z29, Z29; R32(Z29, Y29); \
+	VMULPD    Z22, Z26, Z30; R32(Z30, Y30); \
+	VDIVPD    Z29, Z30, Z30; R32(Z30, Y30); \
+	VCVTPS2PD off(DI)(AX*4), Z28; \
+	VSUBPD    Z30, Z28, Z28; \
+	VCVTPD2PS Z28, Y28; \
+	VMOVUPS   Y28, off(DI)(AX*4); \
+	VCVTPD2PS Z26, Y26; \
+	VMOVUPS   Y26, off(R8)(AX*4); \
+	VCVTPD2PS Z27, Y27; \
+	VMOVUPS   Y27, off(R9)(AX*4)
+
+// BCAST64 broadcasts the float32 argument at arg as a float64 into z.
+#define BCAST64(arg, z) VMOVSS arg, X31; VCVTSS2SD X31, X31, X31; VBROADCASTSD X31, z
+
+TEXT ·adamStepAVX512(SB), NOSPLIT, $264-128
+	STMXCSR 0(SP)                // the caller's MXCSR
+	MOVL 0(SP), R10
+	ORL  $0x8000, R10            // flush to zero
+	ANDL $0xFFFFFFC0, R10        // no flags
+	MOVL R10, 4(SP)
+	LDMXCSR 4(SP)
 	MOVQ w_base+0(FP), DI
 	MOVQ w_len+8(FP), CX
 	MOVQ g_base+24(FP), SI
@@ -90,33 +156,46 @@ TEXT ·adamStepAVX512(SB), NOSPLIT, $0-120
 	MOVQ AX, X15
 	VPBROADCASTD X15, Z15
 	VPXORD Z16, Z16, Z16         // zeros
+	VBROADCASTSS tm+120(FP), Z20 // moments this small go to the list at once
+	VBROADCASTSS tv+124(FP), Z21
 	XORQ AX, AX
+	XORQ R11, R11                // vectors listed for redoing, at 8(SP)
 	TESTQ CX, CX
 	JZ   done512
 
 loop512:
+	// A moment decaying towards the subnormal range lists its vector
+	// before any arithmetic: computing it first would underflow and set
+	// MXCSR's flag, and on Intel cores setting that flag costs about as
+	// much as the assist it replaces.
+	VMOVUPS (R8)(AX*4), Z1
+	VMOVUPS (R9)(AX*4), Z5
+	VPANDD  Z14, Z1, Z3
+	VCMPPS  $1, Z20, Z3, K4      // |m| < tm
+	VCMPPS  $4, Z16, Z3, K4, K4  // and m != 0
+	VPANDD  Z14, Z5, Z6
+	VCMPPS  $1, Z21, Z6, K5      // |v| < tv
+	VCMPPS  $4, Z16, Z6, K5, K5  // and v != 0
+	KORTESTW K4, K5
+	JNZ     list512
 	// gi = g*s
 	VMOVUPS (SI)(AX*4), Z0
 	VMULPS  Z13, Z0, Z0
 	// m = flush(m + (gi-m)*c1)
-	VMOVUPS (R8)(AX*4), Z1
 	VSUBPS  Z1, Z0, Z2
 	VMULPS  Z11, Z2, Z2
 	VADDPS  Z2, Z1, Z1
 	VPANDD  Z14, Z1, Z3
 	VCMPPS  $1, Z15, Z3, K1      // |m| < 2⁻¹²⁶
 	VMOVAPS Z16, K1, Z1          // zero those lanes
-	VMOVUPS Z1, (R8)(AX*4)
 	// v = flush(v + (gi*gi-v)*c2)
 	VMULPS  Z0, Z0, Z4
-	VMOVUPS (R9)(AX*4), Z5
 	VSUBPS  Z5, Z4, Z4
 	VMULPS  Z12, Z4, Z4
 	VADDPS  Z4, Z5, Z5
 	VPANDD  Z14, Z5, Z6
 	VCMPPS  $1, Z15, Z6, K1
 	VMOVAPS Z16, K1, Z5
-	VMOVUPS Z5, (R9)(AX*4)
 	// w -= a*m / (sqrt(v)*r + eps)
 	VSQRTPS Z5, Z6
 	VMULPS  Z9, Z6, Z6
@@ -125,11 +204,70 @@ loop512:
 	VDIVPS  Z6, Z7, Z7
 	VMOVUPS (DI)(AX*4), Z0
 	VSUBPS  Z7, Z0, Z0
+	STMXCSR 4(SP)
+	TESTL   $0x10, 4(SP)         // UE: something else underflowed
+	JNZ     flagged512
+	VMOVUPS Z1, (R8)(AX*4)
+	VMOVUPS Z5, (R9)(AX*4)
 	VMOVUPS Z0, (DI)(AX*4)
+
+next512:
 	ADDQ    $16, AX
 	CMPQ    AX, CX
 	JB      loop512
+	MOVQ    $1, R13              // the loop is over: redo the list, return
+	JMP     redo512
 
 done512:
+	LDMXCSR 0(SP)
 	VZEROUPPER
 	RET
+
+flagged512:
+	MOVL    R10, 4(SP)           // clear the flag
+	LDMXCSR 4(SP)
+
+list512:
+	MOVQ    AX, 8(SP)(R11*8)     // list the vector for redoing
+	INCQ    R11
+	CMPQ    R11, $32
+	JB      next512
+	XORQ    R13, R13             // the list is full: redo it, go on
+
+redo512:
+	// The listed vectors one after the other: they are independent, so
+	// the core overlaps one's long chain of conversions with the next's.
+	TESTQ   R11, R11
+	JZ      redone512
+	MOVQ    AX, R12
+	LDMXCSR 0(SP)                // the caller's mode: subnormals kept
+	BCAST64(s+116(FP), Z17)
+	BCAST64(c1+108(FP), Z18)
+	BCAST64(c2+112(FP), Z19)
+	BCAST64(r+100(FP), Z20)
+	BCAST64(eps+104(FP), Z21)
+	BCAST64(a+96(FP), Z22)
+	MOVQ    $0x3810000000000000, AX // 2⁻¹²⁶ as a float64
+	VPBROADCASTQ AX, Z23
+	MOVQ    $0x7fffffffffffffff, AX // float64 |x| mask
+	VPBROADCASTQ AX, Z24
+	XORQ    BX, BX
+
+redoloop512:
+	MOVQ    8(SP)(BX*8), AX
+	ADAM64(0)
+	ADAM64(32)
+	INCQ    BX
+	CMPQ    BX, R11
+	JB      redoloop512
+	MOVQ    R12, AX
+	XORQ    R11, R11
+	MOVL    R10, 4(SP)           // flush to zero again, no flags
+	LDMXCSR 4(SP)
+	VBROADCASTSS tm+120(FP), Z20
+	VBROADCASTSS tv+124(FP), Z21
+
+redone512:
+	TESTQ   R13, R13
+	JNZ     done512
+	JMP     next512

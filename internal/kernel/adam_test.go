@@ -84,6 +84,20 @@ func BenchmarkAdamStep(b *testing.B) {
 			AdamStep(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
 		}
 	})
+	// One element in 256 with a zero gradient and moments decaying
+	// through the smallest normals, as training leaves a rarely-lit
+	// pixel's weights: their vectors underflow (about what the founding
+	// model's Adam state holds after two epochs at batch 32).
+	b.Run("underflowing", func(b *testing.B) {
+		g2, m2, v2 := append([]float32(nil), g...), make([]float32, n), make([]float32, n)
+		b.SetBytes(int64(n * 16))
+		for b.Loop() {
+			for i := 0; i < n; i += 256 {
+				g2[i], m2[i], v2[i] = 0, 2e-36, 1e-36
+			}
+			AdamStep(w, g2, m2, v2, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+		}
+	})
 	b.Run("generic", func(b *testing.B) {
 		b.SetBytes(int64(n * 16))
 		for b.Loop() {
@@ -91,3 +105,130 @@ func BenchmarkAdamStep(b *testing.B) {
 		}
 	})
 }
+
+// wildFloat32 returns a float32 from every range Adam's arithmetic can
+// meet: zeros of both signs, subnormals, the smallest normals, ordinary
+// and huge magnitudes, infinities and NaNs.
+func wildFloat32(rng *rand.Rand) float32 {
+	sign := float32(1)
+	if rng.IntN(2) == 0 {
+		sign = -1
+	}
+	switch rng.IntN(12) {
+	case 0:
+		return sign * 0
+	case 1:
+		return math.Float32frombits(rng.Uint32N(0x00800000)) * sign // subnormal
+	case 2:
+		return sign * float32(0x1p-126*(1+rng.Float64())) // smallest normals
+	case 3:
+		return sign * float32(math.Ldexp(1+rng.Float64(), -126+rng.IntN(40))) // decaying into them
+	case 4:
+		return sign * float32(math.Ldexp(1+rng.Float64(), 60+rng.IntN(67))) // huge
+	case 5:
+		return float32(math.Inf(int(sign)))
+	case 6:
+		return math.Float32frombits(0x7fc00000 | rng.Uint32N(0x400000)) // quiet NaNs
+	default:
+		return sign * float32(math.Ldexp(1+rng.Float64(), -40+rng.IntN(45)))
+	}
+}
+
+// TestAdamVia64MatchesGeneric: the float64 route rounds every operation
+// as float32 arithmetic does, on inputs from every range, in Go and in
+// the backend's assembly. Where two NaNs
+// meet, which one survives is not compared: Go's compiler may swap the
+// operands of a float32 sum, so the reference itself does not fix it.
+func TestAdamVia64MatchesGeneric(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n = 1 << 16
+	w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for round := range 40 {
+		for i := range w {
+			w[i], g[i], m[i], v[i] = wildFloat32(rng), wildFloat32(rng), wildFloat32(rng), wildFloat32(rng)
+			if rng.IntN(2) == 0 {
+				v[i] = float32(math.Abs(float64(v[i])))
+			}
+		}
+		a, r, eps := wildFloat32(rng), float32(1+rng.Float64()), float32(1e-7)
+		c1, c2, s := float32(0.1), float32(0.001), float32(1)
+		if round%2 == 1 {
+			a, r, eps = float32(rng.Float64()*1e-3), 1/float32(rng.Float64()+0.01), wildFloat32(rng)
+			c1, c2, s = float32(rng.Float64()), float32(rng.Float64()*1e-3), float32(rng.Float64())
+		}
+		w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+		w3, m3, v3 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+		adamVia64(w, g, m, v, a, r, eps, c1, c2, s)
+		adamGeneric(w2, g, m2, v2, nil, a, r, eps, c1, c2, s, 0)
+		// The backend in use too, whose vectors that underflow take the
+		// same float64 route in assembly.
+		AdamStep(w3, g, m3, v3, nil, a, r, eps, c1, c2, s, 0)
+		same := func(a, b float32) bool { return sameBits(a, b) || a != a && b != b }
+		for i := range w {
+			if !same(w[i], w2[i]) || !same(m[i], m2[i]) || !same(v[i], v2[i]) {
+				t.Fatalf("round %d, i=%d (g=%g, a=%g r=%g eps=%g c1=%g c2=%g s=%g): via64 w,m,v = %#x,%#x,%#x, float32 %#x,%#x,%#x",
+					round, i, g[i], a, r, eps, c1, c2, s, math.Float32bits(w[i]), math.Float32bits(m[i]), math.Float32bits(v[i]),
+					math.Float32bits(w2[i]), math.Float32bits(m2[i]), math.Float32bits(v2[i]))
+			}
+			if !same(w3[i], w2[i]) || !same(m3[i], m2[i]) || !same(v3[i], v2[i]) {
+				t.Fatalf("round %d, i=%d (g=%g, a=%g r=%g eps=%g c1=%g c2=%g s=%g): AdamStep w,m,v = %#x,%#x,%#x, float32 %#x,%#x,%#x",
+					round, i, g[i], a, r, eps, c1, c2, s, math.Float32bits(w3[i]), math.Float32bits(m3[i]), math.Float32bits(v3[i]),
+					math.Float32bits(w2[i]), math.Float32bits(m2[i]), math.Float32bits(v2[i]))
+			}
+		}
+	}
+}
+
+// TestAdamStepSubnormalVectors: vectors whose arithmetic underflows or
+// meets a subnormal (moments decaying through the smallest normals,
+// subnormal gradients and weights) are scattered among ordinary ones;
+// the backend, which computes with flush-to-zero and hands such vectors
+// back, must still give the reference's bits everywhere, and leave the
+// caller's floating-point mode as it was.
+func TestAdamStepSubnormalVectors(t *testing.T) {
+	testAdamSubnormals(t, func(w, g, m, v []float32) { AdamStep(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0) })
+}
+
+func testAdamSubnormals(t *testing.T, step func(w, g, m, v []float32)) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, n := range []int{7, 8, 16, 17, 64, 200, 1000, 4099} {
+		for round := range 20 {
+			w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+			for i := range w {
+				w[i] = float32(rng.NormFloat64())
+				g[i] = float32(rng.NormFloat64() * 1e-2)
+				m[i] = float32(rng.NormFloat64() * 1e-3)
+				v[i] = float32(rng.Float64() * 1e-6)
+				switch rng.IntN(40) {
+				case 0: // m·c1 and a·m underflow
+					m[i], g[i] = float32(math.Ldexp(1+rng.Float64(), -126+rng.IntN(8))), 0
+				case 1: // (g² - v)·c2 underflows
+					v[i], g[i] = float32(math.Ldexp(1+rng.Float64(), -126+rng.IntN(10))), 0
+				case 2:
+					g[i] = math.Float32frombits(1 + rng.Uint32N(0x007fffff))
+				case 3:
+					w[i] = math.Float32frombits(1 + rng.Uint32N(0x007fffff))
+				case 4: // g² underflows
+					g[i] = float32(math.Ldexp(1+rng.Float64(), -70+rng.IntN(8)))
+				}
+			}
+			w2, m2, v2 := append([]float32(nil), w...), append([]float32(nil), m...), append([]float32(nil), v...)
+			step(w, g, m, v)
+			adamGeneric(w2, g, m2, v2, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+			for i := range w {
+				if !sameBits(w[i], w2[i]) || !sameBits(m[i], m2[i]) || !sameBits(v[i], v2[i]) {
+					t.Fatalf("n=%d round %d i=%d: got w,m,v = %g,%g,%g, want %g,%g,%g", n, round, i, w[i], m[i], v[i], w2[i], m2[i], v2[i])
+				}
+			}
+		}
+	}
+	// Flush-to-zero must be off again: a product in the subnormal range
+	// keeps its value.
+	x, y := float32(0x1p-126), float32(0.25)
+	if z := opaque32(x) * opaque32(y); z != 0x1p-128 {
+		t.Errorf("after AdamStep, 2⁻¹²⁶·0.25 = %g, want 2⁻¹²⁸: the floating-point mode was not restored", z)
+	}
+}
+
+//go:noinline
+func opaque32(x float32) float32 { return x }

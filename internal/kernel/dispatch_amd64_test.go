@@ -78,3 +78,15 @@ func TestFastPathInUse(t *testing.T) {
 		t.Errorf("small-m micro-kernel in use: %v, want a one-row kernel", impl.gemmSmall)
 	}
 }
+
+// TestAdamVectorsAVX2: the 8-lane Adam loop, which machines without
+// AVX-512 run, hands back the vectors that meet a subnormal as the
+// 16-lane one does.
+func TestAdamVectorsAVX2(t *testing.T) {
+	if !hasAVX2FMA {
+		t.Skip("no AVX2 on this machine")
+	}
+	testAdamSubnormals(t, func(w, g, m, v []float32) {
+		adamVectors(false, w, g, m, v, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
+	})
+}
