@@ -67,7 +67,7 @@ done:
 	VZEROUPPER
 	RET
 
-// func adamStepAVX512(w, g, m, v []float32, a, r, eps, c1, c2, s, tm, tv float32)
+// func adamStepAVX512(w, g, m, v []float32, a, r, eps, c1, c2, s, tm, tv float32, screen uint32)
 // adamStepAVX2 on 16 lanes: the same operations in the same order, so
 // the same bits; a flushed lane is set to +0 by a masked move, as the
 // AND-NOT sets it.
@@ -88,7 +88,9 @@ done:
 // as they are), so every vector stored has the default mode's bits. The
 // caller's MXCSR, flags included, is restored before returning; assembly
 // is never preempted asynchronously, so no other goroutine runs in
-// between.
+// between. With screen 0 (cores other than Intel's, adamScreen) it lists
+// nothing and computes every vector in the caller's mode, subnormals and
+// all.
 
 // R32 rounds the float64 lanes of z to float32 and back (y is z's low half).
 #define R32(z, y) VCVTPD2PS z, y; VCVTPS2PD y, z
@@ -131,13 +133,18 @@ done:
 // BCAST64 broadcasts the float32 argument at arg as a float64 into z.
 #define BCAST64(arg, z) VMOVSS arg, X31; VCVTSS2SD X31, X31, X31; VBROADCASTSD X31, z
 
-TEXT ·adamStepAVX512(SB), NOSPLIT, $264-128
+TEXT ·adamStepAVX512(SB), NOSPLIT, $264-132
 	STMXCSR 0(SP)                // the caller's MXCSR
+	MOVL screen+128(FP), DX      // 0: compute in the caller's mode, list nothing
+	TESTL DX, DX
+	JZ   mode512
 	MOVL 0(SP), R10
 	ORL  $0x8000, R10            // flush to zero
 	ANDL $0xFFFFFFC0, R10        // no flags
 	MOVL R10, 4(SP)
 	LDMXCSR 4(SP)
+
+mode512:
 	MOVQ w_base+0(FP), DI
 	MOVQ w_len+8(FP), CX
 	MOVQ g_base+24(FP), SI
@@ -204,9 +211,13 @@ loop512:
 	VDIVPS  Z6, Z7, Z7
 	VMOVUPS (DI)(AX*4), Z0
 	VSUBPS  Z7, Z0, Z0
+	TESTL   DX, DX
+	JZ      store512
 	STMXCSR 4(SP)
 	TESTL   $0x10, 4(SP)         // UE: something else underflowed
 	JNZ     flagged512
+
+store512:
 	VMOVUPS Z1, (R8)(AX*4)
 	VMOVUPS Z5, (R9)(AX*4)
 	VMOVUPS Z0, (DI)(AX*4)
@@ -271,3 +282,20 @@ redone512:
 	TESTQ   R13, R13
 	JNZ     done512
 	JMP     next512
+
+// func cpuIntel() bool
+TEXT ·cpuIntel(SB), NOSPLIT, $0-1
+	XORL AX, AX
+	CPUID
+	CMPL BX, $0x756e6547         // "Genu"
+	JNE  notIntel
+	CMPL DX, $0x49656e69         // "ineI"
+	JNE  notIntel
+	CMPL CX, $0x6c65746e         // "ntel"
+	JNE  notIntel
+	MOVB $1, ret+0(FP)
+	RET
+
+notIntel:
+	MOVB $0, ret+0(FP)
+	RET
