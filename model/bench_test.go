@@ -21,7 +21,7 @@ import (
 // bench/compare measures the same operations side by side with PyTorch.
 
 // benchFounding returns the founding model, compiled as myelin train does.
-func benchFounding(b testing.TB) *Sequential {
+func benchFounding(b *testing.B) *Sequential {
 	b.Helper()
 	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
 		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
@@ -35,7 +35,7 @@ func benchFounding(b testing.TB) *Sequential {
 }
 
 // benchData returns MNIST as (x, one-hot y) for training and test.
-func benchData(b testing.TB) (x, y, tx, ty *tensor.Tensor) {
+func benchData(b *testing.B) (x, y, tx, ty *tensor.Tensor) {
 	b.Helper()
 	train, test, err := mnist.Load()
 	if err != nil {

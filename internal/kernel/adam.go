@@ -84,9 +84,10 @@ func adamGeneric[T Float](w, g, m, v, vh []T, a, r, eps, c1, c2, s, cv T) {
 // and then to float32 is rounded as float32 arithmetic rounds it (and a
 // sum in float32's subnormal range is exact). But no subnormal float32
 // enters or leaves an arithmetic instruction, where each costs Intel
-// cores a microcode assist of a hundred cycles or more. The AVX-512 loop
-// redoes the vectors that would meet one the same way, in assembly; this
-// is its Go form, which takes the tail after the vectors.
+// cores a microcode assist of a hundred cycles or more. On Intel cores
+// the AVX-512 loop redoes the vectors that would meet one the same way,
+// in assembly; this is its Go form, which takes the tail after the
+// vectors.
 func adamVia64(w, g, m, v []float32, a, r, eps, c1, c2, s float32) {
 	g, m, v = g[:len(w)], m[:len(w)], v[:len(w)]
 	A, R, E, C1, C2, S := float64(a), float64(r), float64(eps), float64(c1), float64(c2), float64(s)

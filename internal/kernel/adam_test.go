@@ -73,35 +73,39 @@ func TestAdamStepPanics(t *testing.T) {
 }
 
 func BenchmarkAdamStep(b *testing.B) {
-	n := 55306 // the founding model's trainable parameters
+	benchAdam(b, "dispatch", func(w, g, m, v []float32) {
+		AdamStep(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+	})
+	benchAdam(b, "generic", func(w, g, m, v []float32) {
+		adamGeneric(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+	})
+}
+
+// benchAdam times step over the founding model's trainable parameters,
+// as name, and with one element in 256 with a zero gradient and moments
+// decaying through the smallest normals, as name/underflowing: training
+// leaves a rarely-lit pixel's weights so, and their vectors underflow
+// (about what the founding model's Adam state holds after two epochs at
+// batch 32).
+func benchAdam(b *testing.B, name string, step func(w, g, m, v []float32)) {
+	n := 55306
 	w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
 	for i := range g {
 		g[i] = float32(i%7) * 1e-3
 	}
-	b.Run("dispatch", func(b *testing.B) {
+	b.Run(name, func(b *testing.B) {
 		b.SetBytes(int64(n * 16))
 		for b.Loop() {
-			AdamStep(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+			step(w, g, m, v)
 		}
 	})
-	// One element in 256 with a zero gradient and moments decaying
-	// through the smallest normals, as training leaves a rarely-lit
-	// pixel's weights: their vectors underflow (about what the founding
-	// model's Adam state holds after two epochs at batch 32).
-	b.Run("underflowing", func(b *testing.B) {
-		g2, m2, v2 := append([]float32(nil), g...), make([]float32, n), make([]float32, n)
+	b.Run(name+"/underflowing", func(b *testing.B) {
 		b.SetBytes(int64(n * 16))
 		for b.Loop() {
 			for i := 0; i < n; i += 256 {
-				g2[i], m2[i], v2[i] = 0, 2e-36, 1e-36
+				g[i], m[i], v[i] = 0, 2e-36, 1e-36
 			}
-			AdamStep(w, g2, m2, v2, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
-		}
-	})
-	b.Run("generic", func(b *testing.B) {
-		b.SetBytes(int64(n * 16))
-		for b.Loop() {
-			adamGeneric(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+			step(w, g, m, v)
 		}
 	})
 }

@@ -154,10 +154,7 @@ func TestConvDirectMatchesIm2colGemm(t *testing.T) {
 				e := cdEpilogue(f, stages, mask == 8, mask == 9, rng)
 				want := make([]float32, len(prod))
 				ApplyEpilogue(want, prod, f, e)
-				got := make([]float32, len(prod))
-				for i := range got {
-					got[i] = cdSentinel
-				}
+				got := cdFilled(len(prod))
 				what := fmt.Sprintf("%+v f=%d bias=%v norm=%v gamma=%v beta=%v relu=%v",
 					g, f, e.Bias != nil, e.Mean != nil, e.Gamma != nil, e.Beta != nil, e.ReLU)
 				ok := ConvDirect(got, x, &g, w, f, e)
@@ -166,11 +163,7 @@ func TestConvDirectMatchesIm2colGemm(t *testing.T) {
 					if cdAVX512() && cdDirectExpected(&g, f, e) {
 						t.Fatalf("%s: declined a case the direct kernel must take", what)
 					}
-					for i, v := range got {
-						if math.Float32bits(v) != math.Float32bits(cdSentinel) {
-							t.Fatalf("%s: declined but wrote y[%d] = %v", what, i, v)
-						}
-					}
+					cdUntouched(t, what, got)
 					continue
 				}
 				direct++
@@ -211,19 +204,12 @@ func TestConvDirectNaNOrder(t *testing.T) {
 			e := cdEpilogue(f, 7, false, false, rng)
 			want := make([]float32, g.Rows()*f)
 			convDirectRef(want, x, &g, w, f, e)
-			got := make([]float32, len(want))
-			for i := range got {
-				got[i] = cdSentinel
-			}
+			got := cdFilled(len(want))
 			if !ConvDirect(got, x, &g, w, f, e) {
 				if cdAVX512() && cdDirectExpected(&g, f, e) {
 					t.Fatalf("OW=%d f=%d: declined", ow, f)
 				}
-				for i, v := range got {
-					if math.Float32bits(v) != math.Float32bits(cdSentinel) {
-						t.Fatalf("OW=%d f=%d: declined but wrote y[%d] = %v", ow, f, i, v)
-					}
-				}
+				cdUntouched(t, fmt.Sprintf("OW=%d f=%d", ow, f), got)
 				continue
 			}
 			for i := range want {
@@ -342,20 +328,13 @@ func TestConvDirectMaxPool2(t *testing.T) {
 				conv := make([]float32, g.Rows()*f)
 				convDirectRef(conv, x, &g, w, f, e)
 				pg := Window{N: g.N, H: g.OH, W: g.OW, C: f, KH: 2, KW: 2, SH: 2, SW: 2, DH: 1, DW: 1, OH: g.OH / 2, OW: g.OW / 2}
-				got := make([]float32, g.N*pg.OH*pg.OW*f)
-				for i := range got {
-					got[i] = cdSentinel
-				}
+				got := cdFilled(g.N * pg.OH * pg.OW * f)
 				what := fmt.Sprintf("%+v f=%d stages=%d", g, f, stages)
 				if !ConvDirectMaxPool2(got, x, &g, w, f, e) {
 					if cdAVX512() && cdDirectExpected(&g, f, e) && g.OH >= 2 && g.OW >= 2 && 2*g.OW*f <= 4096 {
 						t.Fatalf("%s: declined a case the direct kernel must take", what)
 					}
-					for i, v := range got {
-						if math.Float32bits(v) != math.Float32bits(cdSentinel) {
-							t.Fatalf("%s: declined but wrote y[%d] = %v", what, i, v)
-						}
-					}
+					cdUntouched(t, what, got)
 					continue
 				}
 				direct++
@@ -399,4 +378,23 @@ func BenchmarkConvDirectMaxPool2(b *testing.B) {
 			MaxPool(y, conv, &pg)
 		}
 	})
+}
+
+// cdFilled returns n floats of cdSentinel, for y.
+func cdFilled(n int) []float32 {
+	y := make([]float32, n)
+	for i := range y {
+		y[i] = cdSentinel
+	}
+	return y
+}
+
+// cdUntouched fails unless a kernel that declined left y as cdFilled made it.
+func cdUntouched(t *testing.T, what string, y []float32) {
+	t.Helper()
+	for i, v := range y {
+		if math.Float32bits(v) != math.Float32bits(cdSentinel) {
+			t.Fatalf("%s: declined but wrote y[%d] = %v", what, i, v)
+		}
+	}
 }

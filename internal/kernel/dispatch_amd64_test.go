@@ -80,63 +80,38 @@ func TestFastPathInUse(t *testing.T) {
 	}
 }
 
-// TestAdamVectorsAVX2: the 8-lane Adam loop, which machines without
-// AVX-512 run, matches the reference on vectors that underflow and on
+// TestAdamVectors: each Adam loop, the 8-lane one machines without
+// AVX-512 run and the 16-lane one in both of its modes (the dispatch picks
+// one by vendor), matches the reference on vectors that underflow and on
 // values from every range.
-func TestAdamVectorsAVX2(t *testing.T) {
-	if !hasAVX2FMA {
-		t.Skip("no AVX2 on this machine")
+func TestAdamVectors(t *testing.T) {
+	for _, c := range []struct {
+		wide, screen bool
+		has          bool
+	}{{false, false, hasAVX2}, {true, false, hasAVX512}, {true, true, hasAVX512}} {
+		name := fmt.Sprintf("wide=%v/screen=%v", c.wide, c.screen)
+		if !c.has {
+			t.Logf("%s: not on this machine", name)
+			continue
+		}
+		testAdamSubnormals(t, func(w, g, m, v []float32) {
+			adamVectors(c.wide, c.screen, w, g, m, v, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
+		})
+		testAdamWild(t, name, func(w, g, m, v []float32, a, r, eps, c1, c2, s float32) {
+			adamVectors(c.wide, c.screen, w, g, m, v, a, r, eps, c1, c2, s)
+		})
 	}
-	testAdamSubnormals(t, func(w, g, m, v []float32) {
-		adamVectors(false, false, w, g, m, v, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
-	})
-	testAdamWild(t, "AVX2", func(w, g, m, v []float32, a, r, eps, c1, c2, s float32) {
-		adamVectors(false, false, w, g, m, v, a, r, eps, c1, c2, s)
-	})
 }
 
-// BenchmarkAdamVectorsAVX2 is BenchmarkAdamStep's two cases on the 8-lane
-// loop that machines without AVX-512 run (which computes subnormals as
-// they come: listing them as the 16-lane loop does cost 13% on ordinary
-// values here, and nothing on cores that handle subnormals in hardware).
+// BenchmarkAdamVectorsAVX2 is BenchmarkAdamStep on the 8-lane loop that
+// machines without AVX-512 run (which computes subnormals as they come:
+// listing them as the 16-lane loop does cost 13% on ordinary values
+// here, and nothing on cores that handle subnormals in hardware).
 func BenchmarkAdamVectorsAVX2(b *testing.B) {
-	if !hasAVX2FMA {
+	if !hasAVX2 {
 		b.Skip("no AVX2 on this machine")
 	}
-	n := 55306
-	w, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
-	for i := range g {
-		g[i] = float32(i%7) * 1e-3
-	}
-	b.Run("ordinary", func(b *testing.B) {
-		for b.Loop() {
-			adamVectors(false, false, w, g, m, v, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
-		}
+	benchAdam(b, "ordinary", func(w, g, m, v []float32) {
+		adamVectors(false, false, w, g, m, v, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
 	})
-	b.Run("underflowing", func(b *testing.B) {
-		g2, m2, v2 := append([]float32(nil), g...), make([]float32, n), make([]float32, n)
-		for b.Loop() {
-			for i := 0; i < n; i += 256 {
-				g2[i], m2[i], v2[i] = 0, 2e-36, 1e-36
-			}
-			adamVectors(false, false, w, g2, m2, v2, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
-		}
-	})
-}
-
-// TestAdamVectorsAVX512Modes: the 16-lane loop in both of its modes (the
-// dispatch picks one by vendor) matches the reference on vectors that
-// underflow and on values from every range.
-func TestAdamVectorsAVX512Modes(t *testing.T) {
-	if !hasAVX512 {
-		t.Skip("no AVX-512 on this machine")
-	}
-	for _, screen := range []bool{false, true} {
-		testAdamSubnormals(t, func(w, g, m, v []float32) {
-			adamVectors(true, screen, w, g, m, v, 1e-3, 1, 1e-7, 0.1, 0.001, 1)
-		})
-		testAdamWild(t, fmt.Sprintf("AVX-512, screen %v", screen), func(w, g, m, v []float32, a, r, eps, c1, c2, s float32) {
-			adamVectors(true, screen, w, g, m, v, a, r, eps, c1, c2, s)
-		})
-	}
 }
