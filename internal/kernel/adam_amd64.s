@@ -18,10 +18,10 @@ TEXT ·adamStepAVX2(SB), NOSPLIT, $0-120
 	VBROADCASTSS c2+112(FP), Y12 // c2
 	VBROADCASTSS s+116(FP), Y13  // s
 	MOVL $0x7fffffff, AX         // |x| mask
-	MOVQ AX, X14
+	VMOVQ AX, X14                // VEX, not MOVQ: see TestAsmNoLegacySSE
 	VPBROADCASTD X14, Y14
 	MOVL $0x00800000, AX         // 2⁻¹²⁶, the smallest normal float32
-	MOVQ AX, X15
+	VMOVQ AX, X15
 	VPBROADCASTD X15, Y15
 	XORQ AX, AX
 	TESTQ CX, CX
@@ -157,10 +157,10 @@ mode512:
 	VBROADCASTSS c2+112(FP), Z12 // c2
 	VBROADCASTSS s+116(FP), Z13  // s
 	MOVL $0x7fffffff, AX         // |x| mask
-	MOVQ AX, X14
+	VMOVQ AX, X14
 	VPBROADCASTD X14, Z14
 	MOVL $0x00800000, AX         // 2⁻¹²⁶, the smallest normal float32
-	MOVQ AX, X15
+	VMOVQ AX, X15
 	VPBROADCASTD X15, Z15
 	VPXORD Z16, Z16, Z16         // zeros
 	VBROADCASTSS tm+120(FP), Z20 // moments this small go to the list at once

@@ -81,6 +81,18 @@ func BenchmarkAdamStep(b *testing.B) {
 	})
 }
 
+// BenchmarkAdamStepShort times one call on 32 elements (a bias, a
+// shard's piece of a range): the call's own cost, set-up and all.
+func BenchmarkAdamStepShort(b *testing.B) {
+	w, g, m, v := make([]float32, 32), make([]float32, 32), make([]float32, 32), make([]float32, 32)
+	for i := range g {
+		g[i] = float32(i%7) * 1e-3
+	}
+	for b.Loop() {
+		AdamStep(w, g, m, v, nil, 1e-3, 1, 1e-7, 0.1, 0.001, 1, 0)
+	}
+}
+
 // benchAdam times step over the founding model's trainable parameters,
 // as name, and with one element in 256 with a zero gradient and moments
 // decaying through the smallest normals, as name/underflowing: training
