@@ -12,10 +12,10 @@ import (
 
 // TestAsmNoLegacySSE: no assembly instruction here is a legacy-encoded
 // SSE one on an X register. After a VEX instruction has written a Y or Z
-// register, a legacy SSE instruction costs this host's cores a state
-// transition of hundreds of cycles each way: two MOVQ AX, X14 in the
-// Adam loops' set-up made a 32-element call take 480–500 ns instead of
-// 40 (BenchmarkAdamStepShort). VMOVQ and the other VEX forms do the same
+// register, a legacy SSE instruction costs Intel's cores a state
+// transition of hundreds of cycles each way: on the Intel host of
+// BENCHMARKS.md, two MOVQ AX, X14 in the Adam loops' set-up made a
+// 32-element call take 480–500 ns instead of 40 (BenchmarkAdamStepShort). VMOVQ and the other VEX forms do the same
 // work without it.
 func TestAsmNoLegacySSE(t *testing.T) {
 	files, err := filepath.Glob("*_amd64.s")
