@@ -2,6 +2,7 @@ package model
 
 import (
 	"context"
+	"runtime"
 	"testing"
 
 	"github.com/myelin-go/myelin/data/mnist"
@@ -162,4 +163,46 @@ func floatX(t testing.TB, s *mnist.Set) *tensor.Tensor {
 		t.Fatal(err)
 	}
 	return x.As(tensor.Float32)
+}
+
+// TestSplitTrainStepAllocatesNothing: a sharded step with the first layer
+// split by its inputs (insplit.go) allocates nothing once its buffers
+// exist, on one worker and on two, for float32 and uint8 x.
+func TestSplitTrainStepAllocatesNothing(t *testing.T) {
+	if raceEnabled {
+		t.Skip("allocation counts are not meaningful under the race detector")
+	}
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	train, _, err := mnist.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	train = train.Slice(0, 256)
+	y := tensor.FromFloat32(train.OneHot(), train.N, 10)
+	x8, err := train.X()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, x := range []*tensor.Tensor{floatX(t, train), x8} {
+		for _, procs := range []int{1, 2} {
+			runtime.GOMAXPROCS(procs)
+			m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
+				layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
+			if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, ShardSize: 16, SplitFirstLayer: true}); err != nil {
+				t.Fatal(err)
+			}
+			allocs := stepAllocs(t, m, x, y, 50)
+			on := m.fit.shards.in.on
+			m.stopShards()
+			if !on {
+				t.Fatalf("%s x, GOMAXPROCS %d: the split did not run", x.DType(), procs)
+			}
+			if allocs != 0 {
+				t.Fatalf("%s x, GOMAXPROCS %d: a split step allocates %v times, want 0", x.DType(), procs, allocs)
+			}
+		}
+	}
 }

@@ -57,7 +57,9 @@ func stepFlops(batch int) float64 {
 }
 
 // BenchmarkTrainStep times one training step of the founding model
-// (forward, backward, Adam, batch-norm state, accuracy) at batch 32 and 128.
+// (forward, backward, Adam, batch-norm state, accuracy) at batch 32 and
+// 128, whole or in shards, the first layer split by rows or (split) by
+// its inputs (FitOptions.SplitFirstLayer).
 func BenchmarkTrainStep(b *testing.B) {
 	x, y, _, _ := benchData(b)
 	for _, bs := range []int{32, 128} {
@@ -65,19 +67,20 @@ func BenchmarkTrainStep(b *testing.B) {
 			if shard >= bs {
 				continue
 			}
-			name := fmt.Sprintf("batch=%d/shard=%d", bs, shard)
 			if shard == 0 {
-				name = fmt.Sprintf("batch=%d/shard=none", bs)
+				benchTrainStep(b, fmt.Sprintf("batch=%d/shard=none", bs), x, y, bs, 0, false)
+				continue
 			}
-			benchTrainStep(b, name, x, y, bs, shard)
+			benchTrainStep(b, fmt.Sprintf("batch=%d/shard=%d", bs, shard), x, y, bs, shard, false)
+			benchTrainStep(b, fmt.Sprintf("batch=%d/shard=%d/split", bs, shard), x, y, bs, shard, true)
 		}
 	}
 }
 
-func benchTrainStep(b *testing.B, name string, x, y *tensor.Tensor, bs, shard int) {
+func benchTrainStep(b *testing.B, name string, x, y *tensor.Tensor, bs, shard int, split bool) {
 	b.Run(name, func(b *testing.B) {
 		m := benchFounding(b)
-		if _, err := m.Fit(context.Background(), x.Rows(0, 1024), y.Rows(0, 1024), FitOptions{BatchSize: bs, ShardSize: shard}); err != nil {
+		if _, err := m.Fit(context.Background(), x.Rows(0, 1024), y.Rows(0, 1024), FitOptions{BatchSize: bs, ShardSize: shard, SplitFirstLayer: split}); err != nil {
 			b.Fatal(err)
 		}
 		defer m.stopShards()

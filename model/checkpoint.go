@@ -118,6 +118,8 @@ type fitSettings struct {
 	// ShardSize is the rows per shard (FitOptions.ShardSize), 0 for
 	// whole batches, as every checkpoint before shards trained.
 	ShardSize int `json:"shard_size,omitempty"`
+	// SplitFirstLayer is FitOptions.SplitFirstLayer.
+	SplitFirstLayer bool `json:"split_first_layer,omitempty"`
 	// Ranks is the number of processes of a distributed run
 	// (FitOptions.Ranks), 0 for one.
 	Ranks int `json:"ranks,omitempty"`

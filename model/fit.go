@@ -103,6 +103,18 @@ type FitOptions struct {
 	// products between cores. Whether shards are faster depends on the
 	// machine: see BENCHMARKS.md before choosing.
 	ShardSize int
+	// SplitFirstLayer, with ShardSize, shares a first Dense layer among
+	// the shards by its inputs instead of by rows: each shard's worker
+	// owns a block of the layer's kernel rows for the whole batch, so the
+	// largest weights never move between cores (see insplit.go). The
+	// layer's sums then add the blocks' parts, which changes their
+	// rounding: the result still depends on the shard size and not on the
+	// number of threads, but it is not ShardSize's alone, nor a
+	// distributed run's. It needs a float32 model whose first layer is a
+	// Dense of ReLU or no activation, without a kernel regularizer, on
+	// inputs of one dimension, and an optimizer that updates by ranges
+	// (Adam, AdamW).
+	SplitFirstLayer bool
 	// Resume continues the run that wrote this checkpoint, from the step
 	// after the last one it holds, so that the weights, optimizer and
 	// batch-norm state, and the History, end bit for bit as an
@@ -177,6 +189,14 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 	}
 	if opt.ShardSize < 0 {
 		return h, fmt.Errorf("model: Fit: ShardSize %d: want 0 (whole batches) or a positive number of rows", opt.ShardSize)
+	}
+	if opt.SplitFirstLayer {
+		if opt.ShardSize == 0 {
+			return h, fmt.Errorf("model: Fit: SplitFirstLayer needs a ShardSize: it splits the first layer among a batch's shards")
+		}
+		if why := m.inSplitProblem(); why != "" {
+			return h, fmt.Errorf("model: Fit: SplitFirstLayer: %s", why)
+		}
 	}
 	if opt.StepsPerEpoch < 0 || opt.ValidationFreq < 0 {
 		return h, fmt.Errorf("model: Fit: StepsPerEpoch %d and ValidationFreq %d must not be negative", opt.StepsPerEpoch, opt.ValidationFreq)
@@ -263,11 +283,12 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			BatchSize: opt.BatchSize, Samples: n, Shuffle: !opt.NoShuffle, DropIncomplete: opt.DropIncomplete,
 			ValidationSplit: opt.ValidationSplit, ValidationData: opt.ValidationX != nil,
 			StepsLimit: opt.StepsPerEpoch, ValidationFreq: opt.ValidationFreq,
-			ShardSize: opt.ShardSize,
+			ShardSize: opt.ShardSize, SplitFirstLayer: opt.SplitFirstLayer,
 		},
 		history: h, callbacks: opt.Callbacks,
 	}
 	b.shards.size = run.settings.ShardSize
+	b.shards.split = run.settings.SplitFirstLayer
 	b.ranks.g, b.ranks.perRank = ranks, opt.BatchNormPerRank
 	if ranks != nil {
 		run.settings.Ranks = ranks.Size()

@@ -57,6 +57,9 @@ func (m *Sequential) checkResume(ck *Checkpoint, run *fitRun) error {
 	if got.ShardSize != want.ShardSize {
 		diffs = append(diffs, fmt.Sprintf("ShardSize %s (the checkpoint has %s)", shardWords(got.ShardSize), shardWords(want.ShardSize)))
 	}
+	if got.SplitFirstLayer != want.SplitFirstLayer {
+		diffs = append(diffs, fmt.Sprintf("SplitFirstLayer %v (the checkpoint has %v)", got.SplitFirstLayer, want.SplitFirstLayer))
+	}
 	if got.Ranks != want.Ranks {
 		diffs = append(diffs, fmt.Sprintf("%d ranks (the checkpoint has %d)", max(got.Ranks, 1), max(want.Ranks, 1)))
 	}
@@ -101,6 +104,7 @@ func resumeOptions(opt *FitOptions) error {
 	}
 	if opt.ShardSize == 0 {
 		opt.ShardSize = ck.st.Settings.ShardSize
+		opt.SplitFirstLayer = opt.SplitFirstLayer || ck.st.Settings.SplitFirstLayer
 	}
 	if opt.Epochs < ck.st.Epoch || opt.Epochs == ck.st.Epoch && ck.st.Step > 0 {
 		pos := fmt.Sprintf("epoch %d, step %d", ck.st.Epoch+1, ck.st.Step)

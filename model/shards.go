@@ -33,6 +33,7 @@ import (
 
 type shardSet struct {
 	size   int
+	split  bool // FitOptions.SplitFirstLayer
 	shards []*shard
 	teams  map[int]*reduce.Local // by the number of shards in a step
 
@@ -49,6 +50,7 @@ type shardSet struct {
 	prepErr error             // Ranged.Prepare's error
 	workers int               // the team's worker goroutines
 	losses  []float64
+	in      inSplit // the first layer split by its inputs (insplit.go)
 }
 
 type shard struct {
@@ -64,6 +66,9 @@ type shard struct {
 	loss      float64
 	t32       treeBufs[float32] // for the gradient sums of its ranges
 	t64       treeBufs[float64]
+	dz        []float32 // its rows of the first layer's pre-activation gradient (insplit.go)
+	inParts   [][]float32
+	inScratch []float32
 	gradBad   bool // a gradient element of this shard's ranges is not finite
 	weightBad bool // a weight of this shard's ranges became non-finite
 }
@@ -142,6 +147,7 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 	s.seed = m.trainRng.Uint64() // dropout: shard k draws from (seed, k)
 	team := m.prepareShards(xb, yb, b.wv, n)
 	s.ranged, _ = m.opt.(optimizers.Ranged)
+	m.inSplitFor(n, xb.Dim(0))
 	if s.workers > 1 {
 		kernel.SerialBegin() // the shards keep the cores busy
 		team.Step()
@@ -208,9 +214,15 @@ func (m *Sequential) runShard(sh *shard) {
 	tp := sh.tape
 	tp.Reset()
 	k := sh.pass.Shards.Rank()
+	split := s.in.on
+	if split {
+		m.inGather(k)
+	}
 	if b.gidx != nil {
 		idx := b.gidx[sh.lo:sh.hi]
-		copyRows(sh.x, b.gx, idx)
+		if !split {
+			copyRows(sh.x, b.gx, idx)
+		}
 		copyRows(sh.y, b.gy, idx)
 		if sh.w != nil {
 			copyRows(sh.w, b.gw, idx)
@@ -218,7 +230,15 @@ func (m *Sequential) runShard(sh *shard) {
 	}
 	sh.pcg.Seed(s.seed, uint64(k))
 	sh.outs = sh.outs[:0]
-	sh.out = m.Forward(&sh.pass, tp.Const(sh.x), m.lossWalk(&sh.outs))
+	if split {
+		h := m.inForward(sh, k)
+		sh.outs = append(sh.outs, h)
+		walk := m.lossWalk(&sh.outs)
+		walk.From = 1
+		sh.out = m.Forward(&sh.pass, h, walk)
+	} else {
+		sh.out = m.Forward(&sh.pass, tp.Const(sh.x), m.lossWalk(&sh.outs))
+	}
 	l := m.loss
 	if m.fusedLoss != nil {
 		l = m.fusedLoss
@@ -250,8 +270,13 @@ func (m *Sequential) runShard(sh *shard) {
 	if k == 0 {
 		s.params = m.stepParams()
 		s.total = 0
-		for _, p := range s.params {
-			s.total += p.Value.Len()
+		s.in.wi = -1
+		for i, p := range s.params {
+			if split && p == s.in.dense.Kernel {
+				s.in.wi = i // inGrad's and inStep's
+			} else {
+				s.total += p.Value.Len()
+			}
 			if p.Grad == nil || !p.Grad.Shape().Equal(p.Value.Shape()) || p.Grad.DType() != p.Value.DType() {
 				p.Grad = tensor.New(p.Value.DType(), p.Value.Shape()...)
 			}
@@ -259,7 +284,7 @@ func (m *Sequential) runShard(sh *shard) {
 		s.updated, s.prepErr = false, nil
 	}
 	g.Barrier()
-	sh.gradBad = false
+	sh.gradBad = split && !m.inGrad(k)
 	lo, hi := k*s.total/s.n, (k+1)*s.total/s.n
 	s.ranges(lo, hi, func(i, a, c int) {
 		p := s.params[i]
@@ -288,6 +313,9 @@ func (m *Sequential) runShard(sh *shard) {
 	if !s.updated {
 		return
 	}
+	if split {
+		sh.weightBad = !m.inStep(k)
+	}
 	s.ranges(lo, hi, func(i, a, c int) {
 		s.ranged.StepRange(i, a, c)
 		if v := s.params[i].Value; v.DType() == tensor.Float32 {
@@ -303,7 +331,10 @@ func (m *Sequential) runShard(sh *shard) {
 // next step: the same shard runs on the same worker every step.
 func (m *Sequential) prefetchShard(sh *shard) {
 	b := &m.fit
-	if next := b.gnext; next != nil {
+	if next := b.gnext; next != nil && b.shards.in.on {
+		p := &b.shards.in.members[sh.pass.Shards.Rank()] // it gathers a block of every row
+		prefetchCols(b.gx, next, p.r0, p.r1)
+	} else if next != nil {
 		prefetchRows(b.gx, next[min(sh.lo, len(next)):min(sh.hi, len(next))])
 	}
 }
@@ -334,6 +365,9 @@ func (b *treeBufs[T]) sumRange(shards []*shard, p *autodiff.Var, a, c int) bool 
 func (s *shardSet) ranges(lo, hi int, f func(i, a, c int)) {
 	off := 0
 	for i, p := range s.params {
+		if i == s.in.wi && s.in.on {
+			continue // inGrad's and inStep's
+		}
 		n := p.Value.Len()
 		a, c := max(lo-off, 0), min(hi-off, n)
 		off += n

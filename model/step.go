@@ -70,6 +70,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 	if m.fit.shards.shardCount(xb.Dim(0)) > 1 {
 		return m.trainStepShards(xb, yb, epoch, step)
 	}
+	m.fit.shards.in.on = false
 	tp := m.tape
 	tp.SetShardGrads(false) // a sharded step turned it on
 	tp.Reset()
@@ -109,10 +110,9 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 // parameters' Grad, applies the update, checks the weights, and commits
 // the layers' state.
 func (m *Sequential) finishStep(epoch, step int) error {
-	tp := m.tape
 	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
 		for _, p := range m.layerParams[i] {
-			if tp.HasGrad(p) && !p.Grad.AllFinite() {
+			if m.hasGrad(p) && !p.Grad.AllFinite() {
 				m.discard()
 				return &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[i].Name(), What: "gradient"}
 			}
@@ -160,12 +160,20 @@ func (m *Sequential) commit() {
 func (m *Sequential) stepParams() []*autodiff.Var {
 	ps := m.fit.paramsBuf()
 	for _, p := range m.params {
-		if p.NeedsGrad() && m.tape.HasGrad(p) {
+		if p.NeedsGrad() && m.hasGrad(p) {
 			ps = append(ps, p)
 		}
 	}
 	m.fit.stepParams = ps
 	return ps
+}
+
+// hasGrad reports whether the step in progress computed a gradient for
+// p: on the input-split path (insplit.go) no tape holds the first
+// kernel's.
+func (m *Sequential) hasGrad(p *autodiff.Var) bool {
+	in := &m.fit.shards.in
+	return m.tape.HasGrad(p) || in.on && p == in.dense.Kernel
 }
 
 func (b *fitBuffers) paramsBuf() []*autodiff.Var { return b.stepParams[:0] }

@@ -213,8 +213,15 @@ func (b *bench) phaseTrain(ctx context.Context) error {
 						return err
 					}
 					if err := withProcs(t, func() error {
-						sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), b.cfg.trainWarm, b.steps(batch))
+						sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), false, b.cfg.trainWarm, b.steps(batch))
 						b.add(fmt.Sprintf("train/myelin-shards/t=%d/b=%d", t, batch), sps)
+						return err
+					}); err != nil {
+						return err
+					}
+					if err := withProcs(t, func() error {
+						sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), true, b.cfg.trainWarm, b.steps(batch))
+						b.add(fmt.Sprintf("train/myelin-split/t=%d/b=%d", t, batch), sps)
 						return err
 					}); err != nil {
 						return err

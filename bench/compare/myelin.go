@@ -175,31 +175,40 @@ func (s *stepTimer) OnBatchEnd(int, int, model.Logs) error {
 // state and the accuracy metric) after warm untimed ones, on a fresh model,
 // as bench/torch_model.py --steps does.
 func (b *bench) myelinTrainSteps(ctx context.Context, batch, warm, steps int) (float64, error) {
-	return b.myelinTrainShards(ctx, batch, 0, warm, steps)
+	return b.myelinTrainShards(ctx, batch, 0, false, warm, steps)
 }
 
 // shardSize is the shard size bench/compare trains with besides whole
 // batches: half the batch, so that two cores have a shard each.
 func shardSize(batch int) int { return batch / 2 }
 
-// myelinTrainShards is myelinTrainSteps with FitOptions.ShardSize shard.
-func (b *bench) myelinTrainShards(ctx context.Context, batch, shard, warm, steps int) (float64, error) {
+// myelinTrainShards is myelinTrainSteps with FitOptions.ShardSize shard
+// and SplitFirstLayer split.
+func (b *bench) myelinTrainShards(ctx context.Context, batch, shard int, split bool, warm, steps int) (float64, error) {
 	m, err := founding(1)
 	if err != nil {
 		return 0, err
 	}
-	return fitSteps(ctx, m, b.x, b.y, batch, shard, warm, steps)
+	return fitStepsWith(ctx, m, b.x, b.y, model.FitOptions{BatchSize: batch, ShardSize: shard, SplitFirstLayer: split}, warm, steps)
 }
 
 // fitSteps returns m's training samples/s over steps steps of Fit on x, y
 // after warm (at least one) untimed ones, in shards of shard rows (0:
 // whole batches).
 func fitSteps(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, batch, shard, warm, steps int) (float64, error) {
+	return fitStepsWith(ctx, m, x, y, model.FitOptions{BatchSize: batch, ShardSize: shard}, warm, steps)
+}
+
+// fitStepsWith is fitSteps with the batch size and the shards' options
+// taken from o.
+func fitStepsWith(ctx context.Context, m *model.Sequential, x, y *tensor.Tensor, o model.FitOptions, warm, steps int) (float64, error) {
+	batch := o.BatchSize
 	warm = max(warm, 1)
 	cb := &stepTimer{warm: warm, steps: steps}
 	perEpoch := (x.Dim(0) + batch - 1) / batch
 	epochs := (warm+steps)/perEpoch + 1
-	if _, err := m.Fit(ctx, x, y, model.FitOptions{Epochs: epochs, BatchSize: batch, ShardSize: shard, Callbacks: []model.Callback{cb}}); err != nil {
+	o.Epochs, o.Callbacks = epochs, []model.Callback{cb}
+	if _, err := m.Fit(ctx, x, y, o); err != nil {
 		return 0, err
 	}
 	if cb.t1.IsZero() {

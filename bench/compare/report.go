@@ -410,25 +410,30 @@ func micro(v float64) string {
 }
 
 // scaling prints thread scaling: samples/s on 2 threads ÷ on 1, for
-// myelin's whole batches and shards, PyTorch's 2×1 against 1×1, and the
-// FMA peak's own ratio beside them as the limit.
+// myelin's whole batches, shards, and shards with the first layer split
+// by its inputs, PyTorch's 2×1 against 1×1, and the FMA peak's own ratio
+// beside them as the limit; then what the second core gives a user: the
+// split shards on 2 threads against myelin's fastest on 1.
 func (b *bench) scaling(p printer) {
 	p("### Thread scaling (2 threads ÷ 1 thread)\n\n")
-	p("myelin trains each batch whole (products from 2²³ multiply-adds shared between cores) or in shards of half the batch (issue 16:\n")
-	p("`FitOptions.ShardSize`, each shard on its own core); the FMA peak's ratio is the limit.\n\n")
-	p("| batch | myelin whole batches | myelin shards of batch/2 | PyTorch 2×1 ÷ 1×1 | FMA peak | myelin shards, 2 threads, samples/s | myelin shards/PyTorch's best |\n|---|---|---|---|---|---|---|\n")
+	p("myelin trains each batch whole (products from 2²³ multiply-adds shared between cores), in shards of half the batch (issue 16:\n")
+	p("`FitOptions.ShardSize`, each shard on its own core), or in shards with the first layer split by its inputs (`SplitFirstLayer`);\n")
+	p("each is divided by itself on 1 thread, and the FMA peak's ratio is the limit. \"Split ÷ best on 1\" divides the split shards on\n")
+	p("2 threads by the fastest of the three on 1: what the second core gives.\n\n")
+	p("| batch | myelin whole batches | myelin shards of batch/2 | myelin split shards | split ÷ best on 1 | PyTorch 2×1 ÷ 1×1 | FMA peak | myelin split, 2 threads, samples/s | myelin split/PyTorch's best |\n|---|---|---|---|---|---|---|---|---|\n")
 	peak := b.get("peak/train/t=2") / b.get("peak/train/t=1")
 	for _, batch := range []int{32, 128} {
-		ratio := func(k2, k1 string) float64 { return b.get(k2) / b.get(k1) }
-		whole := ratio(fmt.Sprintf("train/myelin/t=2/b=%d", batch), fmt.Sprintf("train/myelin/t=1/b=%d", batch))
-		shards := ratio(fmt.Sprintf("train/myelin-shards/t=2/b=%d", batch), fmt.Sprintf("train/myelin-shards/t=1/b=%d", batch))
-		torch := ratio(fmt.Sprintf("train/torch/2×1/b=%d", batch), fmt.Sprintf("train/torch/1×1/b=%d", batch))
-		sps := b.get(fmt.Sprintf("train/myelin-shards/t=2/b=%d", batch))
+		key := func(kind string, t int) string { return fmt.Sprintf("train/%s/t=%d/b=%d", kind, t, batch) }
+		ratio := func(kind string) float64 { return b.get(key(kind, 2)) / b.get(key(kind, 1)) }
+		torch := b.get(fmt.Sprintf("train/torch/2×1/b=%d", batch)) / b.get(fmt.Sprintf("train/torch/1×1/b=%d", batch))
+		sps := b.get(key("myelin-split", 2))
+		best1 := math.Max(b.get(key("myelin", 1)), math.Max(b.get(key("myelin-shards", 1)), b.get(key("myelin-split", 1))))
 		_, best, ok := b.bestTorch("train/torch/%s/b="+fmt.Sprint(batch), torchSettings, true)
 		if !ok {
 			best = nan
 		}
-		p("| %d | %s | %s | %s | %s | %s | %s |\n", batch, times(whole), times(shards), times(torch), times(peak), count(sps), times(sps/best))
+		p("| %d | %s | %s | %s | %s | %s | %s | %s | %s |\n", batch, times(ratio("myelin")), times(ratio("myelin-shards")), times(ratio("myelin-split")),
+			times(sps/best1), times(torch), times(peak), count(sps), times(sps/best))
 	}
 	p("\n")
 }

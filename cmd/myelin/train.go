@@ -88,6 +88,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 		tbDir := fs.String("tensorboard", "", "write TensorBoard event files (epoch and batch scalars, weight histograms) to `dir`")
 		reportDir := fs.String("report", "", "write plots, CSV files and a self-contained index.html of the run to `dir`")
 		shardSize := fs.Int("shard-size", 0, "cut each batch into shards of `rows` trained on all cores at once (0: whole batches; see BENCHMARKS.md)")
+		splitFirst := fs.Bool("split-first-layer", false, "with --shard-size: share the first Dense layer among the shards by its inputs instead of by rows (changes float rounding; see BENCHMARKS.md)")
 		noSyncBN := fs.Bool("no-sync-bn", false, "with --distributed: batch normalization takes each process's own rows' statistics (PyTorch DDP without SyncBatchNorm) instead of the whole batch's")
 		dist := fs.Bool("distributed", false, "train data-parallel on the processes of an MPI job (mpirun -np N myelin train --distributed; needs a binary built with -tags mpi)")
 		ckpt := checkpointFlags(fs)
@@ -107,6 +108,9 @@ clipnorm, per weight, and clipvalue); give at most one.
 			}
 			if *shardSize < 0 {
 				return usagef("--shard-size %d: want 0 (whole batches) or a positive number of rows", *shardSize)
+			}
+			if *splitFirst && *shardSize == 0 && ckpt.resumed() == nil {
+				return usagef("--split-first-layer needs --shard-size")
 			}
 			if *noSyncBN && !*dist {
 				return usagef("--no-sync-bn applies to --distributed runs")
@@ -265,7 +269,7 @@ clipnorm, per weight, and clipvalue); give at most one.
 			fo := model.FitOptions{Resume: ckpt.resumed(),
 				Epochs: *epochs, BatchSize: *batch, ValidationSplit: *valSplit,
 				Verbose: *verbose, Output: progress, Callbacks: callbacks,
-				ShardSize: *shardSize,
+				ShardSize: *shardSize, SplitFirstLayer: *splitFirst,
 			}
 			if world != nil {
 				fo.Ranks, fo.BatchNormPerRank = world, *noSyncBN

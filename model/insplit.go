@@ -1,0 +1,233 @@
+package model
+
+import (
+	"fmt"
+
+	"github.com/myelin-go/myelin/autodiff"
+	"github.com/myelin-go/myelin/internal/kernel"
+	"github.com/myelin-go/myelin/layers"
+	"github.com/myelin-go/myelin/nn"
+	"github.com/myelin-go/myelin/optimizers"
+	"github.com/myelin-go/myelin/reduce"
+	"github.com/myelin-go/myelin/tensor"
+)
+
+// The first layer split by its inputs. On the plain shard path every
+// shard multiplies its rows by the whole first-layer kernel, and the
+// kernel's gradient and update are shared out by element ranges: each
+// step the kernel (the founding model's 784×64 is 200 KB, nine tenths of
+// its weights) crosses between the cores, as weights both read, as the
+// shards' gradients the range's owner adds, and back to the core that
+// must take each line from the other before it may write it. Where a
+// line another core holds costs tens of nanoseconds to take back (the AMD
+// host of BENCHMARKS.md, issue 16), that traffic outweighs what the
+// second core saves.
+//
+// So when a Dense layer comes first, member k of the step's team (one per
+// shard) owns a block of the layer's inputs, rows [r0, r1) of its kernel,
+// for the whole batch: it gathers those columns of every sample, computes
+// their part of the layer's pre-activations, x[:, r0:r1]·W[r0:r1, :], for
+// the whole batch, and after the backward pass those rows of the kernel's
+// gradient, x[:, r0:r1]ᵀ·dz over the whole batch, and their update. Its
+// rows of the kernel, of their gradient and of the optimizer's state
+// never leave its core. Each shard adds the members' parts for its rows
+// in Tree order, then the bias and the activation; what crosses between
+// cores is these parts and the pre-activation gradient, a few KB.
+//
+// Splitting the sum over inputs changes its rounding, so the result is
+// not the plain shard path's bits; it depends on the number of shards
+// (the shard size) and never on the number of workers: the path is
+// chosen from the model, the optimizer and the shard count alone. A batch
+// of one shard trains as before.
+//
+// An earlier try split the kernel by output columns instead, which keeps
+// the plain path's bits: two cores writing alternate 128-byte halves of
+// each 256-byte row ran Adam's update 3.5× slower than one core writing
+// both (the cores' prefetchers pull in each other's lines), and a sharded
+// step slower than on one core.
+
+// inSplit is the state of the first layer's input split.
+type inSplit struct {
+	on      bool
+	dense   *layers.Dense
+	in, out int
+	wi      int       // the kernel's index in shardSet.params, -1 if absent
+	dz      []float32 // the batch's pre-activation gradient (B×out), each shard its rows
+	members []inPart
+}
+
+// inPart is one member's block of inputs and its buffers.
+type inPart struct {
+	r0, r1 int
+	x      []float32 // its columns of the batch (B×(r1−r0))
+	z      []float32 // its part of the pre-activations (B×out)
+}
+
+// inSplitProblem says why FitOptions.SplitFirstLayer cannot apply to m,
+// "" when it can.
+func (m *Sequential) inSplitProblem() string {
+	if m.DType != tensor.Float32 {
+		return "the model must be float32"
+	}
+	if len(m.Layers) < 2 {
+		return "the model needs a layer after the first"
+	}
+	if _, ok := m.opt.(optimizers.Ranged); !ok {
+		return fmt.Sprintf("optimizer %s does not update by ranges; use Adam or AdamW", m.opt.Name())
+	}
+	d, ok := m.Layers[0].(*layers.Dense)
+	switch {
+	case !ok:
+		return fmt.Sprintf("the first layer is a %s, not a Dense", m.Layers[0].Type())
+	case d.Kernel == nil || !d.Kernel.NeedsGrad():
+		return "the first layer's kernel is not trainable"
+	case d.KernelRegularizer != nil:
+		return "the first layer has a kernel regularizer"
+	case d.Activation != nn.ActReLU && d.Activation != nn.Linear:
+		return fmt.Sprintf("the first layer's activation is %s; want relu or linear", d.Activation)
+	case len(m.inShape) != 1:
+		return fmt.Sprintf("the inputs have shape %v; want one dimension; flatten x to (samples, features)", m.inShape)
+	}
+	return ""
+}
+
+// inSplitFor decides the path for a step of n shards over a batch of B
+// rows and sizes its buffers.
+func (m *Sequential) inSplitFor(n, B int) {
+	s := &m.fit.shards
+	c := &s.in
+	c.on = false
+	if !s.split || n < 2 || m.inSplitProblem() != "" {
+		return
+	}
+	d := m.Layers[0].(*layers.Dense)
+	ks := d.Kernel.Shape()
+	c.on, c.dense, c.in, c.out = true, d, ks[0], ks[1]
+	c.dz = grow(c.dz, B*c.out)
+	for len(c.members) < n {
+		c.members = append(c.members, inPart{})
+	}
+	for k := range c.members[:n] {
+		p := &c.members[k]
+		p.r0, p.r1 = k*c.in/n, (k+1)*c.in/n
+		p.x = grow(p.x, B*(p.r1-p.r0))
+		p.z = grow(p.z, B*c.out)
+	}
+	for _, sh := range s.shards[:n] {
+		sh.inScratch = grow(sh.inScratch, (n+1)/2*64)
+	}
+}
+
+// inGather copies member k's columns of the batch, converting uint8 as
+// the shards' gather does.
+func (m *Sequential) inGather(k int) {
+	b := &m.fit
+	s := &b.shards
+	p := &s.in.members[k]
+	w, row := p.r1-p.r0, s.in.in
+	if b.gidx == nil {
+		src := s.xb.Float32s()
+		for i := range s.batch {
+			copy(p.x[i*w:(i+1)*w], src[i*row+p.r0:i*row+p.r1])
+		}
+		return
+	}
+	if b.gx.DType() == tensor.Uint8 {
+		q, div := b.gx.Uint8s(), b.gx.Divisor()
+		for i, j := range b.gidx {
+			kernel.Uint8ToFloat32(p.x[i*w:(i+1)*w], q[j*row+p.r0:j*row+p.r1], div)
+		}
+		return
+	}
+	src := b.gx.Float32s()
+	for i, j := range b.gidx {
+		copy(p.x[i*w:(i+1)*w], src[j*row+p.r0:j*row+p.r1])
+	}
+}
+
+// inForward computes member k's part of the first layer's pre-activations
+// for the whole batch, meets the others, and returns the layer's output
+// for shard sh's rows on its tape.
+func (m *Sequential) inForward(sh *shard, k int) *autodiff.Var {
+	s := &m.fit.shards
+	c := &s.in
+	p := &c.members[k]
+	d := c.dense
+	out := c.out
+	if w := p.r1 - p.r0; w > 0 {
+		kernel.Sgemm(false, false, s.batch, out, w, 1, p.x, w, d.Kernel.Value.Float32s()[p.r0*out:p.r1*out], out, 0, p.z, out)
+	} else {
+		clear(p.z)
+	}
+	sh.pass.Shards.Barrier()
+	tp := sh.tape
+	h := tp.Alloc(tensor.Float32, sh.hi-sh.lo, out)
+	hv := h.Float32s()
+	sh.inParts = sh.inParts[:0]
+	for j := range c.members[:s.n] {
+		sh.inParts = append(sh.inParts, c.members[j].z[sh.lo*out:sh.hi*out])
+	}
+	reduce.TreeInto(hv, sh.inParts, sh.inScratch)
+	if d.Bias != nil {
+		kernel.AddRowTo(hv, hv, d.Bias.Value.Float32s(), out)
+	}
+	if d.Activation == nn.ActReLU {
+		kernel.ReluTo(hv, hv)
+	}
+	sh.dz = c.dz[sh.lo*out : sh.hi*out]
+	return tp.Output(h, autodiff.Record{Op: inDenseOp{}, In: [4]*autodiff.Var{d.Kernel, d.Bias}, I: [4]int{int(d.Activation)}, Ctx: sh})
+}
+
+// inDenseOp is the first layer's op on a shard's tape on the input-split
+// path: its backward pass writes the pre-activation gradient into the
+// shard's rows of the batch's, for the members (inGrad), and adds the
+// bias's gradient as nn.Dense does.
+type inDenseOp struct{}
+
+func (inDenseOp) Name() string { return "model.splitDense" }
+
+func (inDenseOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
+	sh := r.Ctx.(*shard)
+	y, dy := r.Out.Value.Float32s(), r.Out.Grad.Float32s()
+	n := r.Out.Value.Dim(1)
+	dz := sh.dz
+	if nn.Activation(r.I[0]) == nn.ActReLU {
+		kernel.ReluGradTo(dz, dy, y)
+	} else {
+		copy(dz, dy)
+	}
+	if b := r.In[1]; b != nil {
+		if db := tp.GradOf(b); db != nil {
+			kernel.AddColSums(db.Float32s(), dz, n)
+		}
+	}
+}
+
+// inGrad sets member k's rows of the kernel's Grad to its columns of the
+// batch, transposed, times the batch's pre-activation gradient, and
+// reports whether they are finite.
+func (m *Sequential) inGrad(k int) bool {
+	s := &m.fit.shards
+	c := &s.in
+	p := &c.members[k]
+	w := p.r1 - p.r0
+	if w == 0 {
+		return true
+	}
+	g := c.dense.Kernel.Grad.Float32s()[p.r0*c.out : p.r1*c.out]
+	kernel.Sgemm(true, false, w, c.out, s.batch, 1, p.x, w, c.dz, c.out, 0, g, c.out)
+	return kernel.AllFinite(g)
+}
+
+// inStep updates member k's rows of the kernel and reports whether they
+// stayed finite.
+func (m *Sequential) inStep(k int) bool {
+	c := &m.fit.shards.in
+	p := &c.members[k]
+	lo, hi := p.r0*c.out, p.r1*c.out
+	if lo == hi {
+		return true
+	}
+	m.fit.shards.ranged.StepRange(c.wi, lo, hi)
+	return kernel.AllFinite(c.dense.Kernel.Value.Float32s()[lo:hi])
+}
