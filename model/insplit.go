@@ -42,9 +42,9 @@ import (
 //
 // An earlier try split the kernel by output columns instead, which keeps
 // the plain path's bits: two cores writing alternate 128-byte halves of
-// each 256-byte row ran Adam's update 3.5× slower than one core writing
-// both (the cores' prefetchers pull in each other's lines), and a sharded
-// step slower than on one core.
+// each 256-byte row ran Adam's update about 3.5× slower than one core
+// writing both (probably the cores' prefetchers pulling in each other's
+// lines), and a sharded step ran slower on two cores than on one.
 
 // inSplit is the state of the first layer's input split.
 type inSplit struct {

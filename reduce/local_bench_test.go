@@ -92,3 +92,37 @@ func BenchmarkHandoff(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkLocalSync measures what a sync costs a Local: ten Barriers or
+// ten AllReduces of 64 elements a step, no work between them. With as many
+// workers as members each member runs on its worker's goroutine (direct);
+// with twice as many members, each worker resumes two coroutines.
+func BenchmarkLocalSync(b *testing.B) {
+	for _, members := range []int{2, 4} {
+		for _, sum := range []bool{false, true} {
+			kind := "barrier"
+			if sum {
+				kind = "allreduce"
+			}
+			b.Run(fmt.Sprintf("members=%d/workers=2/%s", members, kind), func(b *testing.B) {
+				buf := make([][]float64, members)
+				for i := range buf {
+					buf[i] = make([]float64, 64)
+				}
+				l := NewLocal(members, 2, func(g Group) {
+					for range 10 {
+						if sum {
+							g.AllReduce(buf[g.Rank()])
+						} else {
+							g.Barrier()
+						}
+					}
+				})
+				defer l.Close()
+				for b.Loop() {
+					l.Step()
+				}
+			})
+		}
+	}
+}
