@@ -19,8 +19,11 @@ import (
 // Data parallelism inside one process. A training batch larger than the
 // shard size is cut into shards of that many rows (the last one shorter).
 // Each shard's forward and backward pass runs on its own tape, as a member
-// of a reduce.Local: its members are coroutines shared out over one
-// worker goroutine per core (the goroutine that called Fit is worker 0).
+// of a reduce.Local, over one worker goroutine per core (the goroutine
+// that called Fit is worker 0; with more shards than workers each shard is
+// a coroutine its worker resumes in turn). With SplitFirstLayer the shards
+// share the first layer by its inputs rather than each running all of it
+// on its rows (insplit.go).
 // Batch normalization meets the other shards through the member's Group to
 // normalize with the whole batch's statistics (nn.BatchNormSync). Every
 // tape keeps its parameter gradients to itself (SetShardGrads), and each
@@ -266,8 +269,10 @@ func (m *Sequential) runShard(sh *shard) {
 	defer m.prefetchShard(sh)
 
 	g := sh.pass.Shards
-	g.Barrier()
 	if k == 0 {
+		// Shard 0's tape alone says which parameters have a gradient,
+		// so this needs no other shard's backward pass: it is done
+		// before the barrier that the others pass after theirs.
 		s.params = m.stepParams()
 		s.total = 0
 		s.in.wi = -1

@@ -24,8 +24,9 @@ import (
 //
 // With as many workers as members, each worker runs its member's body
 // itself, with no coroutine: a sync is then the workers' meeting alone,
-// where a coroutine's two switches cost more than the meeting (1.2–2 µs
-// a sync against 0.25 µs a meeting on BENCHMARKS.md's AMD host).
+// where a coroutine's two switches cost more than the meeting (with them,
+// 1.3–2.5 µs a sync against 0.25 µs a meeting on BENCHMARKS.md's AMD
+// host; BenchmarkLocalSync, BenchmarkBarrier2).
 type Local struct {
 	members []*member
 	workers []*worker
@@ -83,7 +84,8 @@ const stepSpins = 500
 
 // NewLocal returns a group of n members run by workers goroutines (the
 // caller of Step counts as one; workers is clamped to [1, n]). Step calls
-// body once for each member, in the member's coroutine, with the member's
+// body once for each member, in the member's coroutine (or, with a worker
+// per member, on the worker's goroutine), with the member's
 // Group. Close stops the workers.
 func NewLocal(n, workers int, body func(Group)) *Local {
 	if n < 1 {
@@ -232,7 +234,8 @@ func (m *member) Rank() int { return m.rank }
 func (m *member) Size() int { return len(m.l.members) }
 
 // AllReduce posts buf and suspends the member; its worker resumes it once
-// every member has posted and worker 0 has added them.
+// every member has posted and worker 0 has added them (with a worker per
+// member, see meet).
 func (m *member) AllReduce(buf []float64) {
 	l := m.l
 	if len(l.members) == 1 {
