@@ -217,10 +217,11 @@ func BenchmarkPredictLatency(b *testing.B) {
 }
 
 // BenchmarkCNNTrainStep times one training step of the CNN of
-// examples/cnn.json at batch 64, in one pass and in shards of 16.
+// examples/cnn.json at batch 64, in one pass and in shards of 16 and 32
+// (two shards: on two cores, each runs on its worker without a coroutine).
 func BenchmarkCNNTrainStep(b *testing.B) {
 	x, y, _, _ := benchData(b)
-	for _, shard := range []int{0, 16} {
+	for _, shard := range []int{0, 16, 32} {
 		name := fmt.Sprintf("batch=64/shard=%d", shard)
 		if shard == 0 {
 			name = "batch=64/shard=none"
