@@ -2,7 +2,6 @@ package model_test
 
 import (
 	"math"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -83,21 +82,14 @@ func TestSplitFirstLayerGradients(t *testing.T) {
 // depends on the shard size and not on the number of threads.
 func TestSplitFirstLayerSameBitsAcrossGOMAXPROCS(t *testing.T) {
 	x, y, _, _ := data(t, 200, 1)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	var want string
-	for _, procs := range []int{1, 2, 3, 4} {
-		runtime.GOMAXPROCS(procs)
+	sameStateAcrossGOMAXPROCS(t, []int{1, 2, 3, 4}, func() *model.Sequential {
 		m := compiled(t, founding(true))
 		m.Seed = 5
 		if _, err := fitWithin(t, m, x, y, model.FitOptions{BatchSize: 48, ShardSize: 16, SplitFirstLayer: true}); err != nil {
 			t.Fatal(err)
 		}
-		if h := stateHash(t, m); want == "" {
-			want = h
-		} else if h != want {
-			t.Fatalf("GOMAXPROCS %d: state %s, GOMAXPROCS 1: %s", procs, h, want)
-		}
-	}
+		return m
+	})
 }
 
 // TestSplitFirstLayerResumeBitwise: a split run resumed from its

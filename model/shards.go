@@ -69,11 +69,11 @@ type shard struct {
 	loss      float64
 	t32       treeBufs[float32] // for the gradient sums of its ranges
 	t64       treeBufs[float64]
-	dz        []float32 // its rows of the first layer's pre-activation gradient (insplit.go)
-	inParts   [][]float32
-	inScratch []float32
-	gradBad   bool // a gradient element of this shard's ranges is not finite
-	weightBad bool // a weight of this shard's ranges became non-finite
+	dz        []float32   // its rows of the first layer's pre-activation gradient (insplit.go)
+	inParts   [][]float32 // the members' parts of its rows of the first layer (insplit.go)
+	inScratch []float32   // TreeInto's, for adding them
+	gradBad   bool        // a gradient element of this shard's ranges is not finite
+	weightBad bool        // a weight of this shard's ranges became non-finite
 }
 
 // stopShards ends the workers of the last Fit.
@@ -336,10 +336,13 @@ func (m *Sequential) runShard(sh *shard) {
 // next step: the same shard runs on the same worker every step.
 func (m *Sequential) prefetchShard(sh *shard) {
 	b := &m.fit
-	if next := b.gnext; next != nil && b.shards.in.on {
+	next := b.gnext
+	switch {
+	case next == nil:
+	case b.shards.in.on:
 		p := &b.shards.in.members[sh.pass.Shards.Rank()] // it gathers a block of every row
 		prefetchCols(b.gx, next, p.r0, p.r1)
-	} else if next != nil {
+	default:
 		prefetchRows(b.gx, next[min(sh.lo, len(next)):min(sh.hi, len(next))])
 	}
 }

@@ -52,10 +52,7 @@ func TestShardsMatchWholeBatch(t *testing.T) {
 // arithmetic, the number of threads does not change it.
 func TestShardsSameBitsAcrossGOMAXPROCS(t *testing.T) {
 	x, y, _, _ := data(t, 200, 1)
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
-	var want string
-	for _, procs := range []int{1, 2, 4, 8} {
-		runtime.GOMAXPROCS(procs)
+	sameStateAcrossGOMAXPROCS(t, []int{1, 2, 4, 8}, func() *model.Sequential {
 		m := founding(true)
 		m.Layers = append(m.Layers[:1], append([]layers.Layer{layers.NewDropout(0.2)}, m.Layers[1:]...)...)
 		m = compiled(t, m)
@@ -63,10 +60,22 @@ func TestShardsSameBitsAcrossGOMAXPROCS(t *testing.T) {
 		if _, err := fitWithin(t, m, x, y, model.FitOptions{BatchSize: 48, ShardSize: 8}); err != nil {
 			t.Fatal(err)
 		}
-		if h := stateHash(t, m); want == "" {
+		return m
+	})
+}
+
+// sameStateAcrossGOMAXPROCS runs train at each GOMAXPROCS of procs and
+// fails unless every run ends in the state of the first (stateHash).
+func sameStateAcrossGOMAXPROCS(t *testing.T, procs []int, train func() *model.Sequential) {
+	t.Helper()
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	var want string
+	for _, p := range procs {
+		runtime.GOMAXPROCS(p)
+		if h := stateHash(t, train()); want == "" {
 			want = h
 		} else if h != want {
-			t.Fatalf("GOMAXPROCS %d: state %s, GOMAXPROCS 1: %s", procs, h, want)
+			t.Fatalf("GOMAXPROCS %d: state %s, GOMAXPROCS %d: %s", p, h, procs[0], want)
 		}
 	}
 }

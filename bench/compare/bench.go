@@ -212,19 +212,18 @@ func (b *bench) phaseTrain(ctx context.Context) error {
 					}); err != nil {
 						return err
 					}
-					if err := withProcs(t, func() error {
-						sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), false, b.cfg.trainWarm, b.steps(batch))
-						b.add(fmt.Sprintf("train/myelin-shards/t=%d/b=%d", t, batch), sps)
-						return err
-					}); err != nil {
-						return err
-					}
-					if err := withProcs(t, func() error {
-						sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), true, b.cfg.trainWarm, b.steps(batch))
-						b.add(fmt.Sprintf("train/myelin-split/t=%d/b=%d", t, batch), sps)
-						return err
-					}); err != nil {
-						return err
+					for _, split := range []bool{false, true} {
+						kind := "myelin-shards"
+						if split {
+							kind = "myelin-split"
+						}
+						if err := withProcs(t, func() error {
+							sps, err := b.myelinTrainShards(ctx, batch, shardSize(batch), split, b.cfg.trainWarm, b.steps(batch))
+							b.add(fmt.Sprintf("train/%s/t=%d/b=%d", kind, t, batch), sps)
+							return err
+						}); err != nil {
+							return err
+						}
 					}
 				}
 			}
