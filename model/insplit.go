@@ -2,6 +2,7 @@ package model
 
 import (
 	"fmt"
+	"math"
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/internal/kernel"
@@ -52,8 +53,17 @@ type inSplit struct {
 	dense   *layers.Dense
 	in, out int
 	wi      int       // the kernel's index in shardSet.params, -1 if absent
-	dz      []float32 // the batch's pre-activation gradient (B×out), each shard its rows
+	dz      []float32 // the batch's pre-activation gradient (B×out)
 	members []inPart
+	parts   [][]float32 // the members' z, for TreeInto
+	scratch []float32   // TreeInto's
+
+	// What splitRest leaves for the members and the caller.
+	restOK   bool          // the loss and the gradients it computed are finite
+	early    bool          // it called the optimizer's Prepare
+	badLayer int           // the layer with a non-finite gradient, or -1
+	loss     float64       // the batch's loss
+	pred     *autodiff.Var // the predictions for the metrics, nil without metrics
 }
 
 // inPart is one member's block of inputs and its buffers.
@@ -113,9 +123,6 @@ func (m *Sequential) inSplitFor(n, B int) {
 		p.x = grow(p.x, B*(p.r1-p.r0))
 		p.z = grow(p.z, B*c.out)
 	}
-	for _, sh := range s.shards[:n] {
-		sh.inScratch = grow(sh.inScratch, (n+1)/2*64)
-	}
 }
 
 // inGather copies member k's columns of the batch, converting uint8 as
@@ -145,52 +152,176 @@ func (m *Sequential) inGather(k int) {
 	}
 }
 
-// inForward computes member k's part of the first layer's pre-activations
-// for the whole batch, meets the others, and returns the layer's output
-// for shard sh's rows on its tape.
-func (m *Sequential) inForward(sh *shard, k int) *autodiff.Var {
-	s := &m.fit.shards
+// runSplit is member k's part of a step on the input-split path. It
+// gathers its block of the batch and computes its part of the first
+// layer's pre-activations; member 0 then runs the rest of the network on
+// the whole batch (splitRest) while the others wait; then each member
+// computes its rows of the kernel's gradient and, once every gradient is
+// known to be finite, updates them. The last member also updates the
+// other parameters (a tenth of the founding model's weights): member 0
+// has had the longest part of the step.
+func (m *Sequential) runSplit(sh *shard) {
+	b := &m.fit
+	s := &b.shards
 	c := &s.in
+	g := sh.pass.Shards
+	k := g.Rank()
 	p := &c.members[k]
-	d := c.dense
-	out := c.out
+	m.inGather(k)
 	if w := p.r1 - p.r0; w > 0 {
-		kernel.Sgemm(false, false, s.batch, out, w, 1, p.x, w, d.Kernel.Value.Float32s()[p.r0*out:p.r1*out], out, 0, p.z, out)
+		kernel.Sgemm(false, false, s.batch, c.out, w, 1, p.x, w, c.dense.Kernel.Value.Float32s()[p.r0*c.out:p.r1*c.out], c.out, 0, p.z, c.out)
 	} else {
 		clear(p.z)
 	}
-	sh.pass.Shards.Barrier()
-	tp := sh.tape
-	h := tp.Alloc(tensor.Float32, sh.hi-sh.lo, out)
-	hv := h.Float32s()
-	sh.inParts = sh.inParts[:0]
-	for j := range c.members[:s.n] {
-		sh.inParts = append(sh.inParts, c.members[j].z[sh.lo*out:sh.hi*out])
+	if k == 0 && b.gidx != nil {
+		copyRows(s.yb, b.gy, b.gidx)
+		if s.wb != nil {
+			copyRows(s.wb, b.gw, b.gidx)
+		}
 	}
-	reduce.TreeInto(hv, sh.inParts, sh.inScratch)
+	g.Barrier()
+	if k == 0 {
+		m.splitRest()
+	} else {
+		m.prefetchShard(sh) // while member 0 works alone
+	}
+	g.Barrier()
+	if !c.restOK {
+		return
+	}
+	sh.gradBad = !m.inGrad(k)
+	g.Barrier()
+	ok := true
+	for _, o := range s.shards[:s.n] {
+		ok = ok && !o.gradBad
+	}
+	var update bool
+	if c.early {
+		update = ok && s.prepErr == nil
+		if k == 0 {
+			s.updated = update
+		}
+	} else {
+		if k == 0 && ok {
+			s.prepErr = s.ranged.Prepare(s.params)
+			s.updated = s.prepErr == nil
+		}
+		g.Barrier()
+		update = s.updated
+	}
+	sh.weightBad = false
+	if !update {
+		return
+	}
+	sh.weightBad = !m.inStep(k)
+	if k == 0 {
+		m.prefetchShard(sh)
+	}
+	if k != 0 {
+		return
+	}
+	s.ranges(0, s.total, func(i, a, c int) {
+		s.ranged.StepRange(i, a, c)
+		if v := s.params[i].Value; v.DType() == tensor.Float32 {
+			sh.weightBad = sh.weightBad || !allFinite(v.Float32s()[a:c])
+		} else {
+			sh.weightBad = sh.weightBad || !allFinite(v.Float64s()[a:c])
+		}
+	})
+}
+
+// splitRest adds the members' parts of the first layer's pre-activations
+// in Tree order, adds the bias, applies the activation, and runs the rest
+// of the network, the loss and the backward pass on the whole batch on
+// m.tape, as trainStep does. It leaves the loss in c.loss and the
+// predictions in c.pred, sets up the step's parameters, and sets c.restOK
+// when the loss and the gradients it computed are finite (c.badLayer
+// names the layer otherwise).
+func (m *Sequential) splitRest() {
+	b := &m.fit
+	s := &b.shards
+	c := &s.in
+	d := c.dense
+	out := c.out
+	c.restOK, c.badLayer, c.pred = false, -1, nil
+	tp := m.tape
+	tp.SetShardGrads(false)
+	tp.Reset()
+	b.pass = layers.Pass{Tape: tp, Training: true, Rand: m.trainRng}
+	h := tp.Alloc(tensor.Float32, s.batch, out)
+	hv := h.Float32s()
+	c.parts = c.parts[:0]
+	for j := range c.members[:s.n] {
+		c.parts = append(c.parts, c.members[j].z[:s.batch*out])
+	}
+	if want := (s.n + 1) / 2 * 64; len(c.scratch) < want {
+		c.scratch = make([]float32, want)
+	}
+	reduce.TreeInto(hv, c.parts, c.scratch)
 	if d.Bias != nil {
 		kernel.AddRowTo(hv, hv, d.Bias.Value.Float32s(), out)
 	}
 	if d.Activation == nn.ActReLU {
 		kernel.ReluTo(hv, hv)
 	}
-	sh.dz = c.dz[sh.lo*out : sh.hi*out]
-	return tp.Output(h, autodiff.Record{Op: inDenseOp{}, In: [4]*autodiff.Var{d.Kernel, d.Bias}, I: [4]int{int(d.Activation)}, Ctx: sh})
+	hvar := tp.Output(h, autodiff.Record{Op: inDenseOp{}, In: [4]*autodiff.Var{d.Kernel, d.Bias}, I: [4]int{int(d.Activation)}, Ctx: c})
+	b.outs = append(b.outs[:0], hvar)
+	walk := m.lossWalk(&b.outs)
+	walk.From = 1
+	v := m.Forward(&b.pass, hvar, walk)
+	loss := m.lossOf(tp, v, s.yb, s.wb)
+	c.loss = loss.Value.Item()
+	if math.IsNaN(c.loss) || math.IsInf(c.loss, 0) {
+		return
+	}
+	tp.Backward(loss)
+	if len(m.metrics) > 0 {
+		c.pred = m.predictions(tp, v)
+	}
+	s.params = m.stepParams()
+	s.total = 0
+	c.wi = -1
+	for i, p := range s.params {
+		if p == d.Kernel {
+			c.wi = i
+		} else {
+			s.total += p.Value.Len()
+		}
+		if p.Grad == nil || !p.Grad.Shape().Equal(p.Value.Shape()) || p.Grad.DType() != p.Value.DType() {
+			p.Grad = tensor.New(p.Value.DType(), p.Value.Shape()...)
+		}
+	}
+	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
+		for _, p := range m.layerParams[i] {
+			if p != d.Kernel && m.tape.HasGrad(p) && !p.Grad.AllFinite() {
+				c.badLayer = i
+				return
+			}
+		}
+	}
+	c.restOK = true
+	// Prepare needs no gradient the members have still to compute
+	// unless it clips by norm: then it waits for them (runSplit).
+	gr, ok := s.ranged.(interface{ ReadsGrads() bool })
+	c.early = ok && !gr.ReadsGrads()
+	if c.early {
+		s.prepErr = s.ranged.Prepare(s.params)
+	}
 }
 
-// inDenseOp is the first layer's op on a shard's tape on the input-split
-// path: its backward pass writes the pre-activation gradient into the
-// shard's rows of the batch's, for the members (inGrad), and adds the
-// bias's gradient as nn.Dense does.
+// inDenseOp is the first layer's op on the input-split path: its backward
+// pass writes the pre-activation gradient into the batch's (inSplit.dz),
+// for the members (inGrad), and adds the bias's gradient as nn.Dense
+// does.
 type inDenseOp struct{}
 
 func (inDenseOp) Name() string { return "model.splitDense" }
 
 func (inDenseOp) Backward(tp *autodiff.Tape, r *autodiff.Record) {
-	sh := r.Ctx.(*shard)
+	c := r.Ctx.(*inSplit)
 	y, dy := r.Out.Value.Float32s(), r.Out.Grad.Float32s()
 	n := r.Out.Value.Dim(1)
-	dz := sh.dz
+	dz := c.dz[:len(dy)]
 	if nn.Activation(r.I[0]) == nn.ActReLU {
 		kernel.ReluGradTo(dz, dy, y)
 	} else {
@@ -230,4 +361,55 @@ func (m *Sequential) inStep(k int) bool {
 	}
 	m.fit.shards.ranged.StepRange(c.wi, lo, hi)
 	return kernel.AllFinite(c.dense.Kernel.Value.Float32s()[lo:hi])
+}
+
+// finishSplit is what the caller does after the members of a step on the
+// input-split path return: it reports a non-finite loss, gradient or
+// weight, and otherwise commits the step and updates the metrics, as
+// trainStep does.
+func (m *Sequential) finishSplit(epoch, step int) (float64, error) {
+	s := &m.fit.shards
+	c := &s.in
+	if math.IsNaN(c.loss) || math.IsInf(c.loss, 0) {
+		m.discard()
+		layer := ""
+		for i, o := range m.fit.outs {
+			if !o.Value.AllFinite() {
+				layer = m.Layers[i].Name()
+				break
+			}
+		}
+		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+	}
+	bad := -1
+	if !c.restOK {
+		bad = c.badLayer
+	} else {
+		for _, sh := range s.shards[:s.n] {
+			if sh.gradBad {
+				bad = 0
+			}
+		}
+	}
+	if bad >= 0 {
+		m.discard()
+		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[bad].Name(), What: "gradient"}
+	}
+	if s.prepErr != nil {
+		m.discard()
+		return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, s.prepErr)
+	}
+	s.ranged.Finish()
+	for _, sh := range s.shards[:s.n] {
+		if sh.weightBad {
+			return 0, m.badWeight(epoch, step)
+		}
+	}
+	m.commit()
+	for _, mt := range m.metrics {
+		if err := mt.Update(c.pred.Value, s.yb); err != nil {
+			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+		}
+	}
+	return c.loss, nil
 }

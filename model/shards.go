@@ -69,11 +69,8 @@ type shard struct {
 	loss      float64
 	t32       treeBufs[float32] // for the gradient sums of its ranges
 	t64       treeBufs[float64]
-	dz        []float32   // its rows of the first layer's pre-activation gradient (insplit.go)
-	inParts   [][]float32 // the members' parts of its rows of the first layer (insplit.go)
-	inScratch []float32   // TreeInto's, for adding them
-	gradBad   bool        // a gradient element of this shard's ranges is not finite
-	weightBad bool        // a weight of this shard's ranges became non-finite
+	gradBad   bool // a gradient element of this shard's ranges is not finite
+	weightBad bool // a weight of this shard's ranges became non-finite
 }
 
 // stopShards ends the workers of the last Fit.
@@ -151,12 +148,16 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 	team := m.prepareShards(xb, yb, b.wv, n)
 	s.ranged, _ = m.opt.(optimizers.Ranged)
 	m.inSplitFor(n, xb.Dim(0))
+	s.updated, s.prepErr = false, nil
 	if s.workers > 1 {
 		kernel.SerialBegin() // the shards keep the cores busy
 		team.Step()
 		kernel.SerialEnd()
 	} else {
 		team.Step()
+	}
+	if s.in.on {
+		return m.finishSplit(epoch, step)
 	}
 	b.outs = s.shards[0].outs
 
@@ -214,18 +215,16 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 func (m *Sequential) runShard(sh *shard) {
 	b := &m.fit
 	s := &b.shards
+	if s.in.on {
+		m.runSplit(sh)
+		return
+	}
 	tp := sh.tape
 	tp.Reset()
 	k := sh.pass.Shards.Rank()
-	split := s.in.on
-	if split {
-		m.inGather(k)
-	}
 	if b.gidx != nil {
 		idx := b.gidx[sh.lo:sh.hi]
-		if !split {
-			copyRows(sh.x, b.gx, idx)
-		}
+		copyRows(sh.x, b.gx, idx)
 		copyRows(sh.y, b.gy, idx)
 		if sh.w != nil {
 			copyRows(sh.w, b.gw, idx)
@@ -233,15 +232,7 @@ func (m *Sequential) runShard(sh *shard) {
 	}
 	sh.pcg.Seed(s.seed, uint64(k))
 	sh.outs = sh.outs[:0]
-	if split {
-		h := m.inForward(sh, k)
-		sh.outs = append(sh.outs, h)
-		walk := m.lossWalk(&sh.outs)
-		walk.From = 1
-		sh.out = m.Forward(&sh.pass, h, walk)
-	} else {
-		sh.out = m.Forward(&sh.pass, tp.Const(sh.x), m.lossWalk(&sh.outs))
-	}
+	sh.out = m.Forward(&sh.pass, tp.Const(sh.x), m.lossWalk(&sh.outs))
 	l := m.loss
 	if m.fusedLoss != nil {
 		l = m.fusedLoss
@@ -275,21 +266,15 @@ func (m *Sequential) runShard(sh *shard) {
 		// before the barrier that the others pass after theirs.
 		s.params = m.stepParams()
 		s.total = 0
-		s.in.wi = -1
-		for i, p := range s.params {
-			if split && p == s.in.dense.Kernel {
-				s.in.wi = i // inGrad's and inStep's
-			} else {
-				s.total += p.Value.Len()
-			}
+		for _, p := range s.params {
+			s.total += p.Value.Len()
 			if p.Grad == nil || !p.Grad.Shape().Equal(p.Value.Shape()) || p.Grad.DType() != p.Value.DType() {
 				p.Grad = tensor.New(p.Value.DType(), p.Value.Shape()...)
 			}
 		}
-		s.updated, s.prepErr = false, nil
 	}
 	g.Barrier()
-	sh.gradBad = split && !m.inGrad(k)
+	sh.gradBad = false
 	lo, hi := k*s.total/s.n, (k+1)*s.total/s.n
 	s.ranges(lo, hi, func(i, a, c int) {
 		p := s.params[i]
@@ -317,9 +302,6 @@ func (m *Sequential) runShard(sh *shard) {
 	sh.weightBad = false
 	if !s.updated {
 		return
-	}
-	if split {
-		sh.weightBad = !m.inStep(k)
 	}
 	s.ranges(lo, hi, func(i, a, c int) {
 		s.ranged.StepRange(i, a, c)

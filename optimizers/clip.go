@@ -67,6 +67,14 @@ func (c *Clip) validate(name string) error {
 	return nil
 }
 
+// ReadsGrads reports whether Prepare reads the gradients' values, to clip
+// them by norm or to reject non-finite ones. When it does not, a Ranged
+// step may call Prepare before its gradients are complete (a model's
+// input-split step does, to meet its members once less).
+func (c *Clip) ReadsGrads() bool {
+	return c.ClipNorm > 0 || c.GlobalClipNorm > 0 || c.RejectNonFinite
+}
+
 // scales writes into s the factor by which each parameter's gradient is
 // multiplied this step (1 when no norm clipping applies). It returns an
 // error wrapping ErrNonFinite for a NaN or infinite norm when
@@ -78,7 +86,7 @@ func (c *Clip) scales(name string, params []*autodiff.Var, s []float64) error {
 	for i := range s {
 		s[i] = 1
 	}
-	if c.ClipNorm <= 0 && c.GlobalClipNorm <= 0 && !c.RejectNonFinite {
+	if !c.ReadsGrads() {
 		return nil
 	}
 	var total float64
