@@ -113,27 +113,22 @@ func (m *Sequential) prefetch(x *tensor.Tensor, idx []int) {
 // the caches, and copying them from memory took a sixth of a founding
 // model step at batch 32 (CPU profile of BenchmarkTrainStep).
 func prefetchRows(x *tensor.Tensor, idx []int) {
-	prefetchCols(x, idx, 0, x.Len()/max(x.Dim(0), 1))
-}
-
-// prefetchCols is prefetchRows for elements [c0, c1) of each row.
-func prefetchCols(x *tensor.Tensor, idx []int, c0, c1 int) {
 	row := x.Len() / max(x.Dim(0), 1)
 	switch {
 	case x.Float32s() != nil:
 		s := x.Float32s()
 		for _, k := range idx {
-			kernel.Prefetch(s[k*row+c0 : k*row+c1])
+			kernel.Prefetch(s[k*row : (k+1)*row])
 		}
 	case x.Uint8s() != nil:
 		s := x.Uint8s()
 		for _, k := range idx {
-			kernel.Prefetch(s[k*row+c0 : k*row+c1])
+			kernel.Prefetch(s[k*row : (k+1)*row])
 		}
 	case x.Float64s() != nil:
 		s := x.Float64s()
 		for _, k := range idx {
-			kernel.Prefetch(s[k*row+c0 : k*row+c1])
+			kernel.Prefetch(s[k*row : (k+1)*row])
 		}
 	}
 }

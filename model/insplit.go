@@ -3,6 +3,7 @@ package model
 import (
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/internal/kernel"
@@ -55,8 +56,11 @@ type inSplit struct {
 	wi      int       // the kernel's index in shardSet.params, -1 if absent
 	dz      []float32 // the batch's pre-activation gradient (B×out)
 	members []inPart
-	parts   [][]float32 // the members' z, for TreeInto
-	scratch []float32   // TreeInto's
+	pre     bool           // the members' columns of this batch are gathered (splitNext)
+	next    []int          // the rows preGather gathered
+	nextX   *tensor.Tensor // from this x
+	parts   [][]float32    // the members' z, for TreeInto
+	scratch []float32      // TreeInto's
 
 	// What splitRest leaves for the members and the caller.
 	restOK   bool          // the loss and the gradients it computed are finite
@@ -70,6 +74,7 @@ type inSplit struct {
 type inPart struct {
 	r0, r1 int
 	x      []float32 // its columns of the batch (B×(r1−r0))
+	xn     []float32 // its columns of the next batch (preGather)
 	z      []float32 // its part of the pre-activations (B×out)
 }
 
@@ -121,6 +126,7 @@ func (m *Sequential) inSplitFor(n, B int) {
 		p := &c.members[k]
 		p.r0, p.r1 = k*c.in/n, (k+1)*c.in/n
 		p.x = grow(p.x, B*(p.r1-p.r0))
+		p.xn = grow(p.xn, B*(p.r1-p.r0))
 		p.z = grow(p.z, B*c.out)
 	}
 }
@@ -131,25 +137,68 @@ func (m *Sequential) inGather(k int) {
 	b := &m.fit
 	s := &b.shards
 	p := &s.in.members[k]
-	w, row := p.r1-p.r0, s.in.in
 	if b.gidx == nil {
+		w, row := p.r1-p.r0, s.in.in
 		src := s.xb.Float32s()
 		for i := range s.batch {
 			copy(p.x[i*w:(i+1)*w], src[i*row+p.r0:i*row+p.r1])
 		}
 		return
 	}
-	if b.gx.DType() == tensor.Uint8 {
-		q, div := b.gx.Uint8s(), b.gx.Divisor()
-		for i, j := range b.gidx {
-			kernel.Uint8ToFloat32(p.x[i*w:(i+1)*w], q[j*row+p.r0:j*row+p.r1], div)
+	gatherCols(p.x, b.gx, b.gidx, p.r0, p.r1)
+}
+
+// gatherCols copies columns [c0, c1) of rows idx of x into dst, converted
+// to float32.
+func gatherCols(dst []float32, x *tensor.Tensor, idx []int, c0, c1 int) {
+	w, row := c1-c0, x.Len()/max(x.Dim(0), 1)
+	if x.DType() == tensor.Uint8 {
+		q, div := x.Uint8s(), x.Divisor()
+		for i, j := range idx {
+			kernel.Uint8ToFloat32(dst[i*w:(i+1)*w], q[j*row+c0:j*row+c1], div)
 		}
 		return
 	}
-	src := b.gx.Float32s()
-	for i, j := range b.gidx {
-		copy(p.x[i*w:(i+1)*w], src[j*row+p.r0:j*row+p.r1])
+	src := x.Float32s()
+	for i, j := range idx {
+		copy(dst[i*w:(i+1)*w], src[j*row+c0:j*row+c1])
 	}
+}
+
+// preGather copies every member's columns of the next batch (Fit's
+// prefetch names its rows) into the members' second buffers, on the last
+// member while member 0 runs the rest of the network; the next step uses
+// them if its rows are those (splitNext).
+func (m *Sequential) preGather() {
+	b := &m.fit
+	s := &b.shards
+	c := &s.in
+	c.next = c.next[:0]
+	if b.gidx == nil || len(b.gnext) != s.batch {
+		return
+	}
+	for k := range c.members[:s.n] {
+		p := &c.members[k]
+		gatherCols(p.xn, b.gx, b.gnext, p.r0, p.r1)
+	}
+	c.next = append(c.next, b.gnext...)
+	c.nextX = b.gx
+}
+
+// splitNext reports whether the members' second buffers hold the batch
+// in progress, and if so swaps them in.
+func (m *Sequential) splitNext() bool {
+	b := &m.fit
+	c := &b.shards.in
+	if b.gidx == nil || c.nextX != b.gx || !slices.Equal(c.next, b.gidx) {
+		return false
+	}
+	for k := range c.members[:b.shards.n] {
+		p := &c.members[k]
+		p.x, p.xn = p.xn, p.x
+	}
+	c.next = c.next[:0]
+	return true
 }
 
 // runSplit is member k's part of a step on the input-split path. It
@@ -167,7 +216,9 @@ func (m *Sequential) runSplit(sh *shard) {
 	g := sh.pass.Shards
 	k := g.Rank()
 	p := &c.members[k]
-	m.inGather(k)
+	if !c.pre {
+		m.inGather(k)
+	}
 	if w := p.r1 - p.r0; w > 0 {
 		kernel.Sgemm(false, false, s.batch, c.out, w, 1, p.x, w, c.dense.Kernel.Value.Float32s()[p.r0*c.out:p.r1*c.out], c.out, 0, p.z, c.out)
 	} else {
@@ -180,10 +231,11 @@ func (m *Sequential) runSplit(sh *shard) {
 		}
 	}
 	g.Barrier()
-	if k == 0 {
+	switch k {
+	case 0:
 		m.splitRest()
-	} else {
-		m.prefetchShard(sh) // while member 0 works alone
+	case s.n - 1:
+		m.preGather() // while member 0 works alone
 	}
 	g.Barrier()
 	if !c.restOK {
@@ -214,9 +266,6 @@ func (m *Sequential) runSplit(sh *shard) {
 		return
 	}
 	sh.weightBad = !m.inStep(k)
-	if k == 0 {
-		m.prefetchShard(sh)
-	}
 	if k != 0 {
 		return
 	}

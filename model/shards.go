@@ -76,6 +76,7 @@ type shard struct {
 // stopShards ends the workers of the last Fit.
 func (m *Sequential) stopShards() {
 	s := &m.fit.shards
+	s.in.next = s.in.next[:0] // x may change before the next Fit
 	for n, t := range s.teams {
 		t.Close()
 		delete(s.teams, n)
@@ -148,6 +149,10 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 	team := m.prepareShards(xb, yb, b.wv, n)
 	s.ranged, _ = m.opt.(optimizers.Ranged)
 	m.inSplitFor(n, xb.Dim(0))
+	s.in.pre = s.in.on && m.splitNext()
+	if !s.in.on {
+		s.in.next = s.in.next[:0]
+	}
 	s.updated, s.prepErr = false, nil
 	if s.workers > 1 {
 		kernel.SerialBegin() // the shards keep the cores busy
@@ -318,13 +323,7 @@ func (m *Sequential) runShard(sh *shard) {
 // next step: the same shard runs on the same worker every step.
 func (m *Sequential) prefetchShard(sh *shard) {
 	b := &m.fit
-	next := b.gnext
-	switch {
-	case next == nil:
-	case b.shards.in.on:
-		p := &b.shards.in.members[sh.pass.Shards.Rank()] // it gathers a block of every row
-		prefetchCols(b.gx, next, p.r0, p.r1)
-	default:
+	if next := b.gnext; next != nil {
 		prefetchRows(b.gx, next[min(sh.lo, len(next)):min(sh.hi, len(next))])
 	}
 }

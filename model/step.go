@@ -71,6 +71,7 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 		return m.trainStepShards(xb, yb, epoch, step)
 	}
 	m.fit.shards.in.on = false
+	m.fit.shards.in.next = m.fit.shards.in.next[:0]
 	tp := m.tape
 	tp.SetShardGrads(false) // a sharded step turned it on
 	tp.Reset()

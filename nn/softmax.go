@@ -170,17 +170,24 @@ func weights64(w *tensor.Tensor) []float64 {
 
 // softmaxCE writes softmax(x) into p and returns Σᵢ wᵢ·Lᵢ / n (w nil: all 1).
 func softmaxCE[T Float](p, x, t, w []T, n, c int, sparse bool) T {
-	softmaxRows(p, x, c, false)
 	var total float64
 	for i := range n {
-		xr := x[i*c : (i+1)*c]
+		xr, pr := x[i*c:(i+1)*c], p[i*c:(i+1)*c]
 		m := xr[0]
 		for _, v := range xr {
 			m = max(m, v)
 		}
+		// One pass of exponentials for both the probabilities and the
+		// log-sum-exp: the same sum, in the same order, as softmaxRows's.
 		var s float64
-		for _, v := range xr {
-			s += math.Exp(float64(v - m))
+		for j, v := range xr {
+			e := math.Exp(float64(v - m))
+			pr[j] = T(e)
+			s += e
+		}
+		inv := T(1 / s)
+		for j := range pr {
+			pr[j] *= inv
 		}
 		lse := float64(m) + math.Log(s)
 		var li float64

@@ -2,6 +2,7 @@ package nn_test
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/myelin-go/myelin/autodiff"
@@ -63,5 +64,54 @@ func TestWeightedSoftmaxCrossEntropyValue(t *testing.T) {
 				t.Fatalf("%s: weights of 1 give gradient[%d] %v, want %v", dt, i, b, a)
 			}
 		}
+	}
+}
+
+// TestSoftmaxCrossEntropyAgreesWithSoftmax checks that the cross-entropy
+// and its gradient use bit for bit the probabilities nn.Softmax gives and
+// the log-sum-exp of the same sum of exponentials (its loop computes both
+// from one pass).
+func TestSoftmaxCrossEntropyAgreesWithSoftmax(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	const n, c = 7, 10
+	x := make([]float32, n*c)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64() * 4)
+	}
+	labels := make([]float32, n)
+	for i := range labels {
+		labels[i] = float32(rng.IntN(c))
+	}
+	tp := autodiff.NewTape()
+	logits := tp.Variable(tensor.FromFloat32(x, n, c))
+	loss := nn.SoftmaxCrossEntropy(tp, logits, tensor.FromFloat32(labels, n), true)
+	p := nn.Softmax(tp, tp.Const(tensor.FromFloat32(x, n, c))).Value.Float32s()
+	tp.Backward(loss)
+	g := tp.GradOf(logits).Float32s()
+	var total float64
+	for i := range n {
+		row := x[i*c : (i+1)*c]
+		m := row[0]
+		for _, v := range row {
+			m = max(m, v)
+		}
+		var s float64
+		for _, v := range row {
+			s += math.Exp(float64(v - m))
+		}
+		total += float64(m) + math.Log(s) - float64(row[int(labels[i])])
+		for j := range c {
+			s0 := float32(1) / n // the backward's (softmax − onehot)·(1/n)
+			want := s0 * p[i*c+j]
+			if j == int(labels[i]) {
+				want -= s0
+			}
+			if g[i*c+j] != want {
+				t.Fatalf("gradient [%d,%d] = %g, want (softmax − onehot)/n = %g", i, j, g[i*c+j], want)
+			}
+		}
+	}
+	if got, want := loss.Value.Float32s()[0], float32(total/n); got != want {
+		t.Fatalf("loss = %g, want %g", got, want)
 	}
 }
