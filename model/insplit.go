@@ -59,6 +59,8 @@ type inSplit struct {
 	pre     bool           // the members' columns of this batch are gathered (splitNext)
 	next    []int          // the rows preGather gathered
 	nextX   *tensor.Tensor // from this x
+	fresh   bool           // tests: gather every batch afresh
+	reused  int            // tests: batches preGather had gathered
 	parts   [][]float32    // the members' z, for TreeInto
 	scratch []float32      // TreeInto's
 
@@ -190,9 +192,10 @@ func (m *Sequential) preGather() {
 func (m *Sequential) splitNext() bool {
 	b := &m.fit
 	c := &b.shards.in
-	if b.gidx == nil || c.nextX != b.gx || !slices.Equal(c.next, b.gidx) {
+	if c.fresh || b.gidx == nil || c.nextX != b.gx || !slices.Equal(c.next, b.gidx) {
 		return false
 	}
+	c.reused++
 	for k := range c.members[:b.shards.n] {
 		p := &c.members[k]
 		p.x, p.xn = p.xn, p.x
