@@ -324,6 +324,11 @@ func (tp *Tape) BackwardFrom(out *Var, grad *tensor.Tensor) {
 	}
 }
 
+// Records returns the ops recorded since the last Reset, oldest first,
+// for an op that reuses what an earlier one saved (nn.SoftmaxOf). The
+// slice is the tape's own: read it, do not keep it.
+func (tp *Tape) Records() []Record { return tp.recs }
+
 // String describes the tape for debugging.
 func (tp *Tape) String() string {
 	return fmt.Sprintf("autodiff.Tape{%d ops, %d vars}", len(tp.recs), tp.nvars)

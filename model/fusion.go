@@ -4,6 +4,7 @@ import (
 	"github.com/myelin-go/myelin/autodiff"
 	"github.com/myelin-go/myelin/layers"
 	"github.com/myelin-go/myelin/losses"
+	"github.com/myelin-go/myelin/nn"
 	"github.com/myelin-go/myelin/tensor"
 )
 
@@ -60,6 +61,11 @@ func (m *Sequential) lossOf(tp *autodiff.Tape, out *autodiff.Var, y, w *tensor.T
 // metrics.
 func (m *Sequential) predictions(tp *autodiff.Tape, out *autodiff.Var) *autodiff.Var {
 	if m.fusedLoss != nil {
+		if m.fusedAct == nn.ActSoftmax {
+			if p := nn.SoftmaxOf(tp, out); p != nil {
+				return tp.Const(p)
+			}
+		}
 		return m.fusedAct.Apply(tp, out)
 	}
 	return out

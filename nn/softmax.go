@@ -153,6 +153,23 @@ func WeightedSoftmaxCrossEntropy(tp *autodiff.Tape, logits *autodiff.Var, target
 	return tp.Output(out, autodiff.Record{Op: softmaxCEOp{}, In: [4]*autodiff.Var{logits}, Aux: [4]*tensor.Tensor{probs, target, w}, I: [4]int{n, c, b2i(sparse)}})
 }
 
+// SoftmaxOf returns softmax(logits), bit for bit nn.Softmax's, when a
+// softmax cross-entropy of logits on tp has computed it, and nil
+// otherwise (a tape that records nothing, as under NoGrad, never has): a
+// model's metrics take their predictions from the loss's work instead of
+// a second pass of exponentials.
+func SoftmaxOf(tp *autodiff.Tape, logits *autodiff.Var) *tensor.Tensor {
+	recs := tp.Records()
+	for i := len(recs) - 1; i >= 0; i-- {
+		if r := &recs[i]; r.In[0] == logits {
+			if _, ok := r.Op.(softmaxCEOp); ok {
+				return r.Aux[0]
+			}
+		}
+	}
+	return nil
+}
+
 // weights32 and weights64 return w's elements, or nil for no weights.
 func weights32(w *tensor.Tensor) []float32 {
 	if w == nil {

@@ -70,7 +70,7 @@ func TestWeightedSoftmaxCrossEntropyValue(t *testing.T) {
 // TestSoftmaxCrossEntropyAgreesWithSoftmax checks that the cross-entropy
 // and its gradient use bit for bit the probabilities nn.Softmax gives and
 // the log-sum-exp of the same sum of exponentials (its loop computes both
-// from one pass).
+// from one pass), and that SoftmaxOf hands those probabilities on.
 func TestSoftmaxCrossEntropyAgreesWithSoftmax(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	const n, c = 7, 10
@@ -113,5 +113,24 @@ func TestSoftmaxCrossEntropyAgreesWithSoftmax(t *testing.T) {
 	}
 	if got, want := loss.Value.Float32s()[0], float32(total/n); got != want {
 		t.Fatalf("loss = %g, want %g", got, want)
+	}
+	sp := nn.SoftmaxOf(tp, logits)
+	if sp == nil {
+		t.Fatal("SoftmaxOf found no cross-entropy of the logits")
+	}
+	for i, v := range sp.Float32s() {
+		if v != p[i] {
+			t.Fatalf("SoftmaxOf element %d = %g, nn.Softmax %g", i, v, p[i])
+		}
+	}
+	if nn.SoftmaxOf(tp, tp.Const(tensor.FromFloat32(x, n, c))) != nil {
+		t.Error("SoftmaxOf answered for logits no cross-entropy took")
+	}
+	ng := autodiff.NewTape()
+	ng.NoGrad = true
+	nl := ng.Variable(tensor.FromFloat32(x, n, c))
+	nn.SoftmaxCrossEntropy(ng, nl, tensor.FromFloat32(labels, n), true)
+	if nn.SoftmaxOf(ng, nl) != nil {
+		t.Error("SoftmaxOf answered on a tape that records nothing")
 	}
 }
