@@ -407,7 +407,7 @@ func (m *Sequential) Fit(ctx context.Context, x, y *tensor.Tensor, opt FitOption
 			}
 			if err != nil {
 				var nf *NonFiniteError
-				if errors.As(err, &nf) && nf.What == "weight" {
+				if errors.As(err, &nf) && (nf.What == "weight" || nf.rewind) {
 					if err = m.rewind(nf, step); err != nf {
 						return h, err
 					}

@@ -162,7 +162,7 @@ func (m *Sequential) rewind(nf *NonFiniteError, step int) error {
 		*m.trainPCG = run.permPCG
 	}
 	if why != "" {
-		return fmt.Errorf("model: non-finite weight at epoch %d step %d, first in layer %q, and the state before it could not be restored: replaying the epoch from its step %d gave %s (an optimizer, layer or callback that is not deterministic); the model holds the state from before step %d of epoch %d", nf.Epoch, nf.Step, nf.Layer, s.first+1, why, s.first+1, nf.Epoch)
+		return fmt.Errorf("model: non-finite %s at epoch %d step %d, first in layer %q, and the state before it could not be restored: replaying the epoch from its step %d gave %s (an optimizer, layer or callback that is not deterministic); the model holds the state from before step %d of epoch %d", nf.What, nf.Epoch, nf.Step, nf.Layer, s.first+1, why, s.first+1, nf.Epoch)
 	}
 	return nf
 }

@@ -245,29 +245,34 @@ func (m *Sequential) runSplit(sh *shard) {
 		return
 	}
 	sh.gradBad = !m.inGrad(k)
-	g.Barrier()
-	ok := true
-	for _, o := range s.shards[:s.n] {
-		ok = ok && !o.gradBad
-	}
-	var update bool
+	sh.stepped, sh.weightBad = false, false
 	if c.early {
-		update = ok && s.prepErr == nil
-		if k == 0 {
-			s.updated = update
+		// Prepare has run, so each member updates its rows as soon as
+		// it knows their gradient is finite, without a meeting to hear
+		// the others'. Should another's not be, finishSplit has Fit
+		// undo the rows updated, as for a broken weight (rewind): a
+		// rare event, against a meeting every step.
+		if sh.gradBad || s.prepErr != nil {
+			return
 		}
 	} else {
-		if k == 0 && ok {
-			s.prepErr = s.ranged.Prepare(s.params)
-			s.updated = s.prepErr == nil
+		g.Barrier()
+		if k == 0 {
+			ok := true
+			for _, o := range s.shards[:s.n] {
+				ok = ok && !o.gradBad
+			}
+			if ok {
+				s.prepErr = s.ranged.Prepare(s.params)
+				s.updated = s.prepErr == nil
+			}
 		}
 		g.Barrier()
-		update = s.updated
+		if !s.updated {
+			return
+		}
 	}
-	sh.weightBad = false
-	if !update {
-		return
-	}
+	sh.stepped = true
 	sh.weightBad = !m.inStep(k)
 	if k != 0 {
 		return
@@ -433,7 +438,7 @@ func (m *Sequential) finishSplit(epoch, step int) (float64, error) {
 		}
 		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
 	}
-	bad := -1
+	bad, stepped := -1, false
 	if !c.restOK {
 		bad = c.badLayer
 	} else {
@@ -441,11 +446,14 @@ func (m *Sequential) finishSplit(epoch, step int) (float64, error) {
 			if sh.gradBad {
 				bad = 0
 			}
+			stepped = stepped || sh.stepped
 		}
 	}
 	if bad >= 0 {
 		m.discard()
-		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[bad].Name(), What: "gradient"}
+		// Members that found their rows' gradient finite may have
+		// updated them (runSplit): then Fit rewinds.
+		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: m.Layers[bad].Name(), What: "gradient", rewind: stepped}
 	}
 	if s.prepErr != nil {
 		m.discard()

@@ -1,6 +1,7 @@
 package model_test
 
 import (
+	"errors"
 	"math"
 	"strings"
 	"testing"
@@ -193,5 +194,57 @@ func TestSplitFirstLayerErrors(t *testing.T) {
 	m.DType = tensor.Float64
 	if _, err := fitWithin(t, m, x.As(tensor.Float64), y.As(tensor.Float64), model.FitOptions{Epochs: 1, ShardSize: 8, SplitFirstLayer: true}); err == nil || !strings.Contains(err.Error(), "must be float32") {
 		t.Fatalf("float64 model: err = %v", err)
+	}
+}
+
+// TestSplitNonFiniteKernelGradient: on the input split a member updates
+// its rows of the first kernel without hearing whether the others' rows
+// have a finite gradient. When one has not, Fit reports a non-finite
+// gradient in the first layer and leaves the model as after the last
+// good step, undoing the rows already updated.
+func TestSplitNonFiniteKernelGradient(t *testing.T) {
+	x, y, _, _ := data(t, 96, 1)
+	// Sample 70, in the third batch of 32, has an enormous pixel 700,
+	// in the second member's block, whose kernel row is zero: the
+	// pre-activations and the loss stay finite, and that row's gradient
+	// (the pixel times the pre-activation gradient, which the weights
+	// make large) overflows.
+	x.Float32s()[70*784+700] = 3e38
+	w := tensor.New(tensor.Float32, 96)
+	w.Fill(1e6)
+	for _, clip := range []bool{false, true} {
+		// With ClipNorm, Prepare reads every gradient: the members
+		// meet before they update (runSplit), and none does.
+		mk := func() *model.Sequential {
+			m := founding(true)
+			opt := optimizers.NewAdam()
+			if clip {
+				opt.ClipNorm = 1e9
+			}
+			if err := m.Compile(opt, losses.CategoricalCrossentropy{}); err != nil {
+				t.Fatal(err)
+			}
+			m.Seed = 3
+			if err := m.Build(784); err != nil {
+				t.Fatal(err)
+			}
+			clear(m.Layers[0].(*layers.Dense).Kernel.Value.Float32s()[700*64 : 701*64])
+			return m
+		}
+		o := model.FitOptions{BatchSize: 32, ShardSize: 16, SplitFirstLayer: true, NoShuffle: true, SampleWeight: w}
+		m := mk()
+		_, err := fitWithin(t, m, x, y, o)
+		var nf *model.NonFiniteError
+		if !errors.As(err, &nf) || nf.What != "gradient" || nf.Step != 3 || nf.Layer != m.Layers[0].Name() {
+			t.Fatalf("clip %v: err = %v, want a non-finite gradient at step 3 in layer %q", clip, err, m.Layers[0].Name())
+		}
+		ref := mk()
+		o.StepsPerEpoch = 2
+		if _, err := fitWithin(t, ref, x, y, o); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := stateHash(t, m), stateHash(t, ref); got != want {
+			t.Errorf("clip %v: state after the failed step %s, after the two good steps %s", clip, got, want)
+		}
 	}
 }

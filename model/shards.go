@@ -69,6 +69,7 @@ type shard struct {
 	loss      float64
 	t32       treeBufs[float32] // for the gradient sums of its ranges
 	t64       treeBufs[float64]
+	stepped   bool // on the input split, it updated its rows (runSplit)
 	gradBad   bool // a gradient element of this shard's ranges is not finite
 	weightBad bool // a weight of this shard's ranges became non-finite
 }

@@ -28,6 +28,10 @@ type NonFiniteError struct {
 	// layer output is at fault.
 	Layer string
 	What  string // "loss", "gradient" or "weight"
+
+	// rewind: the step updated some weights before it found the
+	// non-finite gradient, so Fit must rewind as for a weight (guard.go).
+	rewind bool
 }
 
 // Error says what was non-finite, where, and what to try.
