@@ -32,14 +32,26 @@ func softmaxLike(tp *autodiff.Tape, x *autodiff.Var, log bool) *autodiff.Var {
 	return tp.Output(out, autodiff.Record{Op: softmaxOp{}, In: [4]*autodiff.Var{x}, I: [4]int{cols, b2i(log)}})
 }
 
+// rowMax returns the largest element of x (not empty), for the shift of a
+// softmax: NaN if x[0] is, and otherwise the largest of the others that
+// are not NaN. A NaN anywhere makes the softmax NaN all the same, and a
+// comparison costs less than the builtin max, which orders NaN and the
+// signed zeros (either zero gives the same shifted values).
+func rowMax[T Float](x []T) T {
+	m := x[0]
+	for _, v := range x[1:] {
+		if v > m {
+			m = v
+		}
+	}
+	return m
+}
+
 // softmaxRows writes softmax (or log-softmax) of each row of x into y.
 func softmaxRows[T Float](y, x []T, cols int, log bool) {
 	for i := 0; i < len(x); i += cols {
 		xr, yr := x[i:i+cols], y[i:i+cols]
-		m := xr[0]
-		for _, v := range xr {
-			m = max(m, v)
-		}
+		m := rowMax(xr)
 		var s float64
 		for j, v := range xr {
 			e := math.Exp(float64(v - m))
@@ -190,10 +202,7 @@ func softmaxCE[T Float](p, x, t, w []T, n, c int, sparse bool) T {
 	var total float64
 	for i := range n {
 		xr, pr := x[i*c:(i+1)*c], p[i*c:(i+1)*c]
-		m := xr[0]
-		for _, v := range xr {
-			m = max(m, v)
-		}
+		m := rowMax(xr)
 		// One pass of exponentials for both the probabilities and the
 		// log-sum-exp: the same sum, in the same order, as softmaxRows's.
 		var s float64
