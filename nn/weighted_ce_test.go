@@ -134,3 +134,25 @@ func TestSoftmaxCrossEntropyAgreesWithSoftmax(t *testing.T) {
 		t.Error("SoftmaxOf answered on a tape that records nothing")
 	}
 }
+
+// TestSoftmaxNaNRow: a NaN anywhere in a row of logits makes that row's
+// softmax NaN and the cross-entropy NaN, wherever the NaN stands, and
+// leaves the other rows alone.
+func TestSoftmaxNaNRow(t *testing.T) {
+	nan := float32(math.NaN())
+	x := []float32{nan, 1, 2, 0, 1, 2, 1, 2, nan, 3, 1, 0}
+	tp := autodiff.NewTape()
+	p := nn.Softmax(tp, tp.Const(tensor.FromFloat32(x, 4, 3))).Value.Float32s()
+	for i, v := range p {
+		if row := i / 3; (row == 0 || row == 2) != (v != v) {
+			t.Errorf("softmax element %d (row %d) = %g", i, row, v)
+		}
+	}
+	for _, rows := range [][2]int{{0, 1}, {2, 3}} {
+		xs := x[rows[0]*3 : rows[1]*3]
+		loss := nn.SoftmaxCrossEntropy(tp, tp.Const(tensor.FromFloat32(xs, 1, 3)), tensor.FromFloat32([]float32{1}, 1), true)
+		if v := loss.Value.Float32s()[0]; v == v {
+			t.Errorf("cross-entropy of row %d = %g, want NaN", rows[0], v)
+		}
+	}
+}
