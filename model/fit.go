@@ -106,7 +106,8 @@ type FitOptions struct {
 	// SplitFirstLayer, with ShardSize, shares a first Dense layer among
 	// the shards by its inputs instead of by rows: each shard's worker
 	// owns a block of the layer's kernel rows for the whole batch, so the
-	// largest weights never move between cores (see insplit.go). The
+	// largest weights never move between cores, and the first worker runs
+	// the rest of the network on the whole batch (see insplit.go). The
 	// layer's sums then add the blocks' parts, which changes their
 	// rounding: the result still depends on the shard size and not on the
 	// number of threads, but it is not ShardSize's alone, nor a

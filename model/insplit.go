@@ -25,22 +25,40 @@ import (
 // host of BENCHMARKS.md, issue 16), that traffic outweighs what the
 // second core saves.
 //
-// So when a Dense layer comes first, member k of the step's team (one per
-// shard) owns a block of the layer's inputs, rows [r0, r1) of its kernel,
-// for the whole batch: it gathers those columns of every sample, computes
-// their part of the layer's pre-activations, x[:, r0:r1]·W[r0:r1, :], for
-// the whole batch, and after the backward pass those rows of the kernel's
-// gradient, x[:, r0:r1]ᵀ·dz over the whole batch, and their update. Its
-// rows of the kernel, of their gradient and of the optimizer's state
-// never leave its core. Each shard adds the members' parts for its rows
-// in Tree order, then the bias and the activation; what crosses between
-// cores is these parts and the pre-activation gradient, a few KB.
+// So when a Dense layer comes first, the step's team has one member per
+// shard, and member k owns a block of the layer's inputs, rows [r0, r1)
+// of its kernel, for the whole batch (runSplit):
+//  1. It computes its part of the layer's pre-activations,
+//     x[:, r0:r1]·W[r0:r1, :], from its columns of the batch.
+//  2. Member 0 adds the parts in Tree order, adds the bias, applies the
+//     activation and runs the rest of the network, the loss and the
+//     backward pass on the whole batch, on one tape (splitRest). The
+//     small layers' weights, gradients and optimizer state stay on its
+//     core, and the rest of the step meets no other member: the earlier
+//     version ran the rest in shards, with batch norm's six sums across
+//     cores and the small layers' gradients added by ranges, and lost
+//     more to those syncs and to the small layers' lines crossing than
+//     the second core gave (BENCHMARKS.md, sixth session of 6 December).
+//     Meanwhile the last member gathers every member's columns of the
+//     next batch (preGather), which Fit's prefetch names.
+//  3. Each member computes its rows of the kernel's gradient,
+//     x[:, r0:r1]ᵀ·dz over the whole batch, and updates them; member 0
+//     updates the other parameters. When the optimizer's Prepare reads no
+//     gradient, member 0 calls it in step 2 and each member updates as
+//     soon as its own rows' gradient is finite; a non-finite one elsewhere
+//     makes Fit rewind the epoch, as for a broken weight.
+//
+// The members meet twice a step (three times when Prepare clips by norm).
+// Rows of the kernel, of its gradient and of the optimizer's state never
+// leave their core; what crosses is the parts, the pre-activation
+// gradient (a few KB each) and member 0's columns of the batch.
 //
 // Splitting the sum over inputs changes its rounding, so the result is
-// not the plain shard path's bits; it depends on the number of shards
-// (the shard size) and never on the number of workers: the path is
-// chosen from the model, the optimizer and the shard count alone. A batch
-// of one shard trains as before.
+// not the whole batch's bits; it depends on the number of shards (the
+// shard size) and never on the number of workers: the path is chosen
+// from the model, the optimizer and the shard count alone. Everything
+// after the first layer's sum is the whole batch's arithmetic. A batch of
+// one shard trains as before.
 //
 // An earlier try split the kernel by output columns instead, which keeps
 // the plain path's bits: two cores writing alternate 128-byte halves of

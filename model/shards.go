@@ -23,7 +23,8 @@ import (
 // that called Fit is worker 0; with more shards than workers each shard is
 // a coroutine its worker resumes in turn). With SplitFirstLayer the shards
 // share the first layer by its inputs rather than each running all of it
-// on its rows (insplit.go).
+// on its rows, and the first runs the rest of the network on the whole
+// batch (insplit.go).
 // Batch normalization meets the other shards through the member's Group to
 // normalize with the whole batch's statistics (nn.BatchNormSync). Every
 // tape keeps its parameter gradients to itself (SetShardGrads), and each
