@@ -222,14 +222,14 @@ func (m *Sequential) splitNext() bool {
 	return true
 }
 
-// runSplit is member k's part of a step on the input-split path. It
-// gathers its block of the batch and computes its part of the first
-// layer's pre-activations; member 0 then runs the rest of the network on
-// the whole batch (splitRest) while the others wait; then each member
-// computes its rows of the kernel's gradient and, once every gradient is
-// known to be finite, updates them. The last member also updates the
-// other parameters (a tenth of the founding model's weights): member 0
-// has had the longest part of the step.
+// runSplit is member k's part of a step on the input-split path (see
+// above): its part of the first layer's pre-activations; then the rest
+// of the network on member 0 (splitRest) while the last member gathers
+// the next batch; then its rows of the kernel's gradient and their
+// update. Member 0 also updates the other parameters, whose gradients its
+// tape wrote: on the last member their lines would cross between the
+// cores twice a step, which cost more than member 0's wait for it
+// (BENCHMARKS.md, sixth session of 6 December).
 func (m *Sequential) runSplit(sh *shard) {
 	b := &m.fit
 	s := &b.shards
