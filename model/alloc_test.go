@@ -186,11 +186,7 @@ func TestSplitTrainStepAllocatesNothing(t *testing.T) {
 	for _, x := range []*tensor.Tensor{floatX(t, train), x8} {
 		for _, procs := range []int{1, 2} {
 			runtime.GOMAXPROCS(procs)
-			m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
-				layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))
-			if err := m.Compile(optimizers.NewAdam(), losses.CategoricalCrossentropy{}, metrics.NewAccuracy()); err != nil {
-				t.Fatal(err)
-			}
+			m := benchFounding(t)
 			if _, err := m.Fit(context.Background(), x, y, FitOptions{Epochs: 1, ShardSize: 16, SplitFirstLayer: true}); err != nil {
 				t.Fatal(err)
 			}

@@ -21,7 +21,7 @@ import (
 // bench/compare measures the same operations side by side with PyTorch.
 
 // benchFounding returns the founding model, compiled as myelin train does.
-func benchFounding(b *testing.B) *Sequential {
+func benchFounding(b testing.TB) *Sequential {
 	b.Helper()
 	m := NewSequential(layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(),
 		layers.NewDense(64, nn.ActReLU), layers.NewBatchNormalization(), layers.NewDense(10, nn.ActSoftmax))

@@ -48,7 +48,8 @@ import (
 //     soon as its own rows' gradient is finite; a non-finite one elsewhere
 //     makes Fit rewind the epoch, as for a broken weight.
 //
-// The members meet twice a step (three times when Prepare clips by norm).
+// The members meet twice a step besides the step's end (four times when
+// Prepare clips by norm).
 // Rows of the kernel, of its gradient and of the optimizer's state never
 // leave their core; what crosses is the parts, the pre-activation
 // gradient (a few KB each) and member 0's columns of the batch.
@@ -362,13 +363,11 @@ func (m *Sequential) splitRest() {
 		} else {
 			s.total += p.Value.Len()
 		}
-		if p.Grad == nil || !p.Grad.Shape().Equal(p.Value.Shape()) || p.Grad.DType() != p.Value.DType() {
-			p.Grad = tensor.New(p.Value.DType(), p.Value.Shape()...)
-		}
+		ensureGrad(p)
 	}
 	for i := len(m.layerParams) - 1; i >= 0; i-- { // nearest the output first: see NonFiniteError
 		for _, p := range m.layerParams[i] {
-			if p != d.Kernel && m.tape.HasGrad(p) && !p.Grad.AllFinite() {
+			if p != d.Kernel && tp.HasGrad(p) && !p.Grad.AllFinite() {
 				c.badLayer = i
 				return
 			}
@@ -446,15 +445,7 @@ func (m *Sequential) finishSplit(epoch, step int) (float64, error) {
 	s := &m.fit.shards
 	c := &s.in
 	if math.IsNaN(c.loss) || math.IsInf(c.loss, 0) {
-		m.discard()
-		layer := ""
-		for i, o := range m.fit.outs {
-			if !o.Value.AllFinite() {
-				layer = m.Layers[i].Name()
-				break
-			}
-		}
-		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+		return 0, m.lossError(m.fit.outs, epoch, step)
 	}
 	bad, stepped := -1, false
 	if !c.restOK {
@@ -484,9 +475,9 @@ func (m *Sequential) finishSplit(epoch, step int) (float64, error) {
 		}
 	}
 	m.commit()
-	for _, mt := range m.metrics {
-		if err := mt.Update(c.pred.Value, s.yb); err != nil {
-			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+	if c.pred != nil {
+		if err := m.updateMetrics(c.pred.Value, s.yb, epoch, step); err != nil {
+			return 0, err
 		}
 	}
 	return c.loss, nil

@@ -1,7 +1,6 @@
 package model
 
 import (
-	"fmt"
 	"math"
 	"math/rand/v2"
 
@@ -111,15 +110,7 @@ func (m *Sequential) trainStepRanks(xb, yb *tensor.Tensor, rows, epoch, step int
 	// meet it in batch normalization's backward sums.
 	tp.Backward(loss)
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
-		m.discard()
-		layer := ""
-		for i, o := range b.outs {
-			if !o.Value.AllFinite() {
-				layer = m.Layers[i].Name()
-				break
-			}
-		}
-		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+		return 0, m.lossError(b.outs, epoch, step)
 	}
 	m.sumRankGrads()
 	if err := m.finishStep(epoch, step); err != nil {
@@ -224,12 +215,7 @@ func (m *Sequential) rankMetrics(tp *autodiff.Tape, out *autodiff.Var, yb *tenso
 		copy(py[at*yc:], blk[1+most*pc:1+most*pc+kr*yc])
 		at += kr
 	}
-	for _, mt := range m.metrics {
-		if err := mt.Update(rs.predX, rs.predY); err != nil {
-			return fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
-		}
-	}
-	return nil
+	return m.updateMetrics(rs.predX, rs.predY, epoch, step)
 }
 
 func grow[T any](s []T, n int) []T {

@@ -204,9 +204,9 @@ func (m *Sequential) trainStepShards(xb, yb *tensor.Tensor, epoch, step int) (fl
 		return 0, err
 	}
 	for _, sh := range s.shards[:n] {
-		for _, mt := range m.metrics {
-			if err := mt.Update(sh.pred.Value, sh.y); err != nil {
-				return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+		if len(m.metrics) > 0 {
+			if err := m.updateMetrics(sh.pred.Value, sh.y, epoch, step); err != nil {
+				return 0, err
 			}
 		}
 	}
@@ -275,9 +275,7 @@ func (m *Sequential) runShard(sh *shard) {
 		s.total = 0
 		for _, p := range s.params {
 			s.total += p.Value.Len()
-			if p.Grad == nil || !p.Grad.Shape().Equal(p.Value.Shape()) || p.Grad.DType() != p.Value.DType() {
-				p.Grad = tensor.New(p.Value.DType(), p.Value.Shape()...)
-			}
+			ensureGrad(p)
 		}
 	}
 	g.Barrier()

@@ -88,27 +88,49 @@ func (m *Sequential) trainStep(xb, yb *tensor.Tensor, epoch, step int) (float64,
 	loss := m.lossOf(tp, v, yb, b.wv)
 	lv := loss.Value.Item()
 	if math.IsNaN(lv) || math.IsInf(lv, 0) {
-		m.discard()
-		layer := ""
-		for i, o := range b.outs {
-			if !o.Value.AllFinite() {
-				layer = m.Layers[i].Name()
-				break
-			}
-		}
-		return 0, &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+		return 0, m.lossError(b.outs, epoch, step)
 	}
 	tp.Backward(loss)
 	if err := m.finishStep(epoch, step); err != nil {
 		return 0, err
 	}
-	pred := m.predictions(tp, v)
-	for _, mt := range m.metrics {
-		if err := mt.Update(pred.Value, yb); err != nil {
-			return 0, fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
-		}
+	if err := m.updateMetrics(m.predictions(tp, v).Value, yb, epoch, step); err != nil {
+		return 0, err
 	}
 	return lv, nil
+}
+
+// lossError drops a step whose loss is not finite and reports it, naming
+// the first layer whose output in outs (one per layer) is not finite.
+func (m *Sequential) lossError(outs []*autodiff.Var, epoch, step int) error {
+	m.discard()
+	layer := ""
+	for i, o := range outs {
+		if !o.Value.AllFinite() {
+			layer = m.Layers[i].Name()
+			break
+		}
+	}
+	return &NonFiniteError{Epoch: epoch, Step: step, Layer: layer, What: "loss"}
+}
+
+// updateMetrics adds a kept step's predictions for targets y to the
+// metrics.
+func (m *Sequential) updateMetrics(pred, y *tensor.Tensor, epoch, step int) error {
+	for _, mt := range m.metrics {
+		if err := mt.Update(pred, y); err != nil {
+			return fmt.Errorf("model: epoch %d step %d: %w", epoch, step, err)
+		}
+	}
+	return nil
+}
+
+// ensureGrad gives p a Grad of its value's dtype and shape, keeping the
+// one it has when that fits.
+func ensureGrad(p *autodiff.Var) {
+	if p.Grad == nil || !p.Grad.Shape().Equal(p.Value.Shape()) || p.Grad.DType() != p.Value.DType() {
+		p.Grad = tensor.New(p.Value.DType(), p.Value.Shape()...)
+	}
 }
 
 // finishStep checks the gradients that the backward pass left in the
